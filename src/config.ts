@@ -1,0 +1,176 @@
+/**
+ * All configuration, read from the environment in this one module.
+ *
+ * Every variable is validated together; a bad deployment gets one message naming every
+ * invalid variable instead of failing on the first one at some later moment.
+ * README.md's configuration table lists the same variables: keep them in step.
+ */
+import os from "node:os";
+import path from "node:path";
+import { z } from "zod";
+
+const int = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^-?\d+$/, "must be an integer")
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+const optionalText = z
+  .string()
+  .optional()
+  .transform((s) => (s === undefined || s.trim() === "" ? undefined : s));
+
+const envSchema = z.object({
+  PORT: int(0, 65535).default(3000),
+  HOST: z.string().min(1).default("0.0.0.0"),
+  NODE_ID: optionalText,
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+
+  DATABASE_URL: optionalText.pipe(
+    z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL").optional(),
+  ),
+  DATABASE_POOL_MAX: int(1, 1000).default(10),
+  DATA_DIR: z.string().min(1).default(".data"),
+
+  REDIS_URL: optionalText.pipe(z.string().regex(/^rediss?:\/\//, "must be a redis:// URL").optional()),
+  REDIS_ADAPTER: z.enum(["classic", "sharded"]).default("sharded"),
+  REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, "must be 1-64 of [A-Za-z0-9_.:-]").default("chat"),
+  PRESENCE_TTL_MS: int(1000, 3_600_000).default(30_000),
+
+  AUTH_MODE: z.enum(["open", "jwt"]).default("open"),
+  JWT_SECRET: optionalText,
+  JWT_PUBLIC_KEY: optionalText,
+  JWKS_URL: optionalText.pipe(z.string().url("must be a URL").optional()),
+  JWT_ISSUER: optionalText,
+  JWT_AUDIENCE: optionalText,
+
+  HISTORY_LIMIT: int(1, 100).default(50),
+  MAX_MESSAGE_CHARS: int(1, 100_000).default(4000),
+  RATE_LIMIT_SENDS: int(1, 1_000_000).default(30),
+  RATE_LIMIT_WINDOW_MS: int(100, 3_600_000).default(10_000),
+  MAX_HTTP_BUFFER_SIZE: int(1024, 100 * 1024 * 1024).default(65_536),
+  CORS_ORIGINS: z.string().default(""),
+  PING_INTERVAL_MS: int(1000, 600_000).default(25_000),
+  PING_TIMEOUT_MS: int(1000, 600_000).default(20_000),
+  SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(10_000),
+  TRUST_PROXY: z.enum(["true", "false"]).default("false"),
+  STATIC_DIR: optionalText,
+});
+
+/** Every environment variable the server reads (deploy manifests are checked against it). */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(envSchema.shape);
+
+export type AuthConfig =
+  | { mode: "open" }
+  | {
+      mode: "jwt";
+      secret?: string;
+      publicKey?: string;
+      jwksUrl?: string;
+      issuer?: string;
+      audience?: string;
+    };
+
+export interface Config {
+  port: number;
+  host: string;
+  /** This process's name in the cluster: logs, metrics, presence, the client's footer. */
+  nodeId: string;
+  logLevel: string;
+  /** PostgreSQL URL, or undefined for the embedded PGlite under `dataDir`. */
+  databaseUrl?: string;
+  databasePoolMax: number;
+  dataDir: string;
+  /** Redis URL, or undefined for a single node with in-memory presence and limits. */
+  redisUrl?: string;
+  redisAdapter: "classic" | "sharded";
+  redisKeyPrefix: string;
+  presenceTtlMs: number;
+  auth: AuthConfig;
+  historyLimit: number;
+  maxMessageChars: number;
+  rateLimit: { sends: number; windowMs: number };
+  maxHttpBufferSize: number;
+  /** Origins allowed by CORS; empty means same origin only. `*` allows any. */
+  corsOrigins: string[];
+  pingIntervalMs: number;
+  pingTimeoutMs: number;
+  shutdownTimeoutMs: number;
+  trustProxy: boolean;
+  /** Built browser client; defaults to client/dist next to the sources. */
+  staticDir: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+/** Reads and validates the whole configuration; throws a ConfigError naming every bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
+    throw new ConfigError([...new Set(problems)]);
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  if (e.AUTH_MODE === "jwt") {
+    const keys = [e.JWT_SECRET, e.JWT_PUBLIC_KEY, e.JWKS_URL].filter(Boolean).length;
+    if (keys !== 1) {
+      problems.push("JWT_SECRET / JWT_PUBLIC_KEY / JWKS_URL: AUTH_MODE=jwt needs exactly one of them");
+    }
+    if (e.JWT_SECRET && e.JWT_SECRET.length < 32) {
+      problems.push("JWT_SECRET: must be at least 32 characters");
+    }
+    if (e.JWT_PUBLIC_KEY && !e.JWT_PUBLIC_KEY.includes("-----BEGIN PUBLIC KEY-----")) {
+      problems.push("JWT_PUBLIC_KEY: must be a PEM public key (-----BEGIN PUBLIC KEY-----)");
+    }
+  }
+  if (e.PING_TIMEOUT_MS >= e.PRESENCE_TTL_MS + e.PING_INTERVAL_MS) {
+    // Not fatal in principle, but presence would outlive dead sockets by far; say so early.
+    problems.push("PING_TIMEOUT_MS: must be below PRESENCE_TTL_MS + PING_INTERVAL_MS");
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const auth: AuthConfig =
+    e.AUTH_MODE === "open"
+      ? { mode: "open" }
+      : {
+          mode: "jwt",
+          secret: e.JWT_SECRET,
+          publicKey: e.JWT_PUBLIC_KEY?.replace(/\\n/g, "\n"),
+          jwksUrl: e.JWKS_URL,
+          issuer: e.JWT_ISSUER,
+          audience: e.JWT_AUDIENCE,
+        };
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    nodeId: e.NODE_ID ?? `${os.hostname()}-${process.pid}`,
+    logLevel: e.LOG_LEVEL,
+    databaseUrl: e.DATABASE_URL,
+    databasePoolMax: e.DATABASE_POOL_MAX,
+    dataDir: path.resolve(e.DATA_DIR),
+    redisUrl: e.REDIS_URL,
+    redisAdapter: e.REDIS_ADAPTER,
+    redisKeyPrefix: e.REDIS_KEY_PREFIX,
+    presenceTtlMs: e.PRESENCE_TTL_MS,
+    auth,
+    historyLimit: e.HISTORY_LIMIT,
+    maxMessageChars: e.MAX_MESSAGE_CHARS,
+    rateLimit: { sends: e.RATE_LIMIT_SENDS, windowMs: e.RATE_LIMIT_WINDOW_MS },
+    maxHttpBufferSize: e.MAX_HTTP_BUFFER_SIZE,
+    corsOrigins: e.CORS_ORIGINS.split(",")
+      .map((s) => s.trim())
+      .filter(Boolean),
+    pingIntervalMs: e.PING_INTERVAL_MS,
+    pingTimeoutMs: e.PING_TIMEOUT_MS,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    trustProxy: e.TRUST_PROXY === "true",
+    staticDir: path.resolve(e.STATIC_DIR ?? new URL("../client/dist", import.meta.url).pathname),
+  };
+}

@@ -1,0 +1,197 @@
+/**
+ * The wire contract (docs/protocol.md) as types and zod schemas.
+ *
+ * Imported by the server, the browser client and the load tester, so that all of
+ * them agree on one definition. Keep it free of Node-only imports.
+ */
+import { z } from "zod";
+
+export const USERNAME_PATTERN = /^[A-Za-z0-9_.-]{1,32}$/;
+export const PUBLIC_ROOM_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+const DM_ROOM_PATTERN = /^dm:([A-Za-z0-9_.-]{1,32}):([A-Za-z0-9_.-]{1,32})$/;
+
+/** Upper bound of every `seq`: the largest integer a JSON number carries exactly. */
+export const MAX_SEQ = Number.MAX_SAFE_INTEGER;
+export const MAX_SINCE_BATCH = 1000;
+export const MAX_HISTORY_LIMIT = 100;
+export const DEFAULT_HISTORY_LIMIT = 50;
+export const MAX_CLIENT_ID_CHARS = 64;
+
+export const ERROR_CODES = [
+  "invalid_payload",
+  "unauthenticated",
+  "forbidden",
+  "not_joined",
+  "not_found",
+  "rate_limited",
+  "unavailable",
+  "internal",
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export const HTTP_STATUS: Record<ErrorCode, number> = {
+  invalid_payload: 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  not_joined: 409,
+  not_found: 404,
+  rate_limited: 429,
+  unavailable: 503,
+  internal: 500,
+};
+
+export interface ErrorBody {
+  code: ErrorCode;
+  message: string;
+  /** Only with `rate_limited`. */
+  retryAfterMs?: number;
+}
+export type Ack<T extends object = object> = ({ ok: true } & T) | { ok: false; error: ErrorBody };
+
+/** Length in Unicode code points, as the contract counts it. */
+export function codePoints(s: string): number {
+  let n = 0;
+  for (const _ of s) n++;
+  return n;
+}
+
+export function isUsername(s: unknown): s is string {
+  return typeof s === "string" && USERNAME_PATTERN.test(s);
+}
+
+/** The DM room of two users: `dm:<a>:<b>`, names sorted by code point. */
+export function dmRoomName(a: string, b: string): string {
+  const [x, y] = a < b ? [a, b] : [b, a];
+  return `dm:${x}:${y}`;
+}
+
+/** The two participants of a well-formed DM room name, or undefined. */
+export function dmParticipants(room: string): [string, string] | undefined {
+  const m = DM_ROOM_PATTERN.exec(room);
+  if (!m) return undefined;
+  const [, a, b] = m as unknown as [string, string, string];
+  // Only the canonical spelling names a DM: sorted, two different users.
+  if (!(a < b)) return undefined;
+  return [a, b];
+}
+
+export function isRoomName(s: string): boolean {
+  return PUBLIC_ROOM_PATTERN.test(s) || dmParticipants(s) !== undefined;
+}
+
+const wellFormed = (s: string) => s.isWellFormed() && !s.includes("\u0000");
+
+export const roomSchema = z
+  .string()
+  .max(100)
+  .refine(isRoomName, { message: "room must be a public room name or dm:<a>:<b>" });
+export const usernameSchema = z.string().regex(USERNAME_PATTERN, "username must match ^[A-Za-z0-9_.-]{1,32}$");
+export const seqSchema = z.number().int().min(1).max(MAX_SEQ);
+const sinceSchema = z.number().int().min(0).max(MAX_SEQ);
+
+/** `body` limits depend on configuration, so the schema is built per server. */
+export function bodySchema(maxChars: number) {
+  return z
+    .string()
+    .max(maxChars * 4 + 1024) // cheap bound before the code-point count below
+    .transform((s) => s.trim())
+    .refine(wellFormed, { message: "body must be valid Unicode text without NUL" })
+    .refine((s) => s.length > 0, { message: "body is empty" })
+    .refine((s) => codePoints(s) <= maxChars, { message: `body is longer than ${maxChars} characters` });
+}
+
+export const clientIdSchema = z
+  .string()
+  .min(1)
+  .max(MAX_CLIENT_ID_CHARS * 2)
+  .refine((s) => codePoints(s) <= MAX_CLIENT_ID_CHARS && wellFormed(s), {
+    message: `clientId must be 1 to ${MAX_CLIENT_ID_CHARS} characters`,
+  });
+
+export const joinSchema = z.object({ room: roomSchema, since: sinceSchema.optional() });
+export const leaveSchema = z.object({ room: roomSchema });
+export const historySchema = z.object({
+  room: roomSchema,
+  before: seqSchema.optional(),
+  limit: z.number().int().min(1).max(MAX_HISTORY_LIMIT).optional(),
+});
+export const typingSchema = z.object({ room: roomSchema, typing: z.boolean() });
+export const readSchema = z.object({ room: roomSchema, seq: seqSchema });
+export const dmOpenSchema = z.object({ user: usernameSchema });
+export const roomsListSchema = z.object({}).optional();
+export function sendSchema(maxChars: number) {
+  return z.object({ room: roomSchema, body: bodySchema(maxChars), clientId: clientIdSchema });
+}
+
+/** The template's rooms were numbers; the contract takes them as decimal strings. */
+export const legacyRoomSchema = z
+  .union([z.string(), z.number().int().min(0).max(MAX_SEQ)])
+  .transform((r) => String(r))
+  .refine((r) => PUBLIC_ROOM_PATTERN.test(r), { message: "room must match ^[a-z0-9][a-z0-9_-]{0,63}$" });
+export const legacyJoinSchema = z.object({ username: usernameSchema, room: legacyRoomSchema });
+export function legacySendSchema(maxChars: number) {
+  return z.object({ username: z.string().optional(), room: legacyRoomSchema, message: bodySchema(maxChars) });
+}
+export const legacyTypingSchema = z.string().max(200);
+
+export interface Message {
+  room: string;
+  seq: number;
+  user: string;
+  body: string;
+  clientId: string;
+  createdAt: string;
+  editedAt?: string;
+  deleted?: true;
+  reactions?: Record<string, string[]>;
+  /** Position of the message's latest change, when it has been changed. */
+  updateSeq?: number;
+}
+
+export interface JoinResult {
+  room: string;
+  messages: Message[];
+  members: string[];
+  readSeq: number;
+  lastSeq: number;
+  hasMore: boolean;
+}
+export interface HistoryResult {
+  messages: Message[];
+  hasMore: boolean;
+}
+export interface RoomSummary {
+  room: string;
+  lastSeq: number;
+  readSeq: number;
+  unread: number;
+}
+
+/** Events the server emits to v1 sockets. */
+export interface ServerToClientEvents {
+  "message:new": (m: Message) => void;
+  "message:updated": (u: { room: string; seq: number; updateSeq: number; message: Message }) => void;
+  "presence:join": (p: { room: string; user: string }) => void;
+  "presence:leave": (p: { room: string; user: string }) => void;
+  typing: (t: { room: string; user: string; typing: boolean }) => void;
+  "message:read": (r: { room: string; user: string; seq: number }) => void;
+  "dm:invited": (d: { room: string; from: string }) => void;
+  /** Sent once after connecting: which node serves this socket (see docs/protocol.md). */
+  "server:hello": (h: { node: string; version: number }) => void;
+  /** After a Redis outage: live delivery may have missed entries in these rooms. */
+  "rooms:resync": (r: { rooms: string[] }) => void;
+}
+
+type AckFn<T extends object = object> = (ack: Ack<T>) => void;
+
+/** Events v1 clients send; each takes an ack callback last. */
+export interface ClientToServerEvents {
+  "room:join": (p: { room: string; since?: number }, ack?: AckFn<JoinResult>) => void;
+  "room:leave": (p: { room: string }, ack?: AckFn) => void;
+  "message:send": (p: { room: string; body: string; clientId: string }, ack?: AckFn<{ message: Message }>) => void;
+  "room:history": (p: { room: string; before?: number; limit?: number }, ack?: AckFn<HistoryResult>) => void;
+  typing: (p: { room: string; typing: boolean }, ack?: AckFn) => void;
+  "message:read": (p: { room: string; seq: number }, ack?: AckFn) => void;
+  "dm:open": (p: { user: string }, ack?: AckFn<{ room: string }>) => void;
+  "rooms:list": (p: Record<string, never>, ack?: AckFn<{ rooms: RoomSummary[] }>) => void;
+}
