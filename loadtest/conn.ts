@@ -1,0 +1,258 @@
+/**
+ * One simulated user's connection, for either target:
+ *   - `chat`: chat-cluster over Socket.IO (socket.io-client v4, the wire contract);
+ *   - `baseline`: the ws relay's minimal JSON protocol (loadtest/baselines/ws-relay.ts).
+ * The load tester only sees this interface, so every measurement applies to both.
+ */
+import { io, type Socket } from "socket.io-client";
+import WebSocket from "ws";
+import type { Ack, ClientToServerEvents, JoinResult, Message, ServerToClientEvents } from "../src/shared/protocol.js";
+
+export type Target = "chat" | "baseline";
+export type Transport = "websocket" | "polling";
+
+/** What the tester needs of a delivered message. */
+export interface Delivered {
+  room: string;
+  seq: number;
+  clientId: string;
+  body: string;
+}
+
+export interface JoinInfo {
+  lastSeq: number;
+  /** Entries returned by a join with `since` (a reconnect), oldest first. */
+  messages: Delivered[];
+  hasMore: boolean;
+}
+
+export class RequestError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface ConnEvents {
+  onMessage(m: Delivered): void;
+  /** A connection after the first one: the tester re-joins its rooms. */
+  onReconnect(): void;
+  onDisconnect(reason: string): void;
+  onConnectError(message: string): void;
+}
+
+export interface Conn {
+  readonly user: string;
+  /** Resolves on the first successful connection; rejects after `timeoutMs`. */
+  connect(timeoutMs: number): Promise<void>;
+  readonly connected: boolean;
+  join(room: string, since: number | undefined, timeoutMs: number): Promise<JoinInfo>;
+  /** Resolves with the stored message's seq once acked. */
+  send(room: string, body: string, clientId: string, timeoutMs: number): Promise<number>;
+  close(): void;
+}
+
+export interface ConnOptions {
+  target: Target;
+  url: string;
+  user: string;
+  transport: Transport;
+  /** Reconnect after a lost connection (both targets). */
+  reconnect: boolean;
+  events: ConnEvents;
+}
+
+export function createConn(o: ConnOptions): Conn {
+  return o.target === "chat" ? new ChatConn(o) : new BaselineConn(o);
+}
+
+class ChatConn implements Conn {
+  private socket: Socket<ServerToClientEvents, ClientToServerEvents>;
+  private everConnected = false;
+  constructor(private o: ConnOptions) {
+    this.socket = io(o.url, {
+      auth: { username: o.user },
+      transports: [o.transport],
+      upgrade: false,
+      forceNew: true, // one Engine.IO connection per simulated user, never multiplexed
+      autoConnect: false,
+      reconnection: o.reconnect,
+      reconnectionDelay: 250,
+      reconnectionDelayMax: 2000,
+      timeout: 20_000,
+    });
+    this.socket.on("message:new", (m: Message) => o.events.onMessage(m));
+    this.socket.on("connect", () => {
+      if (this.everConnected) o.events.onReconnect();
+      this.everConnected = true;
+    });
+    this.socket.on("disconnect", (reason) => o.events.onDisconnect(reason));
+    this.socket.on("connect_error", (err) => o.events.onConnectError(err.message));
+  }
+  get user() {
+    return this.o.user;
+  }
+  get connected() {
+    return this.socket.connected;
+  }
+  connect(timeoutMs: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new RequestError("timeout", "connect timed out"));
+      }, timeoutMs);
+      const ok = () => {
+        cleanup();
+        resolve();
+      };
+      const cleanup = () => {
+        clearTimeout(timer);
+        this.socket.off("connect", ok);
+      };
+      this.socket.once("connect", ok);
+      this.socket.connect();
+    });
+  }
+  private request<T extends object>(event: "room:join" | "message:send", payload: object, timeoutMs: number) {
+    return new Promise<T>((resolve, reject) => {
+      // emitWithAck is not used: its timeout error carries no code we could count.
+      const timer = setTimeout(() => reject(new RequestError("timeout", `${event} timed out`)), timeoutMs);
+      const cb = (ack: Ack<T>) => {
+        clearTimeout(timer);
+        if (ack && ack.ok) resolve(ack);
+        else reject(new RequestError(ack?.error?.code ?? "bad_ack", ack?.error?.message ?? "malformed ack"));
+      };
+      (this.socket.emit as (e: string, p: object, cb: (a: Ack<T>) => void) => void)(event, payload, cb);
+    });
+  }
+  async join(room: string, since: number | undefined, timeoutMs: number): Promise<JoinInfo> {
+    const r = await this.request<JoinResult>("room:join", since === undefined ? { room } : { room, since }, timeoutMs);
+    return { lastSeq: r.lastSeq, messages: since === undefined ? [] : r.messages, hasMore: r.hasMore };
+  }
+  async send(room: string, body: string, clientId: string, timeoutMs: number): Promise<number> {
+    const r = await this.request<{ message: Message }>("message:send", { room, body, clientId }, timeoutMs);
+    return r.message.seq;
+  }
+  close() {
+    this.socket.disconnect();
+  }
+}
+
+interface Pending {
+  resolve(v: Record<string, unknown>): void;
+  reject(e: Error): void;
+  timer: NodeJS.Timeout;
+}
+
+class BaselineConn implements Conn {
+  private ws?: WebSocket;
+  private nextId = 1;
+  private pending = new Map<number, Pending>();
+  private closed = false;
+  private everConnected = false;
+  private wsUrl: string;
+  constructor(private o: ConnOptions) {
+    const u = new URL(o.url);
+    u.protocol = u.protocol === "https:" ? "wss:" : "ws:";
+    u.searchParams.set("user", o.user);
+    this.wsUrl = u.toString();
+  }
+  get user() {
+    return this.o.user;
+  }
+  get connected() {
+    return this.ws?.readyState === WebSocket.OPEN;
+  }
+  private open(onOpen: () => void, onFail: (msg: string) => void) {
+    const ws = new WebSocket(this.wsUrl, { perMessageDeflate: false });
+    this.ws = ws;
+    let opened = false;
+    ws.on("open", () => {
+      opened = true;
+      if (this.everConnected) this.o.events.onReconnect();
+      this.everConnected = true;
+      onOpen();
+    });
+    ws.on("message", (data) => {
+      const m = JSON.parse(data.toString()) as Record<string, unknown>;
+      if (m.t === "msg") {
+        this.o.events.onMessage(m as unknown as Delivered);
+      } else if (m.t === "ack") {
+        const p = this.pending.get(m.id as number);
+        if (!p) return;
+        this.pending.delete(m.id as number);
+        clearTimeout(p.timer);
+        if (m.ok) p.resolve(m);
+        else {
+          const e = m.error as { code?: string; message?: string } | undefined;
+          p.reject(new RequestError(e?.code ?? "bad_ack", e?.message ?? "error"));
+        }
+      }
+    });
+    ws.on("error", (err) => {
+      if (!opened) onFail(err.message);
+    });
+    ws.on("close", (code, reason) => {
+      for (const [id, p] of this.pending) {
+        clearTimeout(p.timer);
+        p.reject(new RequestError("disconnected", "connection closed"));
+        this.pending.delete(id);
+      }
+      if (opened) this.o.events.onDisconnect(`close ${code} ${reason.toString()}`);
+      if (!this.closed && this.o.reconnect && this.everConnected) {
+        setTimeout(() => {
+          if (!this.closed) this.open(() => {}, (msg) => this.o.events.onConnectError(msg));
+        }, 250);
+      }
+    });
+  }
+  connect(timeoutMs: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.ws?.terminate();
+        reject(new RequestError("timeout", "connect timed out"));
+      }, timeoutMs);
+      this.open(
+        () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        (msg) => {
+          clearTimeout(timer);
+          this.o.events.onConnectError(msg);
+          reject(new RequestError("connect_error", msg));
+        },
+      );
+    });
+  }
+  private request(msg: Record<string, unknown>, timeoutMs: number): Promise<Record<string, unknown>> {
+    return new Promise((resolve, reject) => {
+      const ws = this.ws;
+      if (!ws || ws.readyState !== WebSocket.OPEN) {
+        reject(new RequestError("disconnected", "not connected"));
+        return;
+      }
+      const id = this.nextId++;
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new RequestError("timeout", `${String(msg.t)} timed out`));
+      }, timeoutMs);
+      this.pending.set(id, { resolve, reject, timer });
+      ws.send(JSON.stringify({ ...msg, id }));
+    });
+  }
+  async join(room: string, _since: number | undefined, timeoutMs: number): Promise<JoinInfo> {
+    const r = await this.request({ t: "join", room }, timeoutMs);
+    return { lastSeq: r.lastSeq as number, messages: [], hasMore: false }; // the relay keeps no history
+  }
+  async send(room: string, body: string, clientId: string, timeoutMs: number): Promise<number> {
+    const r = await this.request({ t: "send", room, body, clientId }, timeoutMs);
+    return r.seq as number;
+  }
+  close() {
+    this.closed = true;
+    this.ws?.terminate();
+  }
+}

@@ -1,0 +1,50 @@
+/** The end-of-run summary table of a load report. */
+import type { LoadReport } from "./run.js";
+import type { LatencySummary } from "./stats.js";
+
+const lat = (l: LatencySummary) =>
+  l.count === 0
+    ? "-"
+    : `p50 ${l.p50Ms}  p90 ${l.p90Ms}  p99 ${l.p99Ms}  p99.9 ${l.p999Ms}  max ${l.maxMs} ms  (n=${l.count})`;
+
+export function formatSummary(r: LoadReport): string {
+  const o = r.options;
+  const rows: [string, string][] = [
+    ["target", `${o.target} ${o.urls.join(",")} (${o.transport})`],
+    [
+      "shape",
+      `${o.clients} clients, ${o.rooms} rooms, ${o.senders} senders, ` +
+        (o.window > 0 ? `closed loop window ${o.window}` : `${o.rate} msg/s`) +
+        `, ${o.duration}s, body ${o.bodyBytes} B`,
+    ],
+    [
+      "connect",
+      `${r.connect.connected}/${r.connect.attempted} ok, ${r.connect.failed} failed, ` +
+        `${r.connect.joinFailed} joins failed, ${r.connect.reconnects} reconnects, ` +
+        `${r.connect.disconnects} disconnects, ${r.connect.connectErrors} connect_errors in ${r.seconds.connect}s`,
+    ],
+    ["connect latency", lat(r.connect.latency)],
+    ["join latency", lat(r.connect.joinLatency)],
+    [
+      "sends",
+      `${r.send.attempted} sent, ${r.send.acked} acked (${r.send.ackedPerSecond}/s), ${r.send.failed} failed` +
+        (Object.keys(r.send.failuresByCode).length ? ` ${JSON.stringify(r.send.failuresByCode)}` : ""),
+    ],
+    ["ack latency", lat(r.send.ackLatency)],
+    [
+      "deliveries",
+      `${r.delivery.received}/${r.delivery.expected} live (${r.delivery.perSecond}/s), ` +
+        `${r.delivery.recovered} recovered by join since, ${r.delivery.lost} lost, ` +
+        `${r.delivery.duplicates} duplicates, ${r.delivery.outOfOrder} out of order`,
+    ],
+    ["delivery latency", lat(r.delivery.latency)],
+    [
+      "load generator",
+      `${r.loadgen.cpuSeconds} CPU-s while sending, event loop delay p99 ${r.loadgen.eventLoopDelayP99Ms} ms ` +
+        `max ${r.loadgen.eventLoopDelayMaxMs} ms`,
+    ],
+    ["result", r.passed ? "PASS" : `FAIL: ${r.failures.join("; ")}`],
+  ];
+  const w = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join("\n");
+}
