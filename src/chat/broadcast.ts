@@ -1,0 +1,44 @@
+/**
+ * Socket.IO room naming and dialect-aware emits.
+ *
+ * A chat room R maps to two Socket.IO rooms: `r:R` holds v1 sockets and `l:R` legacy
+ * (Flask template) sockets, so every event reaches each socket in its own dialect through
+ * the same adapter, on every node. `u:<user>` reaches all of a user's v1 connections.
+ */
+import type { Server } from "socket.io";
+import type { Message } from "../shared/protocol.js";
+
+export const v1Room = (room: string) => `r:${room}`;
+export const legacyRoom = (room: string) => `l:${room}`;
+export const userRoom = (user: string) => `u:${user}`;
+
+/** Both dialect rooms, optionally without one socket (the sender of a "to the others" event). */
+function targets(io: Server, room: string, except?: string) {
+  const v1 = except ? io.to(v1Room(room)).except(except) : io.to(v1Room(room));
+  const legacy = except ? io.to(legacyRoom(room)).except(except) : io.to(legacyRoom(room));
+  return { v1, legacy };
+}
+
+export function emitMessage(io: Server, m: Message): void {
+  const t = targets(io, m.room);
+  t.v1.emit("message:new", m);
+  t.legacy.emit("recieve_message", { username: m.user, room: m.room, message: m.body });
+}
+
+export function emitPresenceJoin(io: Server, room: string, user: string, except?: string): void {
+  const t = targets(io, room, except);
+  t.v1.emit("presence:join", { room, user });
+  t.legacy.emit("join_room_announcement", { username: user, room });
+}
+
+/** The template had no leave event: only v1 sockets hear of it. */
+export function emitPresenceLeave(io: Server, room: string, user: string): void {
+  io.to(v1Room(room)).emit("presence:leave", { room, user });
+}
+
+/** `legacyText` is what template clients show (`typing_on`); v1 clients get the boolean. */
+export function emitTyping(io: Server, room: string, user: string, typing: boolean, except: string, legacyText?: string): void {
+  const t = targets(io, room, except);
+  t.v1.emit("typing", { room, user, typing });
+  t.legacy.emit("typing_on", legacyText ?? (typing ? `${user} is typing...` : ""));
+}

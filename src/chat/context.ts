@@ -1,0 +1,47 @@
+import type { Server, Socket } from "socket.io";
+import type { RateLimiterAbstract } from "rate-limiter-flexible";
+import type { Config } from "../config.js";
+import type { Logger } from "../logger.js";
+import type { Metrics } from "../metrics.js";
+import type { Db } from "../store/db.js";
+import type { MessageWriter } from "../store/writer.js";
+import type { PresenceRegistry } from "./presence.js";
+import { ChatError } from "./errors.js";
+
+/** Everything a chat handler may use; built once per node in src/node.ts. */
+export interface ChatContext {
+  config: Config;
+  io: Server;
+  db: Db;
+  writer: MessageWriter;
+  presence: PresenceRegistry;
+  sendLimiter: RateLimiterAbstract;
+  metrics: Metrics;
+  log: Logger;
+  /** Present when the node runs in a cluster (REDIS_URL). */
+  cluster?: { noteLocalOnlyWrite(room: string): void };
+}
+
+export type Dialect = "v1" | "legacy";
+
+/** What the server keeps on each socket. */
+export interface SocketState {
+  user?: string;
+  /** Chat rooms this socket has joined, and the dialect it joined them in. */
+  rooms: Map<string, Dialect>;
+  log: Logger;
+}
+
+export function state(socket: Socket): SocketState {
+  return socket.data as SocketState;
+}
+
+export function requireUser(socket: Socket): string {
+  const user = state(socket).user;
+  if (!user) throw new ChatError("unauthenticated", "this connection has no user: connect with auth.username or a token");
+  return user;
+}
+
+export function requireJoined(socket: Socket, room: string): void {
+  if (!state(socket).rooms.has(room)) throw new ChatError("not_joined", `join ${room} first`);
+}

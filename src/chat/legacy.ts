@@ -1,0 +1,52 @@
+/**
+ * The Flask template's events (open mode only): `joined_room`, `send_message`,
+ * `typing_status`. They share the v1 write path and presence; only the dialect differs.
+ */
+import { legacyJoinSchema, legacySendSchema, legacyTypingSchema } from "../shared/protocol.js";
+import { legacyRows, readPage } from "../store/history.js";
+import { joinRoom } from "../store/rooms.js";
+import { legacyRoom, v1Room } from "./broadcast.js";
+import { requireJoined, requireUser, state, type ChatContext } from "./context.js";
+import { enterRoom, subscribe, unsubscribe } from "./membership.js";
+import { storeAndBroadcast } from "./messages.js";
+import type { On } from "./on.js";
+
+export function registerLegacy(ctx: ChatContext, on: On): void {
+  on("joined_room", legacyJoinSchema, async function onJoinedRoom({ username, room }, socket) {
+    const s = state(socket);
+    // The handshake's user, or the first name this socket gave, stays its user.
+    s.user ??= username;
+    const user = s.user;
+    await subscribe(socket, room, "legacy");
+    let rows: [number, string, string][];
+    try {
+      await joinRoom(ctx.db, room, user);
+      rows = legacyRows((await readPage(ctx.db, room, ctx.config.historyLimit)).messages);
+    } catch (err) {
+      await unsubscribe(socket, room, "legacy");
+      throw err;
+    }
+    socket.emit("rejoin_room", rows);
+    await enterRoom(ctx, socket, room, user, "legacy");
+    return {};
+  });
+
+  on("send_message", legacySendSchema(ctx.config.maxMessageChars), async function onSendMessage({ room, message }, socket) {
+    // The connection's user is the author, whatever `username` says.
+    const user = requireUser(socket);
+    requireJoined(socket, room);
+    return { message: await storeAndBroadcast(ctx, room, user, message) };
+  });
+
+  on("typing_status", legacyTypingSchema, async function onTypingStatus(text, socket) {
+    const user = requireUser(socket);
+    const rooms = [...state(socket).rooms.keys()];
+    if (rooms.length === 0) return {};
+    // One emit to all the legacy rooms at once: a socket sharing two rooms hears it once.
+    ctx.io.to(rooms.map(legacyRoom)).except(socket.id).emit("typing_on", text);
+    for (const room of rooms) {
+      ctx.io.to(v1Room(room)).except(socket.id).emit("typing", { room, user, typing: text.length > 0 });
+    }
+    return {};
+  });
+}

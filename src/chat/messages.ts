@@ -1,0 +1,46 @@
+/** message:send: rate limit, store (group commit), then broadcast to every node. */
+import { randomUUID } from "node:crypto";
+import { RateLimiterRes } from "rate-limiter-flexible";
+import { sendSchema, type Message } from "../shared/protocol.js";
+import { emitMessage } from "./broadcast.js";
+import { requireJoined, requireUser, type ChatContext } from "./context.js";
+import { ChatError } from "./errors.js";
+import type { On } from "./on.js";
+
+export function registerMessages(ctx: ChatContext, on: On): void {
+  on("message:send", sendSchema(ctx.config.maxMessageChars), async function onSend({ room, body, clientId }, socket) {
+    const user = requireUser(socket);
+    requireJoined(socket, room);
+    return { message: await storeAndBroadcast(ctx, room, user, body, clientId) };
+  });
+}
+
+/** The one write path for v1 and legacy sends. Resolves after commit; broadcasts only new messages. */
+export async function storeAndBroadcast(
+  ctx: ChatContext,
+  room: string,
+  user: string,
+  body: string,
+  clientId: string = randomUUID(),
+): Promise<Message> {
+  await consumeSend(ctx, user);
+  const { message, created } = await ctx.writer.append({ room, user, body, clientId });
+  if (created) {
+    emitMessage(ctx.io, message);
+    ctx.cluster?.noteLocalOnlyWrite(room);
+  }
+  return message;
+}
+
+async function consumeSend(ctx: ChatContext, user: string): Promise<void> {
+  try {
+    await ctx.sendLimiter.consume(user);
+  } catch (res) {
+    if (res instanceof RateLimiterRes) {
+      ctx.metrics.rateLimited.inc();
+      const retryAfterMs = Math.max(1, Math.ceil(res.msBeforeNext));
+      throw new ChatError("rate_limited", `too many messages; try again in ${Math.ceil(retryAfterMs / 1000)} s`, retryAfterMs);
+    }
+    throw res;
+  }
+}

@@ -1,0 +1,66 @@
+/** room:join, room:leave, room:history, rooms:list. */
+import type { Socket } from "socket.io";
+import {
+  historySchema,
+  joinSchema,
+  leaveSchema,
+  roomsListSchema,
+  type JoinResult,
+  type Message,
+} from "../shared/protocol.js";
+import { readPage, readSince } from "../store/history.js";
+import { joinRoom, listRooms } from "../store/rooms.js";
+import { assertAccess } from "./access.js";
+import { requireUser, state, type ChatContext } from "./context.js";
+import { enterRoom, leaveRoom, subscribe, unsubscribe } from "./membership.js";
+import type { On } from "./on.js";
+
+export function registerRooms(ctx: ChatContext, on: On): void {
+  on("room:join", joinSchema, async function onJoin({ room, since }, socket) {
+    const user = requireUser(socket);
+    assertAccess(user, room);
+    return join(ctx, socket, user, room, since);
+  });
+
+  on("room:leave", leaveSchema, async function onLeave({ room }, socket) {
+    const user = requireUser(socket);
+    if (state(socket).rooms.has(room)) await leaveRoom(ctx, socket, room, user);
+    return {};
+  });
+
+  on("room:history", historySchema, async function onHistory({ room, before, limit }, socket) {
+    const user = requireUser(socket);
+    assertAccess(user, room);
+    return readPage(ctx.db, room, limit ?? ctx.config.historyLimit, before);
+  });
+
+  on("rooms:list", roomsListSchema, async function onList(_payload, socket) {
+    const user = requireUser(socket);
+    return { rooms: await listRooms(ctx.db, user) };
+  });
+}
+
+async function join(ctx: ChatContext, socket: Socket, user: string, room: string, since?: number): Promise<JoinResult> {
+  await subscribe(socket, room, "v1");
+  let page: { messages: Message[]; hasMore: boolean };
+  let marks: { readSeq: number; lastSeq: number };
+  try {
+    marks = await joinRoom(ctx.db, room, user);
+    page = since === undefined ? await readPage(ctx.db, room, ctx.config.historyLimit) : await readSince(ctx.db, room, since);
+  } catch (err) {
+    await unsubscribe(socket, room, "v1");
+    throw err;
+  }
+  await enterRoom(ctx, socket, room, user, "v1");
+  const members = await ctx.presence.members(room);
+  // A message committed between the two reads is newer than the marker; report the newest seen.
+  const newest = page.messages.reduce((n, m) => Math.max(n, m.updateSeq ?? m.seq), 0);
+  return {
+    room,
+    messages: page.messages,
+    members: members.includes(user) ? members : [...members, user],
+    readSeq: marks.readSeq,
+    lastSeq: Math.max(marks.lastSeq, newest),
+    hasMore: page.hasMore,
+  };
+}

@@ -1,0 +1,127 @@
+/**
+ * What a node needs to be one of many: Redis clients, the Socket.IO Redis adapter (classic
+ * or sharded), cluster-wide presence, and recovery after a Redis outage.
+ *
+ * During an outage messages are still stored and delivered to this node's sockets; what
+ * crossed no node is recovered by clients through `seq`. When Redis returns, the node tells
+ * its own sockets to re-check every room (`rooms:resync`), and tells everyone about the rooms
+ * it wrote to while cut off, whose messages the other nodes never heard of.
+ */
+import { createAdapter } from "@socket.io/redis-adapter";
+import { createShardedAdapter } from "@socket.io/redis-adapter/dist/sharded-adapter.js";
+import { Redis } from "ioredis";
+import type { Server } from "socket.io";
+import type { Config } from "../config.js";
+import type { Logger } from "../logger.js";
+import type { Metrics } from "../metrics.js";
+import { emitPresenceLeave, v1Room } from "../chat/broadcast.js";
+import { state } from "../chat/context.js";
+import type { PresenceRegistry } from "../chat/presence.js";
+import { RedisPresence } from "./presence.js";
+
+export interface ClusterLink {
+  presence: PresenceRegistry;
+  /** The command client (rate limiter, presence). */
+  commands: Redis;
+  redisUp(): boolean;
+  /** Rooms this node stored messages in while Redis was down. */
+  noteLocalOnlyWrite(room: string): void;
+  close(): Promise<void>;
+}
+
+export interface ClusterOptions {
+  config: Config;
+  io: Server;
+  log: Logger;
+  metrics: Metrics;
+}
+
+export async function connectCluster({ config, io, log, metrics }: ClusterOptions): Promise<ClusterLink> {
+  const url = config.redisUrl!;
+  const base = {
+    // Reconnect forever with a capped backoff: the node stays up through an outage.
+    retryStrategy: (times: number) => Math.min(100 * 2 ** times, 2000),
+    maxRetriesPerRequest: 1,
+    connectionName: `chat-cluster:${config.nodeId}`,
+  };
+  // No offline queue on the clients whose commands sit on a send's path: while Redis is
+  // down they fail at once (local delivery goes on) instead of piling up.
+  const commands = new Redis(url, { ...base, enableOfflineQueue: false, lazyConnect: true });
+  const pub = new Redis(url, { ...base, enableOfflineQueue: false, lazyConnect: true });
+  const sub = new Redis(url, { ...base, lazyConnect: true });
+  const clients = { commands, pub, sub };
+  for (const [name, c] of Object.entries(clients)) {
+    c.on("error", (err: Error) => log.debug({ err, client: name }, "redis client error"));
+  }
+  await Promise.all([commands.connect(), pub.connect(), sub.connect()]);
+
+  // The classic adapter publishes without waiting: swallow (and count) what fails while down.
+  const publish = pub.publish.bind(pub);
+  (pub as unknown as { publish: (...a: unknown[]) => Promise<unknown> }).publish = (...args: unknown[]) =>
+    (publish as (...a: unknown[]) => Promise<unknown>)(...args).catch(() => 0);
+
+  const prefix = config.redisKeyPrefix;
+  io.adapter(
+    config.redisAdapter === "sharded"
+      ? createShardedAdapter(pub, sub, { channelPrefix: `${prefix}#io`, subscriptionMode: "dynamic" })
+      : createAdapter(pub, sub, { key: `${prefix}#io` }),
+  );
+  io.of("/").adapter.on("error", (err: Error) => log.warn({ err }, "adapter error"));
+
+  const presence = new RedisPresence({
+    redis: commands,
+    nodeId: config.nodeId,
+    keyPrefix: prefix,
+    ttlMs: config.presenceTtlMs,
+    log,
+    onReaped(gone) {
+      for (const { room, user } of gone) emitPresenceLeave(io, room, user);
+    },
+  });
+  await presence.start();
+
+  const up = () => commands.status === "ready" && pub.status === "ready" && sub.status === "ready";
+  let wasDown = false;
+  const localOnlyRooms = new Set<string>();
+  metrics.redisUp.set(1);
+
+  function onStatus(): void {
+    const nowUp = up();
+    metrics.redisUp.set(nowUp ? 1 : 0);
+    if (!nowUp) {
+      if (!wasDown) log.warn("redis down: delivering to this node's sockets only");
+      wasDown = true;
+      return;
+    }
+    if (!wasDown) return;
+    wasDown = false;
+    log.info("redis back: asking clients to fill gaps");
+    void presence.resync().catch((err: unknown) => log.warn({ err }, "presence resync failed"));
+    for (const socket of io.of("/").sockets.values()) {
+      const rooms = [...state(socket).rooms.keys()];
+      if (rooms.length > 0) socket.emit("rooms:resync", { rooms });
+    }
+    for (const room of localOnlyRooms) io.to(v1Room(room)).emit("rooms:resync", { rooms: [room] });
+    localOnlyRooms.clear();
+  }
+  for (const c of Object.values(clients)) {
+    c.on("ready", onStatus);
+    c.on("close", onStatus);
+    c.on("end", onStatus);
+  }
+
+  let closing: Promise<void> | undefined;
+  return {
+    presence,
+    commands,
+    redisUp: up,
+    noteLocalOnlyWrite(room) {
+      if (!up()) localOnlyRooms.add(room);
+    },
+    close: () =>
+      (closing ??= (async () => {
+        await presence.close();
+        for (const c of Object.values(clients)) c.disconnect();
+      })()),
+  };
+}

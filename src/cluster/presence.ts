@@ -1,0 +1,218 @@
+/**
+ * Cluster-wide presence in Redis, without asking every node (`fetchSockets`) on each join.
+ *
+ * Each node counts its own sockets in `LocalPresence` and tells Redis only when a (room, user)
+ * pair appears on or disappears from the node. Redis keeps, per room, how many nodes have
+ * each user (`<p>:pr:room:<room>`, a hash), and per node the pairs it has
+ * (`<p>:pr:node:<id>`, a set), so that a dead node's pairs can be taken back. Nodes
+ * heartbeat into `<p>:pr:nodes` (a sorted set scored by Redis time); a node that misses
+ * heartbeats for half the TTL is reaped by whichever live node gets there first (the reap is
+ * one atomic script, so its users leave exactly once).
+ *
+ * When Redis is unreachable the node answers from its own connections and marks itself
+ * dirty; when Redis comes back it replaces its whole contribution in one script.
+ */
+import type { Redis } from "ioredis";
+import type { Logger } from "../logger.js";
+import { LocalPresence, type PresenceRegistry } from "../chat/presence.js";
+
+const SEP = "\u0000";
+
+/** SADD the pair to the node; count the node in the room once. Returns the room's count for the user, or -1. */
+const ADD = `
+if redis.call('SADD', KEYS[2], ARGV[2]) == 1 then
+  return redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
+end
+return -1`;
+
+/** Returns the remaining count (0: the user left the room cluster-wide), or -1 when the pair was not there. */
+const REMOVE = `
+if redis.call('SREM', KEYS[2], ARGV[2]) == 1 then
+  local n = redis.call('HINCRBY', KEYS[1], ARGV[1], -1)
+  if n <= 0 then redis.call('HDEL', KEYS[1], ARGV[1]) return 0 end
+  return n
+end
+return -1`;
+
+/** Shared Lua: take back every pair of a node's set; returns the pairs whose user is now gone. */
+const RELEASE = `
+local function release(nodeKey, roomPrefix)
+  local gone = {}
+  for _, p in ipairs(redis.call('SMEMBERS', nodeKey)) do
+    local sep = string.find(p, '\\0', 1, true)
+    local roomKey = roomPrefix .. string.sub(p, 1, sep - 1)
+    local user = string.sub(p, sep + 1)
+    local n = redis.call('HINCRBY', roomKey, user, -1)
+    if n <= 0 then
+      redis.call('HDEL', roomKey, user)
+      table.insert(gone, p)
+    end
+  end
+  redis.call('DEL', nodeKey)
+  return gone
+end
+local function now()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end`;
+
+/** KEYS: nodes zset, node set. ARGV: node id, room key prefix, pairs... Replaces the node's contribution. */
+const REPLACE = `${RELEASE}
+release(KEYS[2], ARGV[2])
+for i = 3, #ARGV do
+  local p = ARGV[i]
+  local sep = string.find(p, '\\0', 1, true)
+  redis.call('SADD', KEYS[2], p)
+  redis.call('HINCRBY', ARGV[2] .. string.sub(p, 1, sep - 1), string.sub(p, sep + 1), 1)
+end
+redis.call('ZADD', KEYS[1], now(), ARGV[1])
+return 1`;
+
+/** KEYS: nodes zset. ARGV: node id. Returns 1 when the node was still registered, 0 when it had been reaped. */
+const HEARTBEAT = `${RELEASE}
+local added = redis.call('ZADD', KEYS[1], now(), ARGV[1])
+if added == 1 then return 0 end
+return 1`;
+
+/** KEYS: nodes zset, dead node's set. ARGV: dead node id, stale ms, room key prefix. */
+const REAP = `${RELEASE}
+local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if not score or tonumber(score) > now() - tonumber(ARGV[2]) then return {} end
+redis.call('ZREM', KEYS[1], ARGV[1])
+return release(KEYS[2], ARGV[3])`;
+
+/** KEYS: nodes zset. ARGV: stale ms. Ids of nodes whose heartbeat is older than that. */
+const STALE = `${RELEASE}
+return redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now() - tonumber(ARGV[1]))`;
+
+export interface RedisPresenceOptions {
+  redis: Redis;
+  nodeId: string;
+  keyPrefix: string;
+  /** A dead node's users leave presence within this time. @default 30000 */
+  ttlMs: number;
+  log: Logger;
+  /** Called with users that left rooms because their node died. */
+  onReaped: (gone: { room: string; user: string }[]) => void;
+}
+
+export class RedisPresence implements PresenceRegistry {
+  readonly local = new LocalPresence();
+  private readonly keys: { nodes: string; node: (id: string) => string; roomPrefix: string };
+  private timer: NodeJS.Timeout | undefined;
+  private dirty = false;
+  private closed = false;
+
+  constructor(private readonly o: RedisPresenceOptions) {
+    const p = o.keyPrefix;
+    this.keys = { nodes: `${p}:pr:nodes`, node: (id) => `${p}:pr:node:${id}`, roomPrefix: `${p}:pr:room:` };
+  }
+
+  /** Registers the node and starts heartbeating and reaping. */
+  async start(): Promise<void> {
+    await this.resync();
+    // Heartbeat every TTL/5 and reap after TTL/2 without one: a dead node is gone within 0.7 TTL.
+    this.timer = setInterval(() => void this.tick(), Math.max(200, Math.floor(this.o.ttlMs / 5)));
+    this.timer.unref();
+  }
+
+  async add(room: string, user: string, socketId: string): Promise<boolean> {
+    if (!this.local.addLocal(room, user, socketId)) return false;
+    try {
+      const n = (await this.o.redis.eval(ADD, 2, this.roomKey(room), this.keys.node(this.o.nodeId), user, room + SEP + user)) as number;
+      return n === 1;
+    } catch (err) {
+      this.degrade(err);
+      return true; // announce to whoever can hear it: the local sockets
+    }
+  }
+
+  async remove(room: string, user: string, socketId: string): Promise<boolean> {
+    if (!this.local.removeLocal(room, user, socketId)) return false;
+    try {
+      const n = (await this.o.redis.eval(REMOVE, 2, this.roomKey(room), this.keys.node(this.o.nodeId), user, room + SEP + user)) as number;
+      return n === 0;
+    } catch (err) {
+      this.degrade(err);
+      return true;
+    }
+  }
+
+  async members(room: string): Promise<string[]> {
+    try {
+      const users = await this.o.redis.hkeys(this.roomKey(room));
+      // Local connections count even if a resync has not published them yet.
+      return [...new Set([...users, ...this.local.localMembers(room)])];
+    } catch (err) {
+      this.degrade(err);
+      return this.local.localMembers(room);
+    }
+  }
+
+  localSize(): number {
+    return this.local.localSize();
+  }
+
+  /** Republishes this node's pairs, replacing what Redis had for it (after an outage or a reap). */
+  async resync(): Promise<void> {
+    const pairs = [...this.local.localPairs()].map(([room, user]) => room + SEP + user);
+    await this.o.redis.eval(REPLACE, 2, this.keys.nodes, this.keys.node(this.o.nodeId), this.o.nodeId, this.keys.roomPrefix, ...pairs);
+    this.dirty = false;
+  }
+
+  /** Graceful exit: take the node's pairs back at once instead of waiting for the reaper. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.timer);
+    try {
+      await this.o.redis.eval(REPLACE, 2, this.keys.nodes, this.keys.node(this.o.nodeId), this.o.nodeId, this.keys.roomPrefix);
+      await this.o.redis.zrem(this.keys.nodes, this.o.nodeId);
+    } catch (err) {
+      this.o.log.warn({ err }, "could not remove this node's presence; the reaper will");
+    }
+    await this.local.close();
+  }
+
+  private async tick(): Promise<void> {
+    if (this.closed) return;
+    try {
+      if (this.dirty) await this.resync();
+      const registered = (await this.o.redis.eval(HEARTBEAT, 1, this.keys.nodes, this.o.nodeId)) as number;
+      if (registered === 0) {
+        // Another node reaped us (we stalled past the TTL): publish our pairs again.
+        this.o.log.warn("this node was reaped from presence; republishing");
+        await this.resync();
+      }
+      await this.reapStale();
+    } catch (err) {
+      this.degrade(err);
+    }
+  }
+
+  private async reapStale(): Promise<void> {
+    const staleMs = Math.floor(this.o.ttlMs / 2);
+    const dead = (await this.o.redis.eval(STALE, 1, this.keys.nodes, staleMs)) as string[];
+    for (const id of dead) {
+      if (id === this.o.nodeId) continue;
+      const gone = (await this.o.redis.eval(REAP, 2, this.keys.nodes, this.keys.node(id), id, staleMs, this.keys.roomPrefix)) as string[];
+      if (gone.length === 0) continue;
+      this.o.log.info({ node: id, users: gone.length }, "reaped a dead node's presence");
+      this.o.onReaped(
+        gone.map((p) => {
+          const i = p.indexOf(SEP);
+          return { room: p.slice(0, i), user: p.slice(i + 1) };
+        }),
+      );
+    }
+  }
+
+  private degrade(err: unknown): void {
+    if (!this.dirty) this.o.log.warn({ err }, "presence fell back to this node's connections until Redis returns");
+    this.dirty = true;
+  }
+
+  private roomKey(room: string): string {
+    return this.keys.roomPrefix + room;
+  }
+}

@@ -1,0 +1,95 @@
+/** The express app: security headers, request ids, health, metrics, the REST API and the client. */
+import { randomUUID } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import express, { type NextFunction, type Request, type Response } from "express";
+import helmet from "helmet";
+import type { Logger } from "../logger.js";
+import type { Metrics } from "../metrics.js";
+import type { Authenticator } from "../realtime/auth.js";
+import type { Db } from "../store/db.js";
+import { apiRoutes } from "./api.js";
+import { healthRoutes, type HealthSource } from "./health.js";
+
+export interface HttpDeps {
+  db: Db;
+  auth: Authenticator;
+  metrics: Metrics;
+  log: Logger;
+  health: HealthSource;
+  historyLimit: number;
+  staticDir: string;
+  trustProxy: boolean;
+}
+
+export function createHttpApp(deps: HttpDeps): express.Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("trust proxy", deps.trustProxy);
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        directives: {
+          defaultSrc: ["'self'"],
+          scriptSrc: ["'self'"],
+          styleSrc: ["'self'"],
+          imgSrc: ["'self'", "data:"],
+          connectSrc: ["'self'"],
+          objectSrc: ["'none'"],
+          frameAncestors: ["'none'"],
+          baseUri: ["'self'"],
+          formAction: ["'self'"],
+        },
+      },
+    }),
+  );
+  app.use(requestContext(deps.log, deps.metrics));
+  app.use(healthRoutes(deps.health));
+  app.get("/metrics", async function metrics(_req, res) {
+    res.set("Content-Type", deps.metrics.registry.contentType);
+    res.send(await deps.metrics.registry.metrics());
+  });
+  app.use(apiRoutes(deps));
+  app.use("/api", function apiNotFound(_req, res) {
+    res.status(404).json({ error: { code: "not_found", message: "no such endpoint" } });
+  });
+  serveClient(app, deps.staticDir, deps.log);
+  return app;
+}
+
+/** A request id (from the load balancer's X-Request-Id, or new), a child logger and metrics. */
+function requestContext(log: Logger, metrics: Metrics) {
+  return function withRequestId(req: Request, res: Response, next: NextFunction): void {
+    const header = req.headers["x-request-id"];
+    const id = typeof header === "string" && /^[\w.-]{1,64}$/.test(header) ? header : randomUUID();
+    res.setHeader("X-Request-Id", id);
+    const reqLog = log.child({ reqId: id });
+    res.on("finish", function logRequest() {
+      const route = req.route?.path ?? (res.statusCode === 404 ? "unmatched" : "static");
+      metrics.httpRequests.inc({ route: String(route), status: String(res.statusCode) });
+      reqLog.debug({ method: req.method, url: req.originalUrl, status: res.statusCode }, "request");
+    });
+    next();
+  };
+}
+
+function serveClient(app: express.Express, dir: string, log: Logger): void {
+  const index = path.join(dir, "index.html");
+  if (fs.existsSync(index)) {
+    app.use(express.static(dir, { index: "index.html", maxAge: "1h", setHeaders: noCacheForHtml }));
+    return;
+  }
+  log.warn({ dir }, "browser client not built (npm run build:client); serving a placeholder page");
+  app.get("/", function placeholder(_req, res) {
+    res
+      .type("html")
+      .send(
+        "<!doctype html><meta charset=utf-8><title>chat-cluster</title><h1>chat-cluster</h1>" +
+          "<p>The server is running. Build the browser client with <code>npm run build:client</code>.</p>",
+      );
+  });
+}
+
+function noCacheForHtml(res: Response, file: string): void {
+  if (file.endsWith(".html")) res.setHeader("Cache-Control", "no-cache");
+}

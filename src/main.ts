@@ -1,0 +1,52 @@
+/**
+ * The process: configuration, logging, one chat node, and signals.
+ * SIGTERM/SIGINT drain the node (readiness 503, sockets moved away, writes finished) and
+ * exit 0; if that takes longer than SHUTDOWN_TIMEOUT_MS the process exits 1 anyway.
+ */
+import { ConfigError, loadConfig, type Config } from "./config.js";
+import { createLogger } from "./logger.js";
+import { createNode } from "./node.js";
+
+function readConfig(): Config {
+  try {
+    return loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`chat-cluster: ${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+}
+
+const config = readConfig();
+const log = createLogger(config.logLevel, config.nodeId);
+const node = createNode(config, log);
+
+function stop(signal: string): void {
+  log.info({ signal }, "shutting down");
+  const force = setTimeout(() => {
+    log.error({ timeoutMs: config.shutdownTimeoutMs }, "shutdown timed out; exiting");
+    process.exit(1);
+  }, config.shutdownTimeoutMs);
+  force.unref();
+  node.shutdown().then(
+    () => process.exit(0),
+    (err: unknown) => {
+      log.error({ err }, "shutdown failed");
+      process.exit(1);
+    },
+  );
+}
+process.once("SIGTERM", () => stop("SIGTERM"));
+process.once("SIGINT", () => stop("SIGINT"));
+// A library's stray rejection must not take every connection down with it.
+process.on("unhandledRejection", (err) => log.error({ err }, "unhandled rejection"));
+
+node.start().then(
+  (port) => log.info({ url: `http://localhost:${port}` }, "chat-cluster is serving"),
+  (err: unknown) => {
+    log.fatal({ err }, "could not start");
+    process.exit(1);
+  },
+);

@@ -1,0 +1,203 @@
+/**
+ * One chat node: the composition root that wires config, storage, Redis, Socket.IO and HTTP,
+ * and the ordered, idempotent shutdown. main.ts runs one; tests run several in one process.
+ */
+import { createServer, type Server as HttpServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Server } from "socket.io";
+import type { Config } from "./config.js";
+import { connectCluster, type ClusterLink } from "./cluster/link.js";
+import type { ChatContext } from "./chat/context.js";
+import { LocalPresence } from "./chat/presence.js";
+import { createHttpApp } from "./http/app.js";
+import type { DependencyState, Lifecycle } from "./http/health.js";
+import type { Logger } from "./logger.js";
+import { createMetrics, type Metrics } from "./metrics.js";
+import { createAuthenticator } from "./realtime/auth.js";
+import { wireConnections } from "./realtime/connection.js";
+import { InFlight } from "./realtime/handle.js";
+import { createIo } from "./realtime/io.js";
+import { createSendLimiter } from "./realtime/ratelimit.js";
+import { createPgDb, createPgliteDb, type Db } from "./store/db.js";
+import { migrate } from "./store/migrations.js";
+import { MessageWriter } from "./store/writer.js";
+
+export interface ChatNode {
+  readonly config: Config;
+  readonly io: Server;
+  readonly http: HttpServer;
+  readonly metrics: Metrics;
+  lifecycle(): Lifecycle;
+  /** Listens, then migrates and connects; resolves with the port once ready. */
+  start(): Promise<number>;
+  /** Drains and closes everything; safe to call more than once. */
+  shutdown(): Promise<void>;
+}
+
+const DB_RETRY_MS = 2000;
+
+export function createNode(config: Config, log: Logger): ChatNode {
+  const metrics = createMetrics(config.nodeId);
+  const auth = createAuthenticator(config.auth);
+  const inflight = new InFlight();
+  let state: Lifecycle = "starting";
+  let db: Db | undefined;
+  let cluster: ClusterLink | undefined;
+  let dbCheck: { at: number; state: Promise<DependencyState> } | undefined;
+  let done: Promise<void> | undefined;
+
+  const health = {
+    lifecycle: () => state,
+    checkRedis: (): DependencyState => (cluster ? (cluster.redisUp() ? "ok" : "down") : "disabled"),
+    checkDb(): Promise<DependencyState> {
+      // Probes from several sources within a second share one query.
+      if (!dbCheck || Date.now() - dbCheck.at > 1000) dbCheck = { at: Date.now(), state: pingDb() };
+      return dbCheck.state;
+    },
+  };
+  async function pingDb(): Promise<DependencyState> {
+    if (!db) return "down";
+    try {
+      await withTimeout(db.query("SELECT 1"), 2000);
+      metrics.dbUp.set(1);
+      return "ok";
+    } catch {
+      metrics.dbUp.set(0);
+      return "down";
+    }
+  }
+
+  // The HTTP app needs the database, which exists only after start(): route through a getter.
+  const lazyDb: Db = {
+    kind: "pg",
+    query: (sql, params) => requireDb().query(sql, params),
+    transaction: (fn) => requireDb().transaction(fn),
+    exec: (sql) => requireDb().exec(sql),
+    close: async () => {},
+  };
+  function requireDb(): Db {
+    if (!db) throw Object.assign(new Error("database not connected yet"), { code: "ECONNREFUSED" });
+    return db;
+  }
+
+  const app = createHttpApp({
+    db: lazyDb,
+    auth,
+    metrics,
+    log: log.child({ module: "http" }),
+    health,
+    historyLimit: config.historyLimit,
+    staticDir: config.staticDir,
+    trustProxy: config.trustProxy,
+  });
+  const http = createServer(app);
+  const io = createIo(http, { config, log: log.child({ module: "realtime" }), auth, accepting: () => state === "ready" });
+  metrics.redisUp.set(config.redisUrl ? 0 : -1);
+
+  async function start(): Promise<number> {
+    await new Promise<void>((resolve, reject) => {
+      http.once("error", reject);
+      http.listen(config.port, config.host, () => {
+        http.off("error", reject);
+        resolve();
+      });
+    });
+    const port = (http.address() as AddressInfo).port;
+    log.info({ port, host: config.host }, "listening; starting");
+
+    db = await connectDb(config, log, () => done !== undefined);
+    metrics.dbUp.set(1);
+    if (config.redisUrl) cluster = await connectCluster({ config, io, log: log.child({ module: "cluster" }), metrics });
+    const writer = new MessageWriter(db, {
+      onBatch(seconds, size, ok) {
+        metrics.storeWriteDuration.observe(seconds);
+        metrics.storeBatchSize.observe(size);
+        if (ok) metrics.messagesStored.inc(size);
+        metrics.dbUp.set(ok ? 1 : 0);
+      },
+    });
+    const ctx: ChatContext = {
+      config,
+      io,
+      db,
+      writer,
+      presence: cluster?.presence ?? new LocalPresence(),
+      sendLimiter: createSendLimiter(
+        config.rateLimit,
+        cluster && { client: cluster.commands, keyPrefix: config.redisKeyPrefix },
+      ),
+      metrics,
+      log: log.child({ module: "chat" }),
+      cluster,
+    };
+    wireConnections(io, ctx, inflight);
+    stopWriter = () => writer.drain();
+    if (done) throw new Error("shut down while starting");
+    state = "ready";
+    log.info({ port, db: db.kind, redis: Boolean(config.redisUrl), auth: config.auth.mode }, "ready");
+    return port;
+  }
+  let stopWriter: () => Promise<void> = async () => {};
+
+  async function runShutdown(): Promise<void> {
+    const budget = config.shutdownTimeoutMs;
+    state = "draining";
+    log.info("draining");
+    // Let in-flight handlers (writes before their acks) finish, then move the clients away.
+    await withTimeout(inflight.idle(), budget / 3).catch(() => log.warn("in-flight events did not finish in time"));
+    // Only this node's sockets (without .local the adapter would disconnect every node's).
+    io.local.disconnectSockets(true);
+    // Their presence:leave announcements and any write still queued.
+    await withTimeout(Promise.all([inflight.idle(), stopWriter()]), budget / 3).catch(() =>
+      log.warn("writes or presence cleanup did not finish in time"),
+    );
+    await new Promise<void>((resolve) => {
+      io.close(() => resolve());
+      http.closeAllConnections();
+    });
+    await cluster?.close().catch((err: unknown) => log.warn({ err }, "closing the cluster link failed"));
+    await db?.close().catch((err: unknown) => log.warn({ err }, "closing the database failed"));
+    log.info("stopped");
+  }
+
+  return {
+    config,
+    io,
+    http,
+    metrics,
+    lifecycle: () => state,
+    start,
+    shutdown: () => (done ??= runShutdown()),
+  };
+}
+
+/** Connects and migrates, retrying while the database is unreachable (the node stays "starting"). */
+async function connectDb(config: Config, log: Logger, stopping: () => boolean): Promise<Db> {
+  for (;;) {
+    if (stopping()) throw new Error("shut down while connecting to the database");
+    let db: Db | undefined;
+    try {
+      db = config.databaseUrl
+        ? createPgDb(config.databaseUrl, config.databasePoolMax, (err) => log.warn({ err }, "idle database client failed"))
+        : await createPgliteDb(config.dataDir);
+      const applied = await migrate(db);
+      if (applied.length > 0) log.info({ applied }, "migrations applied");
+      return db;
+    } catch (err) {
+      await db?.close().catch(() => {});
+      if (!config.databaseUrl) throw err; // the embedded database does not come back by waiting
+      log.warn({ err }, `database not reachable; retrying in ${DB_RETRY_MS} ms`);
+      await new Promise((r) => setTimeout(r, DB_RETRY_MS));
+    }
+  }
+}
+
+export function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    p,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,78 @@
+/**
+ * Identity at the handshake. Open mode trusts `auth.username` (or none, for the template's
+ * events); jwt mode verifies `auth.token` with jose and takes `sub` as the username.
+ */
+import { createPublicKey, type KeyObject } from "node:crypto";
+import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from "jose";
+import type { AuthConfig } from "../config.js";
+import { USERNAME_PATTERN } from "../shared/protocol.js";
+
+export class AuthError extends Error {
+  constructor(readonly reason: "unauthorized" | "invalid_username") {
+    super(reason);
+  }
+}
+
+export interface Authenticator {
+  readonly mode: "open" | "jwt";
+  /** The user, or undefined for an anonymous (legacy-only) open-mode connection. */
+  fromHandshake(auth: unknown): Promise<string | undefined>;
+  /** The user named by an HTTP request: Bearer token (jwt) or `?username=` (open). */
+  fromHttp(authorization: string | undefined, username: unknown): Promise<string | undefined>;
+}
+
+export function createAuthenticator(cfg: AuthConfig): Authenticator {
+  if (cfg.mode === "open") {
+    const check = (u: unknown) => {
+      if (u === undefined || u === null) return undefined;
+      if (typeof u !== "string" || !USERNAME_PATTERN.test(u)) throw new AuthError("invalid_username");
+      return u;
+    };
+    return {
+      mode: "open",
+      fromHandshake: async (auth) => check(isObject(auth) ? auth.username : undefined),
+      fromHttp: async (_authorization, username) => check(username),
+    };
+  }
+  const verify = jwtVerifier(cfg);
+  return {
+    mode: "jwt",
+    fromHandshake: async (auth) => verify(isObject(auth) ? auth.token : undefined),
+    fromHttp: async (authorization) => {
+      const m = /^Bearer\s+(\S+)$/i.exec(authorization ?? "");
+      return m ? verify(m[1]) : undefined;
+    },
+  };
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null;
+}
+
+function jwtVerifier(cfg: Extract<AuthConfig, { mode: "jwt" }>): (token: unknown) => Promise<string> {
+  let key: Uint8Array | KeyObject | JWTVerifyGetKey;
+  let algorithms: string[];
+  if (cfg.secret) {
+    key = new TextEncoder().encode(cfg.secret);
+    algorithms = ["HS256"];
+  } else if (cfg.publicKey) {
+    const k = createPublicKey(cfg.publicKey);
+    key = k;
+    // Only the algorithm family of the configured key: no HS/RS confusion.
+    algorithms = k.asymmetricKeyType === "ec" ? ["ES256"] : ["RS256"];
+  } else {
+    key = createRemoteJWKSet(new URL(cfg.jwksUrl!));
+    algorithms = ["RS256", "ES256"];
+  }
+  const options = { algorithms, issuer: cfg.issuer, audience: cfg.audience, requiredClaims: ["sub"] };
+  return async function verify(token: unknown): Promise<string> {
+    if (typeof token !== "string" || token.length === 0 || token.length > 8192) throw new AuthError("unauthorized");
+    try {
+      const { payload } = await jwtVerify(token, key as Uint8Array, options);
+      if (typeof payload.sub !== "string" || !USERNAME_PATTERN.test(payload.sub)) throw new AuthError("unauthorized");
+      return payload.sub;
+    } catch {
+      throw new AuthError("unauthorized");
+    }
+  };
+}

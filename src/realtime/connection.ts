@@ -1,0 +1,57 @@
+/**
+ * What happens on each new socket. The event table is built once per node and shared by
+ * every socket: a connection costs one `onAny` listener, not a closure per event.
+ */
+import type { Server, Socket } from "socket.io";
+import { userRoom } from "../chat/broadcast.js";
+import { state, type ChatContext } from "../chat/context.js";
+import { registerDms } from "../chat/dms.js";
+import { registerLegacy } from "../chat/legacy.js";
+import { leaveAll } from "../chat/membership.js";
+import { registerMessages } from "../chat/messages.js";
+import type { On } from "../chat/on.js";
+import { registerReads } from "../chat/reads.js";
+import { registerRooms } from "../chat/rooms.js";
+import { registerTyping } from "../chat/typing.js";
+import { handle, type EventHandler, type InFlight } from "./handle.js";
+import { PROTOCOL_VERSION } from "./io.js";
+
+export function buildEventTable(ctx: ChatContext, inflight: InFlight): Map<string, EventHandler> {
+  const table = new Map<string, EventHandler>();
+  const on: On = (event, schema, fn) => table.set(event, handle(ctx, inflight, event, schema, fn));
+  registerRooms(ctx, on);
+  registerMessages(ctx, on);
+  registerTyping(ctx, on);
+  registerReads(ctx, on);
+  registerDms(ctx, on);
+  // The template's events exist only in open mode: in jwt mode they are unknown events.
+  if (ctx.config.auth.mode === "open") registerLegacy(ctx, on);
+  return table;
+}
+
+export function wireConnections(io: Server, ctx: ChatContext, inflight: InFlight): void {
+  const table = buildEventTable(ctx, inflight);
+
+  function dispatch(this: Socket, event: string, ...args: unknown[]): void {
+    const h = table.get(event);
+    if (h) h(this, args);
+    else ctx.metrics.unknownEvents.inc();
+  }
+  function onDisconnect(this: Socket, reason: string): void {
+    ctx.metrics.connectedSockets.dec();
+    state(this).log.debug({ reason }, "disconnected");
+    // Counted as in flight: shutdown waits for the presence:leave announcements.
+    inflight.enter();
+    void leaveAll(ctx, this).finally(() => inflight.leave());
+  }
+
+  io.on("connection", function onConnection(socket: Socket) {
+    const s = state(socket);
+    socket.onAny(dispatch);
+    socket.on("disconnect", onDisconnect);
+    ctx.metrics.connectedSockets.inc();
+    if (s.user) void socket.join(userRoom(s.user));
+    socket.emit("server:hello", { node: ctx.config.nodeId, version: PROTOCOL_VERSION });
+    s.log.debug("connected");
+  });
+}

@@ -1,0 +1,72 @@
+/**
+ * `handle(schema, fn)`: the one way a client event reaches chat code. It validates the
+ * payload, runs the handler, answers the ack (when there is one) with `{ ok, ... }` or the
+ * contract's error, records metrics, and never lets anything throw into Socket.IO.
+ */
+import type { Socket } from "socket.io";
+import type { z } from "zod";
+import type { Ack } from "../shared/protocol.js";
+import { ChatError, toErrorBody } from "../chat/errors.js";
+import { state, type ChatContext } from "../chat/context.js";
+
+export type Handler<S extends z.ZodType> = (payload: z.output<S>, socket: Socket) => Promise<object | void>;
+
+/** Counts handlers in progress, so that shutdown can wait for in-flight writes. */
+export class InFlight {
+  count = 0;
+  private waiters: (() => void)[] = [];
+  enter(): void {
+    this.count++;
+  }
+  leave(): void {
+    if (--this.count === 0) for (const w of this.waiters.splice(0)) w();
+  }
+  idle(): Promise<void> {
+    return this.count === 0 ? Promise.resolve() : new Promise((r) => this.waiters.push(r));
+  }
+}
+
+export function formatIssues(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 5)
+    .map((i) => (i.path.length ? `${i.path.join(".")}: ${i.message}` : i.message))
+    .join("; ");
+}
+
+/** A bound event handler, shared by every socket: `args` are the event's arguments, ack last. */
+export type EventHandler = (socket: Socket, args: unknown[]) => void;
+
+export function handle<S extends z.ZodType>(
+  ctx: ChatContext,
+  inflight: InFlight,
+  event: string,
+  schema: S,
+  fn: Handler<S>,
+): EventHandler {
+  const { metrics } = ctx;
+  return function onEvent(socket: Socket, args: unknown[]): void {
+    const ack = typeof args[args.length - 1] === "function" ? (args.pop() as (a: Ack) => void) : undefined;
+    const stop = metrics.eventDuration.startTimer({ event });
+    inflight.enter();
+    const run = async (): Promise<Ack> => {
+      const parsed = schema.safeParse(args[0]);
+      if (!parsed.success) throw new ChatError("invalid_payload", formatIssues(parsed.error));
+      const result = await fn(parsed.data, socket);
+      return { ok: true, ...(result ?? {}) };
+    };
+    run()
+      .catch((err: unknown) => ({ ok: false as const, error: toErrorBody(err, state(socket).log, { event }) }))
+      .then((answer) => {
+        metrics.events.inc({ event, outcome: answer.ok ? "ok" : answer.error.code });
+        stop();
+        if (ack) {
+          try {
+            ack(answer);
+          } catch (err) {
+            state(socket).log.warn({ err, event }, "ack failed");
+          }
+        }
+      })
+      .finally(() => inflight.leave());
+  };
+}

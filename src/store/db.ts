@@ -1,0 +1,108 @@
+/**
+ * One database interface over PostgreSQL (`pg`) and the embedded PGlite, so that the same
+ * SQL and migrations serve the laptop default and production.
+ */
+import fs from "node:fs";
+import pg from "pg";
+import type { PGlite as PGliteType } from "@electric-sql/pglite";
+
+export interface Queryable {
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+}
+
+export interface Db extends Queryable {
+  readonly kind: "pg" | "pglite";
+  /** Runs fn in one transaction; commits when it resolves, rolls back when it throws. */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /** Runs a script of several statements (migrations). */
+  exec(sql: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+const INT8_OID = 20;
+
+/** int8 columns (seq, counts) arrive as JS numbers: every seq stays below 2^53. */
+const pgTypes = {
+  getTypeParser(oid: number, format?: string) {
+    if (oid === INT8_OID) return (v: string) => Number(v);
+    return pg.types.getTypeParser(oid, format as "text");
+  },
+};
+
+export function createPgDb(url: string, poolMax: number, onError: (err: Error) => void): Db {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: poolMax,
+    types: pgTypes as pg.CustomTypesConfig,
+    // A send must fail fast with `unavailable` when the database is gone, not hang.
+    connectionTimeoutMillis: 5000,
+    idleTimeoutMillis: 30_000,
+    statement_timeout: 15_000,
+    application_name: "chat-cluster",
+  });
+  // An idle client losing its connection emits here; without a listener it would crash the process.
+  pool.on("error", onError);
+  return {
+    kind: "pg",
+    async query<T>(sql: string, params?: unknown[]) {
+      const r = await pool.query(sql, params as unknown[]);
+      return r.rows as T[];
+    },
+    async transaction<T>(fn: (tx: Queryable) => Promise<T>) {
+      const client = await pool.connect();
+      let broken = false;
+      try {
+        await client.query("BEGIN");
+        const tx: Queryable = {
+          async query<R>(sql: string, params?: unknown[]) {
+            const r = await client.query(sql, params as unknown[]);
+            return r.rows as R[];
+          },
+        };
+        const result = await fn(tx);
+        await client.query("COMMIT");
+        return result;
+      } catch (err) {
+        try {
+          await client.query("ROLLBACK");
+        } catch {
+          broken = true; // the connection itself failed: do not hand it out again
+        }
+        throw err;
+      } finally {
+        client.release(broken);
+      }
+    },
+    async exec(sql: string) {
+      await pool.query(sql);
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+}
+
+export async function createPgliteDb(dataDir: string | undefined): Promise<Db> {
+  const { PGlite } = await import("@electric-sql/pglite");
+  if (dataDir) fs.mkdirSync(dataDir, { recursive: true });
+  const db: PGliteType = await PGlite.create(dataDir ?? "memory://", {
+    parsers: { [INT8_OID]: (v: string) => Number(v) },
+  });
+  const wrap = (q: { query: PGliteType["query"] }): Queryable => ({
+    async query<R>(sql: string, params?: unknown[]) {
+      const r = await q.query<R>(sql, params);
+      return r.rows;
+    },
+  });
+  return {
+    kind: "pglite",
+    ...wrap(db),
+    transaction: (fn) => db.transaction((tx) => fn(wrap(tx))),
+    async exec(sql: string) {
+      await db.exec(sql);
+    },
+    async close() {
+      await db.close();
+    },
+  };
+}

@@ -1,0 +1,67 @@
+/** Rooms, memberships and read markers. */
+import type { RoomSummary } from "../shared/protocol.js";
+import type { Queryable } from "./db.js";
+
+/** Creates the room if needed and records the user's membership; returns the read marker and lastSeq. */
+export async function joinRoom(db: Queryable, room: string, user: string): Promise<{ readSeq: number; lastSeq: number }> {
+  await db.query("INSERT INTO rooms (name) VALUES ($1) ON CONFLICT DO NOTHING", [room]);
+  const rows = await db.query<{ read_seq: number; last_seq: number }>(
+    `WITH ins AS (
+       INSERT INTO memberships (user_name, room) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING read_seq
+     )
+     SELECT coalesce((SELECT read_seq FROM ins), (SELECT read_seq FROM memberships WHERE user_name = $1 AND room = $2)) AS read_seq,
+            (SELECT last_seq FROM rooms WHERE name = $2) AS last_seq`,
+    [user, room],
+  );
+  const r = rows[0]!;
+  return { readSeq: r.read_seq ?? 0, lastSeq: r.last_seq ?? 0 };
+}
+
+/** Records membership of several users (a DM's two participants) without reading anything. */
+export async function addMembers(db: Queryable, room: string, users: string[]): Promise<void> {
+  await db.query("INSERT INTO rooms (name) VALUES ($1) ON CONFLICT DO NOTHING", [room]);
+  await db.query(
+    "INSERT INTO memberships (user_name, room) SELECT unnest($1::text[]), $2 ON CONFLICT DO NOTHING",
+    [users, room],
+  );
+}
+
+export async function lastSeq(db: Queryable, room: string): Promise<number> {
+  const rows = await db.query<{ last_seq: number }>("SELECT last_seq FROM rooms WHERE name = $1", [room]);
+  return rows[0]?.last_seq ?? 0;
+}
+
+export type MarkResult = "moved" | "unchanged" | "not_found";
+
+/** Moves the read marker forward only; a `seq` beyond the room's last position is not_found. */
+export async function markRead(db: Queryable, room: string, user: string, seq: number): Promise<MarkResult> {
+  const rows = await db.query<{ last_seq: number | null; moved: boolean }>(
+    `WITH r AS (SELECT last_seq FROM rooms WHERE name = $2),
+     u AS (
+       INSERT INTO memberships (user_name, room, read_seq)
+       SELECT $1, $2, $3 WHERE $3 <= (SELECT last_seq FROM r)
+       ON CONFLICT (user_name, room) DO UPDATE SET read_seq = EXCLUDED.read_seq
+         WHERE memberships.read_seq < EXCLUDED.read_seq
+       RETURNING 1
+     )
+     SELECT (SELECT last_seq FROM r) AS last_seq, EXISTS (SELECT 1 FROM u) AS moved`,
+    [user, room, seq],
+  );
+  const r = rows[0]!;
+  if (r.last_seq === null || seq > r.last_seq) return "not_found";
+  return r.moved ? "moved" : "unchanged";
+}
+
+/** Rooms the user has joined, newest message first, with unread counts (others' messages only). */
+export async function listRooms(db: Queryable, user: string): Promise<RoomSummary[]> {
+  const rows = await db.query<{ room: string; last_seq: number; read_seq: number; unread: number }>(
+    `SELECT m.room, r.last_seq, m.read_seq,
+            (SELECT count(*) FROM messages x
+              WHERE x.room = m.room AND x.seq > m.read_seq AND x.user_name <> $1 AND NOT x.deleted) AS unread
+       FROM memberships m JOIN rooms r ON r.name = m.room
+      WHERE m.user_name = $1
+      ORDER BY r.last_message_at DESC NULLS LAST, r.created_at DESC, m.room`,
+    [user],
+  );
+  return rows.map((r) => ({ room: r.room, lastSeq: r.last_seq, readSeq: r.read_seq, unread: r.unread }));
+}

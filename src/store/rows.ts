@@ -1,0 +1,34 @@
+import type { Message } from "../shared/protocol.js";
+
+/** Columns every message query selects, in the shape `toMessage` reads. */
+export const MESSAGE_COLUMNS =
+  "room, seq, user_name, body, client_id, created_at, edited_at, deleted, update_seq";
+
+export interface MessageRow {
+  room: string;
+  seq: number;
+  user_name: string;
+  body: string;
+  client_id: string;
+  created_at: Date | string;
+  edited_at: Date | string | null;
+  deleted: boolean;
+  update_seq: number | null;
+}
+
+const iso = (d: Date | string) => (d instanceof Date ? d.toISOString() : new Date(d).toISOString());
+
+export function toMessage(r: MessageRow): Message {
+  const m: Message = {
+    room: r.room,
+    seq: r.seq,
+    user: r.user_name,
+    body: r.body,
+    clientId: r.client_id,
+    createdAt: iso(r.created_at),
+  };
+  if (r.edited_at) m.editedAt = iso(r.edited_at);
+  if (r.deleted) m.deleted = true;
+  if (r.update_seq != null) m.updateSeq = r.update_seq;
+  return m;
+}
