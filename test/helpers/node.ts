@@ -27,7 +27,12 @@ export function uniquePrefix(label = "t"): string {
   return `test-${label}-${randomBytes(4).toString("hex")}`;
 }
 
-export async function startNode(env: Record<string, string | undefined> = {}): Promise<RunningNode> {
+export interface StartOptions {
+  /** Where the node's JSON log lines go (default stdout). */
+  logTo?: (line: string) => void;
+}
+
+export async function startNode(env: Record<string, string | undefined> = {}, opts: StartOptions = {}): Promise<RunningNode> {
   const config = loadConfig({
     PORT: "0",
     HOST: "127.0.0.1",
@@ -36,7 +41,8 @@ export async function startNode(env: Record<string, string | undefined> = {}): P
     STATIC_DIR: path.join(os.tmpdir(), "chat-no-client"),
     ...env,
   });
-  const node = createNode(config, createLogger(config.logLevel, config.nodeId));
+  const dest = opts.logTo && { write: opts.logTo };
+  const node = createNode(config, createLogger(config.logLevel, config.nodeId, dest));
   const port = await node.start();
   return { node, port, url: `http://127.0.0.1:${port}`, stop: () => node.shutdown() };
 }
