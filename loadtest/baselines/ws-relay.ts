@@ -109,6 +109,12 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
   }
 
   const server = http.createServer((req, res) => {
+    if (req.url === "/metrics") {
+      // The one gauge the benchmark reads, in the server's own metric name.
+      res.writeHead(200, { "content-type": "text/plain; version=0.0.4" });
+      res.end(`nodejs_heap_size_used_bytes ${process.memoryUsage().heapUsed}\nrelay_connections ${wss.clients.size}\n`);
+      return;
+    }
     if (req.url === "/healthz" || req.url === "/readyz") {
       res.writeHead(200, { "content-type": "application/json" });
       res.end('{"status":"ok"}');

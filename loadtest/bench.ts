@@ -1,0 +1,475 @@
+/**
+ * npm run bench -- [--only S1,S3] [--quick] [--no-baseline] [--cpu-prof] [--out DIR]
+ *
+ * Starts a local 2-node chat cluster (scripts/cluster startCluster, nodes addressed
+ * directly: the load tester spreads clients over them round-robin, so HAProxy's CPU is
+ * not in the numbers) on PostgreSQL and Redis, runs the scenarios, samples each server
+ * process's CPU time and RSS from /proc, then does the same with the ws relay baseline
+ * (loadtest/baselines/ws-relay.ts) and prints a markdown table with chat-cluster as a
+ * ratio to the baseline. docs/benchmarks.md records the results.
+ *
+ * Environment: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres; the
+ * bench creates a fresh database next to it and drops it afterwards), REDIS_URL (default
+ * redis://127.0.0.1:6379; keys under a unique prefix, deleted afterwards).
+ */
+import { randomBytes } from "node:crypto";
+import { mkdirSync, writeFileSync, readdirSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { fileURLToPath } from "node:url";
+import pg from "pg";
+import { Redis } from "ioredis";
+import { startCluster, type Cluster } from "../scripts/cluster.js";
+import { sample, type ProcSample } from "./procstat.js";
+import { runLoad, type LoadOptions, type LoadReport } from "./run.js";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+
+type TargetName = "chat" | "baseline";
+
+interface BenchContext {
+  quick: boolean;
+  databaseUrl: string;
+  redisUrl: string;
+  runTag: string;
+  cpuProfDir?: string;
+  log(line: string): void;
+}
+
+interface Nodes {
+  urls: string[];
+  procs: { pid: number; url: string }[];
+  cluster: Cluster;
+}
+
+let clusterCount = 0;
+const prefixes: string[] = [];
+
+async function withNodes<T>(ctx: BenchContext, target: TargetName, count: number, fn: (n: Nodes) => Promise<T>) {
+  const prefix = `${ctx.runTag}c${clusterCount++}`;
+  prefixes.push(prefix);
+  const nodeArgs = ctx.cpuProfDir && target === "chat" ? ["--cpu-prof", `--cpu-prof-dir=${ctx.cpuProfDir}`] : [];
+  const command =
+    target === "chat"
+      ? [process.execPath, ...nodeArgs, "--import", "tsx", "src/main.ts"]
+      : [process.execPath, "--import", "tsx", "loadtest/baselines/ws-relay.ts"];
+  const cluster = await startCluster({
+    nodes: count,
+    port: 0,
+    haproxy: false,
+    cwd: ROOT,
+    command,
+    env: {
+      DATABASE_URL: ctx.databaseUrl,
+      REDIS_URL: ctx.redisUrl,
+      REDIS_KEY_PREFIX: prefix,
+      RATE_LIMIT_SENDS: "1000000",
+      RATE_LIMIT_WINDOW_MS: "1000",
+      LOG_LEVEL: "warn",
+      NODE_ENV: "production",
+    },
+    log: (source, line) => {
+      if (/error|fatal|warn/i.test(line)) ctx.log(`  [${target} ${source}] ${line.slice(0, 300)}`);
+    },
+  });
+  try {
+    const procs = cluster.nodes.map((n) => ({ pid: n.pid!, url: n.url }));
+    return await fn({ urls: cluster.nodes.map((n) => n.url), procs, cluster });
+  } finally {
+    await cluster.stop();
+  }
+}
+
+interface Measured {
+  report: LoadReport;
+  /** Server CPU-seconds (all nodes) during the sending window. */
+  serverCpu: number;
+  /** Per node: RSS and heap before connecting and once everyone had joined. */
+  before: ProcSample[];
+  connected: ProcSample[];
+}
+
+async function measure(ctx: BenchContext, nodes: Nodes, opts: Partial<LoadOptions>, label: string): Promise<Measured> {
+  const before = await sample(nodes.procs);
+  let connected: ProcSample[] = before;
+  let atEnd: ProcSample[] = before;
+  let n = 0;
+  const report = await runLoad({
+    ...opts,
+    urls: nodes.urls,
+    progress: (line) => {
+      if (n++ % 5 === 0) ctx.log(`  ${label} ${line}`);
+    },
+    hooks: {
+      connected: async () => {
+        connected = await sample(nodes.procs);
+      },
+      sendingDone: async () => {
+        atEnd = await sample(nodes.procs);
+      },
+    },
+  });
+  const serverCpu = atEnd.reduce((s, p, i) => s + (p.cpu - connected[i]!.cpu), 0);
+  ctx.log(
+    `  ${label} done: acked ${report.send.acked}/${report.send.attempted}, delivered ${report.delivery.received}/${report.delivery.expected}` +
+      ` lost ${report.delivery.lost}, delivery p99 ${report.delivery.latency.p99Ms} ms, ack p99 ${report.send.ackLatency.p99Ms} ms,` +
+      ` server CPU ${serverCpu.toFixed(2)} s, load generator CPU ${report.loadgen.cpuSeconds} s`,
+  );
+  return { report, serverCpu, before, connected };
+}
+
+interface Row {
+  scenario: string;
+  metric: string;
+  chat?: number;
+  baseline?: number;
+  target?: string;
+  /** For the ratio column: whether bigger is better. */
+  higherIsBetter?: boolean;
+}
+
+interface ScenarioResult {
+  rows: Row[];
+  raw: Record<string, unknown>;
+}
+
+type Scenario = (ctx: BenchContext, targets: TargetName[]) => Promise<ScenarioResult>;
+
+const q = <T>(ctx: BenchContext, full: T, quick: T) => (ctx.quick ? quick : full);
+
+function steadyShape(ctx: BenchContext): Partial<LoadOptions> {
+  return {
+    clients: q(ctx, 1000, 200),
+    rooms: q(ctx, 10, 4),
+    senders: q(ctx, 100, 20),
+    rate: q(ctx, 50, 20),
+    duration: q(ctx, 30, 8),
+    ramp: q(ctx, 10, 3),
+    drain: 5,
+    bodyBytes: 64,
+  };
+}
+
+const S1: Scenario = async (ctx, targets) => {
+  const rows: Row[] = [];
+  const raw: Record<string, unknown> = {};
+  const per: Partial<Record<TargetName, Measured>> = {};
+  for (const t of targets) {
+    per[t] = await withNodes(ctx, t, 2, (n) => measure(ctx, n, { ...steadyShape(ctx), target: t }, `S1 ${t}`));
+    raw[t] = per[t];
+  }
+  const pick = (f: (m: Measured) => number) => ({ chat: per.chat && f(per.chat), baseline: per.baseline && f(per.baseline) });
+  const s = steadyShape(ctx);
+  const name = `S1 steady (${s.clients} clients, ${s.rooms} rooms, ${s.rate} msg/s)`;
+  rows.push({ scenario: name, metric: "delivery p50 (ms)", ...pick((m) => m.report.delivery.latency.p50Ms) });
+  rows.push({ scenario: name, metric: "delivery p99 (ms)", ...pick((m) => m.report.delivery.latency.p99Ms), target: "≤ 15" });
+  rows.push({ scenario: name, metric: "ack p99 (ms)", ...pick((m) => m.report.send.ackLatency.p99Ms), target: "≤ 15" });
+  rows.push({ scenario: name, metric: "deliveries/s", ...pick((m) => m.report.delivery.perSecond), higherIsBetter: true });
+  rows.push({ scenario: name, metric: "server CPU-s per s (2 nodes)", ...pick((m) => m.serverCpu / m.report.seconds.sending) });
+  rows.push({
+    scenario: name,
+    metric: "deliveries per server CPU-s",
+    ...pick((m) => (m.report.delivery.perSecond * m.report.seconds.sending) / Math.max(m.serverCpu, 0.01)),
+    target: "≥ 0.8× baseline",
+    higherIsBetter: true,
+  });
+  rows.push({ scenario: name, metric: "lost / duplicated deliveries", ...pick((m) => m.report.delivery.lost + m.report.delivery.duplicates) });
+  return { rows, raw };
+};
+
+const S2: Scenario = async (ctx, targets) => {
+  const rows: Row[] = [];
+  const raw: Record<string, unknown> = {};
+  const rates = q(ctx, [50, 100, 200, 400, 800, 1600, 3200], [20, 40, 80, 160, 320]);
+  const s = steadyShape(ctx);
+  const name = `S2 saturation (S1 shape, rate doubled per step)`;
+  const sustained: Partial<Record<TargetName, number>> = {};
+  const deliveriesAt: Partial<Record<TargetName, number>> = {};
+  for (const t of targets) {
+    const steps: unknown[] = [];
+    await withNodes(ctx, t, 2, async (n) => {
+      for (const rate of rates) {
+        const m = await measure(ctx, n, { ...s, target: t, rate, duration: q(ctx, 10, 4), ramp: q(ctx, 5, 2) }, `S2 ${t} ${rate}/s`);
+        const r = m.report;
+        const ok =
+          r.delivery.latency.p99Ms <= 200 && r.delivery.lost === 0 && r.errors === 0 && r.send.acked >= r.send.attempted * 0.99;
+        steps.push({
+          rate,
+          ok,
+          deliveryP99Ms: r.delivery.latency.p99Ms,
+          ackP99Ms: r.send.ackLatency.p99Ms,
+          deliveriesPerSecond: r.delivery.perSecond,
+          lost: r.delivery.lost,
+          errors: r.errors,
+          serverCpuPerSecond: m.serverCpu / r.seconds.sending,
+          loadgenCpuPerSecond: r.loadgen.cpuSeconds / r.seconds.sending,
+        });
+        if (!ok) break;
+        sustained[t] = rate;
+        deliveriesAt[t] = r.delivery.perSecond;
+      }
+    });
+    raw[t] = steps;
+  }
+  rows.push({ scenario: name, metric: "highest rate with p99 ≤ 200 ms, no loss (msg/s)", ...sustained, higherIsBetter: true });
+  rows.push({ scenario: name, metric: "deliveries/s at that rate", ...deliveriesAt, higherIsBetter: true });
+  return { rows, raw };
+};
+
+const S3: Scenario = async (ctx, targets) => {
+  const rows: Row[] = [];
+  const raw: Record<string, unknown> = {};
+  const clients = q(ctx, 10_000, 1000);
+  const name = `S3 connections (${clients} idle, 2 nodes)`;
+  const rssPer: Partial<Record<TargetName, number>> = {};
+  const heapPer: Partial<Record<TargetName, number>> = {};
+  const connectP99: Partial<Record<TargetName, number>> = {};
+  for (const t of targets) {
+    await withNodes(ctx, t, 2, async (n) => {
+      let held: ProcSample[] = [];
+      const before = await sample(n.procs);
+      const report = await runLoad({
+        target: t,
+        urls: n.urls,
+        clients,
+        rooms: q(ctx, 100, 10),
+        senders: 0,
+        rate: 0,
+        duration: q(ctx, 10, 3),
+        ramp: q(ctx, 40, 5),
+        connectConcurrency: 200,
+        progress: (line) => ctx.log(`  S3 ${t} ${line}`),
+        hooks: {
+          sendingDone: async () => {
+            held = await sample(n.procs);
+          },
+        },
+      });
+      const perNode = clients / n.procs.length;
+      const rssDelta = held.reduce((s, p, i) => s + (p.rss - before[i]!.rss), 0) / n.procs.length;
+      const heapDelta =
+        held.every((p) => p.heap !== undefined) && before.every((p) => p.heap !== undefined)
+          ? held.reduce((s, p, i) => s + (p.heap! - before[i]!.heap!), 0) / n.procs.length
+          : undefined;
+      rssPer[t] = rssDelta / perNode / 1024;
+      if (heapDelta !== undefined) heapPer[t] = heapDelta / perNode / 1024;
+      connectP99[t] = report.connect.latency.p99Ms;
+      raw[t] = { report, before, held };
+      ctx.log(
+        `  S3 ${t}: ${report.connect.connected}/${clients} connected, RSS +${(rssDelta / 1048576).toFixed(1)} MB per node, ` +
+          `${rssPer[t]!.toFixed(2)} KB RSS per connection`,
+      );
+    });
+  }
+  rows.push({ scenario: name, metric: "RSS per connection (KB)", ...rssPer, target: "≤ 12" });
+  rows.push({ scenario: name, metric: "JS heap per connection (KB)", ...heapPer });
+  rows.push({ scenario: name, metric: "connect p99 (ms, during ramp)", ...connectP99 });
+  return { rows, raw };
+};
+
+const S4: Scenario = async (ctx, targets) => {
+  const rows: Row[] = [];
+  const raw: Record<string, unknown> = {};
+  const n = q(ctx, 1000, 200);
+  const name = `S4 write path (${n} rooms, ${n} senders, closed loop)`;
+  const per: Partial<Record<TargetName, Measured>> = {};
+  for (const t of targets) {
+    per[t] = await withNodes(ctx, t, 2, (nodes) =>
+      measure(
+        ctx,
+        nodes,
+        { target: t, clients: n, rooms: n, senders: n, window: 1, rate: 0, duration: q(ctx, 20, 6), ramp: q(ctx, 5, 2) },
+        `S4 ${t}`,
+      ),
+    );
+    raw[t] = per[t];
+  }
+  const pick = (f: (m: Measured) => number) => ({ chat: per.chat && f(per.chat), baseline: per.baseline && f(per.baseline) });
+  rows.push({ scenario: name, metric: "messages acked (stored) per s", ...pick((m) => m.report.send.ackedPerSecond), target: "≥ 20,000", higherIsBetter: true });
+  rows.push({ scenario: name, metric: "ack p50 (ms)", ...pick((m) => m.report.send.ackLatency.p50Ms) });
+  rows.push({ scenario: name, metric: "ack p99 (ms)", ...pick((m) => m.report.send.ackLatency.p99Ms), target: "≤ 50" });
+  rows.push({ scenario: name, metric: "server CPU-s per s (2 nodes)", ...pick((m) => m.serverCpu / m.report.seconds.sending) });
+  return { rows, raw };
+};
+
+const S5: Scenario = async (ctx, targets) => {
+  const rows: Row[] = [];
+  const raw: Record<string, unknown> = {};
+  const clients = q(ctx, 2000, 400);
+  const rate = q(ctx, 20, 10);
+  const name = `S5 big room (${clients} members, ${rate} msg/s)`;
+  const per: Partial<Record<TargetName, Measured>> = {};
+  for (const t of targets) {
+    per[t] = await withNodes(ctx, t, 2, (nodes) =>
+      measure(
+        ctx,
+        nodes,
+        { target: t, clients, rooms: 1, senders: q(ctx, 20, 10), rate, duration: q(ctx, 20, 6), ramp: q(ctx, 10, 3) },
+        `S5 ${t}`,
+      ),
+    );
+    raw[t] = per[t];
+  }
+  const pick = (f: (m: Measured) => number) => ({ chat: per.chat && f(per.chat), baseline: per.baseline && f(per.baseline) });
+  rows.push({ scenario: name, metric: "delivery p50 (ms)", ...pick((m) => m.report.delivery.latency.p50Ms) });
+  rows.push({ scenario: name, metric: "delivery p99 (ms)", ...pick((m) => m.report.delivery.latency.p99Ms), target: "≤ 50" });
+  rows.push({ scenario: name, metric: "deliveries/s", ...pick((m) => m.report.delivery.perSecond), higherIsBetter: true });
+  rows.push({ scenario: name, metric: "server CPU-s per s (2 nodes)", ...pick((m) => m.serverCpu / m.report.seconds.sending) });
+  rows.push({ scenario: name, metric: "load generator CPU-s per s", ...pick((m) => m.report.loadgen.cpuSeconds / m.report.seconds.sending) });
+  rows.push({ scenario: name, metric: "lost / duplicated deliveries", ...pick((m) => m.report.delivery.lost + m.report.delivery.duplicates) });
+  return { rows, raw };
+};
+
+const SCENARIOS: Record<string, Scenario> = { S1, S2, S3, S4, S5 };
+
+function fmt(x: number | undefined): string {
+  if (x === undefined || Number.isNaN(x)) return "–";
+  if (Math.abs(x) >= 1000) return Math.round(x).toLocaleString("en-US");
+  if (Math.abs(x) >= 100) return x.toFixed(0);
+  if (Math.abs(x) >= 10) return x.toFixed(1);
+  return x.toFixed(2);
+}
+
+export function markdownTable(rows: Row[]): string {
+  const out = [
+    "| scenario | metric | chat-cluster | baseline (ws relay) | chat / baseline | target |",
+    "|---|---|---:|---:|---:|---|",
+  ];
+  let last = "";
+  for (const r of rows) {
+    const ratio = r.chat !== undefined && r.baseline !== undefined && r.baseline !== 0 ? `${(r.chat / r.baseline).toFixed(2)}×` : "–";
+    out.push(
+      `| ${r.scenario === last ? "" : r.scenario} | ${r.metric} | ${fmt(r.chat)} | ${fmt(r.baseline)} | ${ratio} | ${r.target ?? ""} |`,
+    );
+    last = r.scenario;
+  }
+  return out.join("\n");
+}
+
+function machine() {
+  const cpus = os.cpus();
+  return {
+    nproc: os.availableParallelism(),
+    cpuModel: cpus[0]?.model ?? "unknown",
+    memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+    node: process.version,
+    kernel: `${os.type()} ${os.release()}`,
+    loadavg: os.loadavg().map((x) => Math.round(x * 100) / 100),
+  };
+}
+
+async function createDatabase(baseUrl: string, name: string): Promise<string> {
+  const admin = new pg.Client({ connectionString: baseUrl });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const u = new URL(baseUrl);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+async function dropDatabase(baseUrl: string, name: string) {
+  const admin = new pg.Client({ connectionString: baseUrl });
+  await admin.connect();
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  } finally {
+    await admin.end();
+  }
+}
+
+async function cleanRedis(url: string, prefixList: string[]) {
+  const r = new Redis(url, { lazyConnect: true });
+  await r.connect();
+  try {
+    for (const p of prefixList) {
+      let cursor = "0";
+      do {
+        const [next, keys] = await r.scan(cursor, "MATCH", `${p}*`, "COUNT", 1000);
+        cursor = next;
+        if (keys.length > 0) await r.del(...keys);
+      } while (cursor !== "0");
+    }
+  } finally {
+    r.disconnect();
+  }
+}
+
+async function main() {
+  const { values } = parseArgs({
+    options: {
+      only: { type: "string" },
+      quick: { type: "boolean" },
+      "no-baseline": { type: "boolean" },
+      "cpu-prof": { type: "boolean" },
+      out: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    console.log("Usage: npm run bench -- [--only S1,S3] [--quick] [--no-baseline] [--cpu-prof] [--out DIR]");
+    return;
+  }
+  const only = (values.only ?? "S1,S2,S3,S4,S5").split(",").map((s) => s.trim().toUpperCase());
+  for (const s of only) if (!SCENARIOS[s]) throw new Error(`unknown scenario ${s}`);
+  const targets: TargetName[] = values["no-baseline"] ? ["chat"] : ["chat", "baseline"];
+  const baseDb = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+  const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+  const runTag = `bench${randomBytes(3).toString("hex")}`;
+  const dbName = `chat_lt_${runTag}`;
+  const outDir = path.resolve(values.out ?? path.join(ROOT, "loadtest/reports"));
+  mkdirSync(outDir, { recursive: true });
+  const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+  const cpuProfDir = values["cpu-prof"] ? path.join(outDir, `cpuprof-${stamp}`) : undefined;
+  if (cpuProfDir) mkdirSync(cpuProfDir, { recursive: true });
+
+  const startMachine = machine();
+  console.error(`bench: ${only.join(",")}${values.quick ? " (quick)" : ""}, targets ${targets.join(",")}`);
+  console.error(`machine: ${JSON.stringify(startMachine)}`);
+  const databaseUrl = await createDatabase(baseDb, dbName);
+  const ctx: BenchContext = {
+    quick: !!values.quick,
+    databaseUrl,
+    redisUrl,
+    runTag,
+    cpuProfDir,
+    log: (l) => console.error(l),
+  };
+  const rows: Row[] = [];
+  const raw: Record<string, unknown> = {};
+  const started = new Date();
+  try {
+    for (const s of only) {
+      console.error(`\n== ${s} ==`);
+      const r = await SCENARIOS[s]!(ctx, targets);
+      rows.push(...r.rows);
+      raw[s] = r.raw;
+    }
+  } finally {
+    await dropDatabase(baseDb, dbName).catch((e) => console.error(`drop database: ${(e as Error).message}`));
+    await cleanRedis(redisUrl, prefixes).catch((e) => console.error(`redis cleanup: ${(e as Error).message}`));
+  }
+  const endMachine = machine();
+  const md = [
+    `Run ${started.toISOString()} – ${new Date().toISOString()}${values.quick ? " (--quick)" : ""}`,
+    "",
+    `Machine: ${startMachine.nproc} CPUs (${startMachine.cpuModel}), ${startMachine.memoryGiB} GiB, Node ${startMachine.node}, ${startMachine.kernel};` +
+      ` load average before ${startMachine.loadavg.join(" / ")}, after ${endMachine.loadavg.join(" / ")}`,
+    "",
+    markdownTable(rows),
+    "",
+  ].join("\n");
+  console.log(`\n${md}`);
+  const base = path.join(outDir, `bench-${stamp}`);
+  writeFileSync(`${base}.md`, md);
+  writeFileSync(`${base}.json`, `${JSON.stringify({ machine: { start: startMachine, end: endMachine }, rows, raw }, null, 1)}\n`);
+  console.error(`written ${base}.md and ${base}.json`);
+  if (cpuProfDir) console.error(`CPU profiles: ${readdirSync(cpuProfDir).join(", ")} in ${cpuProfDir}`);
+}
+
+await main();
+process.exit(0);
