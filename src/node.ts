@@ -142,7 +142,7 @@ export function createNode(config: Config, log: Logger): ChatNode {
   async function runShutdown(): Promise<void> {
     const budget = config.shutdownTimeoutMs;
     state = "draining";
-    log.info("draining");
+    log.info({ inFlight: inflight.count }, "draining");
     // Let in-flight handlers (writes before their acks) finish, then move the clients away.
     await withTimeout(inflight.idle(), budget / 3).catch(() => log.warn("in-flight events did not finish in time"));
     // Only this node's sockets (without .local the adapter would disconnect every node's).
@@ -151,6 +151,8 @@ export function createNode(config: Config, log: Logger): ChatNode {
     await withTimeout(Promise.all([inflight.idle(), stopWriter()]), budget / 3).catch(() =>
       log.warn("writes or presence cleanup did not finish in time"),
     );
+    // io.close() discards unsent packets: let the transports flush the last acks first.
+    await waitFor(() => io.engine.clientsCount === 0, Math.min(2000, budget / 6));
     await new Promise<void>((resolve) => {
       io.close(() => resolve());
       http.closeAllConnections();
@@ -190,6 +192,11 @@ async function connectDb(config: Config, log: Logger, stopping: () => boolean): 
       await new Promise((r) => setTimeout(r, DB_RETRY_MS));
     }
   }
+}
+
+async function waitFor(check: () => boolean, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check() && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
 }
 
 export function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {

@@ -51,6 +51,12 @@ export function createPgDb(url: string, poolMax: number, onError: (err: Error) =
     async transaction<T>(fn: (tx: Queryable) => Promise<T>) {
       const client = await pool.connect();
       let broken = false;
+      // A checked-out client whose connection dies emits "error"; unheard, that would crash
+      // the process. The failing query rejects on its own, which is what the caller sees.
+      const onClientError = () => {
+        broken = true;
+      };
+      client.on("error", onClientError);
       try {
         await client.query("BEGIN");
         const tx: Queryable = {
@@ -70,6 +76,7 @@ export function createPgDb(url: string, poolMax: number, onError: (err: Error) =
         }
         throw err;
       } finally {
+        client.off("error", onClientError);
         client.release(broken);
       }
     },

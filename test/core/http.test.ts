@@ -1,0 +1,165 @@
+/** HTTP endpoints, headers, limits, and the database going away under a running node. */
+import assert from "node:assert/strict";
+import { after, afterEach, before, describe, test } from "node:test";
+import { io } from "socket.io-client";
+import { call, closeAll, connect, eventually, sleep } from "../helpers/client.js";
+import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
+import { startNode, type RunningNode } from "../helpers/node.js";
+import { startProxy, type Proxy } from "../helpers/proxy.js";
+
+let db: TestDatabase;
+before(async () => {
+  db = await createTestDatabase("http");
+});
+after(async () => {
+  closeAll();
+  await db.drop();
+});
+afterEach(() => closeAll());
+
+describe("HTTP", () => {
+  let srv: RunningNode;
+  before(async () => {
+    srv = await startNode({ DATABASE_URL: db.url, RATE_LIMIT_SENDS: "3", RATE_LIMIT_WINDOW_MS: "60000", MAX_HTTP_BUFFER_SIZE: "20000", CORS_ORIGINS: "https://chat.example" });
+  });
+  after(() => srv.stop());
+
+  test("healthz, readyz and metrics", async () => {
+    const h = await fetch(`${srv.url}/healthz`);
+    assert.deepEqual([h.status, await h.json()], [200, { status: "ok" }]);
+    const r = await fetch(`${srv.url}/readyz`);
+    assert.deepEqual([r.status, await r.json()], [200, { status: "ready", checks: { db: "ok", redis: "disabled" } }]);
+    const m = await (await fetch(`${srv.url}/metrics`)).text();
+    for (const name of [
+      "chat_connected_sockets",
+      "chat_events_total",
+      "chat_event_duration_seconds",
+      "chat_messages_stored_total",
+      "chat_store_write_duration_seconds",
+      "chat_rate_limited_total",
+      "chat_unknown_events_total",
+      "process_cpu_seconds_total",
+      "nodejs_eventloop_lag_p99_seconds",
+    ]) {
+      assert.match(m, new RegExp(`^# TYPE ${name} `, "m"), name);
+    }
+  });
+
+  test("REST history: pagination, codes and error bodies", async () => {
+    const s = await connect(srv.url, { username: "rita" });
+    await call(s, "room:join", { room: "rest" });
+    for (let i = 1; i <= 3; i++) await call(s, "message:send", { room: "rest", body: `m${i}`, clientId: `x${i}` });
+    const page = (await (await fetch(`${srv.url}/api/rooms/rest/messages?username=rita&before=3&limit=1`)).json()) as { messages: { seq: number }[]; hasMore: boolean };
+    assert.deepEqual(page.messages.map((m) => m.seq), [2]);
+    assert.equal(page.hasMore, true);
+    for (const q of ["limit=0", "limit=101", "before=0", "before=x", "limit=1.5"]) {
+      const res = await fetch(`${srv.url}/api/rooms/rest/messages?username=rita&${q}`);
+      assert.equal(res.status, 400, q);
+      const body = (await res.json()) as { error: { code: string; message: string } };
+      assert.equal(body.error.code, "invalid_payload");
+    }
+    assert.equal((await fetch(`${srv.url}/api/rooms/Bad%20Room/messages?username=rita`)).status, 400);
+    assert.equal((await fetch(`${srv.url}/api/rooms/rest/messages`)).status, 401);
+    assert.equal((await fetch(`${srv.url}/api/nothing`)).status, 404);
+  });
+
+  test("security headers and a strict CSP on the page", async () => {
+    const res = await fetch(`${srv.url}/`);
+    const csp = res.headers.get("content-security-policy") ?? "";
+    assert.match(csp, /default-src 'self'/);
+    assert.match(csp, /script-src 'self'(;|$)/);
+    assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
+    assert.equal(res.headers.get("x-content-type-options"), "nosniff");
+    assert.ok(res.headers.get("x-request-id"));
+  });
+
+  test("rate limit per user answers rate_limited with retryAfterMs", async () => {
+    const a = await connect(srv.url, { username: "spammer" });
+    const b = await connect(srv.url, { username: "spammer" }); // same user, other tab: same budget
+    await call(a, "room:join", { room: "limits" });
+    await call(b, "room:join", { room: "limits" });
+    const acks = [];
+    for (let i = 0; i < 4; i++) acks.push(await call(i % 2 ? b : a, "message:send", { room: "limits", body: "x", clientId: `rl${i}` }));
+    assert.deepEqual(acks.map((x) => x.ok), [true, true, true, false]);
+    const err = acks[3].error;
+    assert.equal(err.code, "rate_limited");
+    assert.ok(err.retryAfterMs > 0 && err.retryAfterMs <= 60_000, String(err.retryAfterMs));
+    const m = await (await fetch(`${srv.url}/metrics`)).text();
+    assert.match(m, /chat_rate_limited_total\{node="[^"]+"\} 1/);
+  });
+
+  test("frames over MAX_HTTP_BUFFER_SIZE close the connection; the server keeps serving", async () => {
+    const s = await connect(srv.url, { username: "big" });
+    const closed = new Promise((r) => s.once("disconnect", r));
+    s.emit("message:send", { room: "x", body: "y".repeat(30_000), clientId: "big" });
+    await closed;
+    const ok = await connect(srv.url, { username: "after" });
+    assert.equal((await call(ok, "rooms:list", {})).ok, true);
+  });
+
+  test("CORS allowlist: listed and same origins pass, others are refused for every transport", async () => {
+    const poll = (origin: string) => fetch(`${srv.url}/socket.io/?EIO=4&transport=polling`, { headers: { origin } });
+    assert.equal((await poll("https://chat.example")).status, 200);
+    assert.equal((await poll(srv.url)).status, 200);
+    assert.equal((await poll("https://evil.example")).status, 403);
+    const ws = io(srv.url, { transports: ["websocket"], extraHeaders: { origin: "https://evil.example" }, reconnection: false, forceNew: true });
+    const outcome = await new Promise((r) => {
+      ws.once("connect", () => r("connected"));
+      ws.once("connect_error", () => r("refused"));
+    });
+    ws.close();
+    assert.equal(outcome, "refused");
+  });
+});
+
+describe("the database going away", () => {
+  let proxy: Proxy;
+  let srv: RunningNode;
+  before(async () => {
+    proxy = await startProxy(5432);
+    srv = await startNode({ DATABASE_URL: proxy.url(db.url), SHUTDOWN_TIMEOUT_MS: "9000" });
+  });
+  after(async () => {
+    await srv.stop();
+    await proxy.close();
+  });
+
+  test("sends get unavailable, never a false ok; readyz reports db down; writes resume after", async () => {
+    const s = await connect(srv.url, { username: "paula" });
+    await call(s, "room:join", { room: "outage" });
+    assert.equal((await call(s, "message:send", { room: "outage", body: "before", clientId: "o1" })).ok, true);
+    proxy.cut();
+    const during = await call(s, "message:send", { room: "outage", body: "during", clientId: "o2" }, 20_000);
+    assert.equal(during.ok, false);
+    assert.equal(during.error.code, "unavailable");
+    const r = await fetch(`${srv.url}/readyz`);
+    const body = (await r.json()) as { checks: { db: string } };
+    assert.equal(body.checks.db, "down");
+    const list = await call(s, "rooms:list", {}, 20_000);
+    assert.equal(list.error.code, "unavailable");
+    proxy.restore();
+    await eventually(async () => (await call(s, "message:send", { room: "outage", body: "after", clientId: "o3" }, 20_000)).ok, 20_000, "writes resume");
+    const h = await call(s, "room:history", { room: "outage" });
+    // "during" was never stored; the retry of o3 that succeeded is there once.
+    assert.deepEqual(h.messages.map((m: { body: string }) => m.body), ["before", "after"]);
+  });
+
+  test("SIGTERM-style shutdown waits for an in-flight write, refuses new connections, readyz 503", async () => {
+    const s = await connect(srv.url, { username: "quinn" });
+    await call(s, "room:join", { room: "drain" });
+    proxy.pause();
+    const pending = call(s, "message:send", { room: "drain", body: "in flight", clientId: "d1" }, 20_000);
+    await sleep(200);
+    const stopping = srv.stop();
+    await sleep(100);
+    const r = await fetch(`${srv.url}/readyz`);
+    assert.equal(r.status, 503);
+    assert.equal(((await r.json()) as { status: string }).status, "draining");
+    await assert.rejects(connect(srv.url, { username: "late" }));
+    proxy.resume();
+    const ack = await pending;
+    assert.equal(ack.ok, true);
+    assert.equal(ack.message.body, "in flight");
+    await stopping;
+  });
+});

@@ -1,0 +1,85 @@
+/** The process as an operator meets it: configuration errors, readiness while starting, signals. */
+import assert from "node:assert/strict";
+import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import net from "node:net";
+import { after, before, test } from "node:test";
+import { call, connect, eventually, sleep } from "../helpers/client.js";
+import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
+
+const entry = ["--import", "tsx", "src/main.ts"];
+
+function run(env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, entry, {
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: "warn", HOST: "127.0.0.1", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+}
+
+async function freePort(): Promise<number> {
+  const s = net.createServer().listen(0, "127.0.0.1");
+  await once(s, "listening");
+  const port = (s.address() as net.AddressInfo).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+let db: TestDatabase;
+before(async () => {
+  db = await createTestDatabase("proc");
+});
+after(() => db.drop());
+
+test("every invalid variable is named in one startup error and the process exits 1", async () => {
+  const child = run({ PORT: "70000", AUTH_MODE: "magic", RATE_LIMIT_SENDS: "lots", DATABASE_URL: "mysql://x" });
+  let stderr = "";
+  child.stderr!.on("data", (d) => (stderr += d));
+  const [code] = await once(child, "exit");
+  assert.equal(code, 1);
+  for (const name of ["PORT", "AUTH_MODE", "RATE_LIMIT_SENDS", "DATABASE_URL"]) assert.match(stderr, new RegExp(`${name}:`), stderr);
+});
+
+test("jwt mode without a key names the variables", async () => {
+  const child = run({ AUTH_MODE: "jwt" });
+  let stderr = "";
+  child.stderr!.on("data", (d) => (stderr += d));
+  const [code] = await once(child, "exit");
+  assert.equal(code, 1);
+  assert.match(stderr, /JWT_SECRET \/ JWT_PUBLIC_KEY \/ JWKS_URL/);
+});
+
+test("while the database is unreachable the node is alive but not ready; SIGTERM exits 0", async () => {
+  const port = await freePort();
+  const dead = await freePort(); // nothing listens there
+  const child = run({ PORT: String(port), DATABASE_URL: `postgres://postgres@127.0.0.1:${dead}/x` });
+  try {
+    await eventually(async () => (await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => null))?.status === 200, 20_000, "healthz");
+    const r = await fetch(`http://127.0.0.1:${port}/readyz`);
+    assert.equal(r.status, 503);
+    assert.equal(((await r.json()) as { status: string }).status, "starting");
+  } finally {
+    child.kill("SIGTERM");
+  }
+  const [code] = await once(child, "exit");
+  assert.equal(code, 0);
+});
+
+test("SIGTERM: connected clients are disconnected and the process exits 0 in time", async () => {
+  const port = await freePort();
+  const child = run({ PORT: String(port), DATABASE_URL: db.url, SHUTDOWN_TIMEOUT_MS: "8000" });
+  try {
+    await eventually(async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null))?.status === 200, 30_000, "ready");
+    const s = await connect(`http://127.0.0.1:${port}`, { username: "sig" });
+    await call(s, "room:join", { room: "signals" });
+    assert.equal((await call(s, "message:send", { room: "signals", body: "x", clientId: "1" })).ok, true);
+    const gone = once(s, "disconnect");
+    child.kill("SIGTERM");
+    const [reason] = await gone;
+    assert.equal(reason, "io server disconnect");
+    const [code] = await once(child, "exit");
+    assert.equal(code, 0);
+  } finally {
+    if (child.exitCode === null) child.kill("SIGKILL");
+    await sleep(10);
+  }
+});
