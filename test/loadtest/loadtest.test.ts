@@ -1,0 +1,207 @@
+/**
+ * The load tester's own accounting, on small real runs: against the ws relay baseline
+ * (two relays on Redis) and against two real chat nodes (PostgreSQL + Redis). No timed
+ * assertions: only counts, and the CLI's exit codes for thresholds.
+ */
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, readFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+import { startRelay, type Relay } from "../../loadtest/baselines/ws-relay.js";
+import { runLoad, type LoadReport } from "../../loadtest/run.js";
+import { SeqTracker } from "../../loadtest/stats.js";
+import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
+import { startNode, type RunningNode } from "../helpers/node.js";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+const tag = () => randomBytes(4).toString("hex");
+
+/** Every acked message reached every member of its room once: nothing lost, nothing extra. */
+function assertExactAccounting(r: LoadReport, membersPerRoom: number) {
+  assert.equal(r.connect.connected, r.options.clients, "every client connected");
+  assert.equal(r.connect.joinFailed, 0);
+  assert.equal(r.send.failed, 0, JSON.stringify(r.send.failuresByCode));
+  assert.equal(r.send.acked, r.send.attempted);
+  assert.ok(r.send.acked > 0, "something was sent");
+  assert.equal(r.delivery.expected, r.send.acked * membersPerRoom, "expected = acked × members");
+  assert.equal(r.delivery.received, r.delivery.expected, "deliveries counted = expected");
+  assert.equal(r.delivery.lost, 0);
+  assert.equal(r.delivery.duplicates, 0);
+  assert.equal(r.delivery.outOfOrder, 0);
+  assert.equal(r.delivery.latency.count, r.delivery.received, "one latency sample per delivery");
+  assert.equal(r.send.ackLatency.count, r.send.acked);
+  assert.equal(r.errors, 0);
+  assert.equal(r.passed, true, r.failures.join("; "));
+}
+
+function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ["--import", "tsx", "loadtest/cli.ts", ...args], {
+      cwd: ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.on("exit", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe("SeqTracker", () => {
+  test("counts loss, duplicates and disorder from the join's lastSeq", () => {
+    const t = new SeqTracker(10);
+    for (const s of [9, 11, 12, 14, 13, 13, 16]) t.add(s);
+    assert.equal(t.preJoin, 1);
+    assert.equal(t.unique, 5); // 11 12 13 14 16
+    assert.equal(t.duplicates, 1);
+    assert.equal(t.outOfOrder, 1); // 13 after 14
+    assert.equal(t.expected(17), 7);
+    assert.equal(t.lost(17), 2); // 15 and 17
+    assert.equal(t.add(15, true), true); // recovered through join since
+    assert.equal(t.recovered, 1);
+    assert.equal(t.watermark, 16);
+    assert.equal(t.lost(16), 0);
+  });
+});
+
+describe("load tester against the ws relay baseline", () => {
+  let relays: Relay[] = [];
+  before(async () => {
+    const prefix = `lt-test-${tag()}`;
+    relays = [await startRelay({ redisUrl: REDIS_URL, keyPrefix: prefix }), await startRelay({ redisUrl: REDIS_URL, keyPrefix: prefix })];
+  });
+  after(async () => {
+    for (const r of relays) await r.close().catch(() => {});
+  });
+
+  test("20 clients in 2 rooms over 2 relays: every delivery accounted for", async () => {
+    const r = await runLoad({
+      target: "baseline",
+      urls: relays.map((x) => x.url),
+      clients: 20,
+      rooms: 2,
+      senders: 4,
+      rate: 20,
+      duration: 2,
+      ramp: 0.5,
+      drain: 5,
+      maxLoss: 0,
+      maxDup: 0,
+      maxErrors: 0,
+    });
+    assertExactAccounting(r, 10);
+  });
+
+  test("CLI: exit 0 within thresholds, JSON report written", async () => {
+    const out = path.join(mkdtempSync(path.join(os.tmpdir(), "lt-")), "report.json");
+    const res = await runCli([
+      "--target", "baseline", "--urls", relays.map((x) => x.url).join(","),
+      "--clients", "10", "--rooms", "2", "--senders", "2", "--rate", "10",
+      "--duration", "1", "--ramp", "0", "--max-loss", "0", "--max-errors", "0", "--out", out, "--quiet",
+    ]);
+    assert.equal(res.code, 0, res.stdout + res.stderr);
+    const report = JSON.parse(readFileSync(out, "utf8")) as LoadReport;
+    assert.equal(report.passed, true);
+    assert.equal(report.delivery.lost, 0);
+    assert.match(res.stdout, /result\s+PASS/);
+  });
+
+  test("CLI: a relay stopped mid-run is reported as loss and errors, exit 1", async () => {
+    // A relay of its own, so stopping it leaves the other tests' relays alone.
+    const prefix = `lt-test-${tag()}`;
+    const a = await startRelay({ redisUrl: REDIS_URL, keyPrefix: prefix });
+    const b = await startRelay({ redisUrl: REDIS_URL, keyPrefix: prefix });
+    try {
+      const run = runCli([
+        "--target", "baseline", "--urls", `${a.url},${b.url}`,
+        "--clients", "10", "--rooms", "1", "--senders", "4", "--rate", "20",
+        "--duration", "4", "--ramp", "0", "--drain", "2", "--max-loss", "0", "--quiet",
+      ]);
+      // Stop relay b once sending is under way: its members miss what a's senders send.
+      await waitFor(async () => (await fetch(`${a.url}/metrics`).then((r) => r.text())).includes("relay_connections 5"));
+      await new Promise((r) => setTimeout(r, 1500));
+      await b.close();
+      const res = await run;
+      assert.equal(res.code, 1, res.stdout + res.stderr);
+      assert.match(res.stdout, /FAIL: loss \d+\/\d+/);
+    } finally {
+      await a.close().catch(() => {});
+      await b.close().catch(() => {});
+    }
+  });
+
+  test("CLI: bad usage exits 2", async () => {
+    const res = await runCli(["--clients", "1", "--rooms", "5"]);
+    assert.equal(res.code, 2);
+    assert.match(res.stderr, /rooms must not exceed clients/);
+  });
+});
+
+describe("load tester against two chat nodes (PostgreSQL + Redis)", () => {
+  let db: TestDatabase;
+  let nodes: RunningNode[] = [];
+  before(async () => {
+    db = await createTestDatabase("lt");
+    const env = {
+      DATABASE_URL: db.url,
+      REDIS_URL,
+      REDIS_KEY_PREFIX: `lt-test-${tag()}`,
+      RATE_LIMIT_SENDS: "100000",
+    };
+    nodes = [await startNode(env), await startNode(env)];
+  });
+  after(async () => {
+    for (const n of nodes) await n.stop().catch(() => {});
+    await db?.drop().catch(() => {});
+  });
+
+  test("20 clients in 2 rooms: every stored message reaches every member once, in order", async () => {
+    const r = await runLoad({
+      target: "chat",
+      urls: nodes.map((n) => n.url),
+      clients: 20,
+      rooms: 2,
+      senders: 4,
+      rate: 20,
+      duration: 2,
+      ramp: 0.5,
+      drain: 5,
+      maxLoss: 0,
+      maxDup: 0,
+      maxErrors: 0,
+    });
+    assertExactAccounting(r, 10);
+  });
+
+  test("polling and websocket clients mixed, closed loop: still exact", async () => {
+    const r = await runLoad({
+      target: "chat",
+      urls: nodes.map((n) => n.url),
+      clients: 8,
+      rooms: 2,
+      senders: 2,
+      window: 1,
+      rate: 0,
+      duration: 1,
+      ramp: 0,
+      drain: 5,
+      transport: "mixed",
+    });
+    assertExactAccounting(r, 4);
+  });
+});
+
+async function waitFor(cond: () => Promise<boolean>, timeoutMs = 10_000) {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (await cond().catch(() => false)) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error("condition not met in time");
+}
