@@ -51,15 +51,24 @@ export async function startProxy(targetPort: number, targetHost = "127.0.0.1"): 
     },
     pause() {
       paused = true;
-      for (const [a, b] of pairs) (a.pause(), b.pause());
+      for (const [a, b] of pairs) {
+        a.pause();
+        b.pause();
+      }
     },
     resume() {
       paused = false;
-      for (const [a, b] of pairs) (a.resume(), b.resume());
+      for (const [a, b] of pairs) {
+        a.resume();
+        b.resume();
+      }
     },
     cut() {
       down = true;
-      for (const [a, b] of pairs) (a.destroy(), b.destroy());
+      for (const [a, b] of pairs) {
+        a.destroy();
+        b.destroy();
+      }
       pairs.clear();
     },
     restore() {
@@ -67,7 +76,10 @@ export async function startProxy(targetPort: number, targetHost = "127.0.0.1"): 
     },
     close: () =>
       new Promise<void>((r) => {
-        for (const [a, b] of pairs) (a.destroy(), b.destroy());
+        for (const [a, b] of pairs) {
+        a.destroy();
+        b.destroy();
+      }
         server.close(() => r());
       }),
   };
