@@ -72,9 +72,9 @@ test("SIGTERM: connected clients are disconnected and the process exits 0 in tim
     const s = await connect(`http://127.0.0.1:${port}`, { username: "sig" });
     await call(s, "room:join", { room: "signals" });
     assert.equal((await call(s, "message:send", { room: "signals", body: "x", clientId: "1" })).ok, true);
-    const gone = once(s, "disconnect");
+    const gone = new Promise<string>((r) => s.once("disconnect", r));
     child.kill("SIGTERM");
-    const [reason] = await gone;
+    const reason = await gone;
     assert.equal(reason, "io server disconnect");
     const [code] = await once(child, "exit");
     assert.equal(code, 0);
