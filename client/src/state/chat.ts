@@ -1,0 +1,554 @@
+/**
+ * The chat controller: one Socket.IO connection, the rooms this person is in, and the
+ * rules for keeping each room's log whole across reconnects. No DOM: the views
+ * subscribe to changes and call the actions; Node can drive it too.
+ */
+import { io, type ManagerOptions, type Socket, type SocketOptions } from "socket.io-client";
+import {
+  isRoomName,
+  type Ack,
+  type ClientToServerEvents,
+  type HistoryResult,
+  type JoinResult,
+  type Message,
+  type RoomSummary,
+  type ServerToClientEvents,
+} from "../../../src/shared/protocol.js";
+import type { ClientError } from "./format.js";
+import { RoomLog } from "./roomLog.js";
+import { TYPING_SHOW_MS, TypingEmitter, TypingTracker } from "./typing.js";
+
+export type ConnState = "connecting" | "connected" | "reconnecting" | "offline" | "refused";
+
+export type Credentials = { username: string } | { token: string };
+
+export interface RoomState {
+  room: string;
+  log: RoomLog;
+  /** Online members, from `room:join` and presence events. */
+  members: Set<string>;
+  typing: TypingTracker;
+  emitter: TypingEmitter;
+  /** Joined on the current connection. */
+  joined: boolean;
+  joining: boolean;
+  /** Another join was asked for while one was running (a gap, a resync). */
+  rejoinWanted: boolean;
+  loadingOlder: boolean;
+  /** The newest send/join error, shown next to the composer. */
+  error?: ClientError;
+  /** `dm:invited`: who opened this DM with us. */
+  invitedBy?: string;
+  /** Position in the last `rooms:list` (newest activity first). */
+  listRank: number;
+}
+
+export interface ChatOptions {
+  /** Server URL; undefined means the page's own origin. */
+  url?: string;
+  credentials: Credentials;
+  socketOptions?: Partial<ManagerOptions & SocketOptions>;
+  ackTimeoutMs?: number;
+  now?: () => number;
+  newClientId?: () => string;
+}
+
+type Sock = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+const REFUSALS = new Set(["invalid_username", "unauthorized"]);
+
+/** The `sub` of a JWT, read without verifying (the server verifies); for display only. */
+export function tokenSubject(token: string): string | undefined {
+  const part = token.split(".")[1];
+  if (!part) return undefined;
+  try {
+    const b64 = part.replace(/-/g, "+").replace(/_/g, "/").padEnd(Math.ceil(part.length / 4) * 4, "=");
+    const json = JSON.parse(new TextDecoder().decode(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))));
+    return typeof json?.sub === "string" ? json.sub : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function randomId(): string {
+  const c = globalThis.crypto;
+  if (c && typeof c.randomUUID === "function") return c.randomUUID();
+  return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 12)}`;
+}
+
+export class ChatClient {
+  readonly me: string;
+  conn: ConnState = "connecting";
+  /** The `connect_error` message that refused us (`invalid_username`, `unauthorized`). */
+  refusal?: string;
+  /** From `server:hello`. */
+  node?: string;
+  protocolVersion?: number;
+  readonly rooms = new Map<string, RoomState>();
+  /** Bumped on every change. */
+  version = 0;
+  /** The newest message from someone else, for the screen reader's live region. */
+  lastIncoming?: Message;
+  /** Connections made so far (1 after the first connect). */
+  connects = 0;
+
+  private readonly socket: Sock;
+  private readonly listeners = new Set<() => void>();
+  private readonly now: () => number;
+  private readonly ackTimeoutMs: number;
+  private readonly newClientId: () => string;
+  private readonly inflight = new Set<string>();
+  private readonly timers = new Set<ReturnType<typeof setTimeout>>();
+  private online = true;
+  private stopped = false;
+  private notifyQueued = false;
+
+  constructor(opts: ChatOptions) {
+    const cred = opts.credentials;
+    this.me = "username" in cred ? cred.username : (tokenSubject(cred.token) ?? "");
+    this.now = opts.now ?? Date.now;
+    this.ackTimeoutMs = opts.ackTimeoutMs ?? 10_000;
+    this.newClientId = opts.newClientId ?? randomId;
+    const socketOpts: Partial<ManagerOptions & SocketOptions> = {
+      auth: "username" in cred ? { username: cred.username } : { token: cred.token },
+      // WebSocket first needs no sticky sessions; fall back to long-polling where it is blocked.
+      transports: ["websocket", "polling"],
+      tryAllTransports: true,
+      reconnectionDelay: 500,
+      reconnectionDelayMax: 5000,
+      randomizationFactor: 0.5,
+      autoConnect: false,
+      ...opts.socketOptions,
+    };
+    this.socket = (opts.url ? io(opts.url, socketOpts) : io(socketOpts)) as Sock;
+    this.wire();
+  }
+
+  // ---- subscription ----
+
+  subscribe(fn: () => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  private changed() {
+    this.version++;
+    if (this.notifyQueued) return;
+    this.notifyQueued = true;
+    queueMicrotask(() => {
+      this.notifyQueued = false;
+      for (const fn of this.listeners) fn();
+    });
+  }
+
+  private later(ms: number, fn: () => void) {
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      if (!this.stopped) fn();
+    }, ms);
+    this.timers.add(t);
+  }
+
+  // ---- lifecycle ----
+
+  start() {
+    this.stopped = false;
+    this.socket.connect();
+  }
+
+  stop() {
+    this.stopped = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    this.socket.disconnect();
+    this.conn = "offline";
+    this.changed();
+  }
+
+  /** The browser's online/offline events. */
+  setOnline(online: boolean) {
+    this.online = online;
+    if (!online && this.conn !== "connected" && this.conn !== "refused") this.conn = "offline";
+    if (online && this.conn === "offline" && !this.stopped) {
+      this.conn = "reconnecting";
+      this.socket.connect();
+    }
+    this.changed();
+  }
+
+  /** The socket's id and transport, for tests and the footer. */
+  get transport(): string | undefined {
+    return this.socket.io.engine?.transport?.name;
+  }
+
+  private wire() {
+    const s = this.socket;
+    s.on("connect", () => {
+      this.connects++;
+      this.conn = "connected";
+      this.refusal = undefined;
+      this.changed();
+      for (const st of this.rooms.values()) void this.join(st.room);
+      void this.listRooms();
+    });
+    s.on("disconnect", (reason) => {
+      for (const st of this.rooms.values()) {
+        st.joined = false;
+        st.typing.clearAll();
+        st.emitter.reset();
+      }
+      if (this.stopped || reason === "io client disconnect") {
+        this.conn = this.conn === "refused" ? "refused" : "offline";
+      } else {
+        this.conn = this.online ? "reconnecting" : "offline";
+        if (reason === "io server disconnect") {
+          // The server closed this socket (a node draining): the client does not
+          // reconnect by itself in that case. Come back after a short random pause.
+          this.later(250 + Math.random() * 750, () => this.socket.connect());
+        }
+      }
+      this.changed();
+    });
+    s.on("connect_error", (err) => {
+      if (REFUSALS.has(err.message)) {
+        this.conn = "refused";
+        this.refusal = err.message;
+        this.socket.disconnect();
+      } else if (this.conn !== "refused") {
+        this.conn = !this.online ? "offline" : this.connects > 0 ? "reconnecting" : "connecting";
+      }
+      this.changed();
+    });
+    s.io.on("reconnect_attempt", () => {
+      if (this.conn !== "refused") this.conn = this.online ? "reconnecting" : "offline";
+      this.changed();
+    });
+    s.on("server:hello", (h) => {
+      this.node = h.node;
+      this.protocolVersion = h.version;
+      this.changed();
+    });
+    s.on("message:new", (m) => {
+      const st = this.rooms.get(m.room);
+      if (!st) return;
+      const gap = st.log.applyNew(m);
+      if (m.user !== this.me) {
+        st.typing.clear(m.user);
+        this.lastIncoming = m;
+      }
+      if (gap && st.joined) void this.join(m.room);
+      this.changed();
+    });
+    s.on("message:updated", (u) => {
+      const st = this.rooms.get(u.room);
+      if (!st) return;
+      if (st.log.applyUpdated(u) && st.joined) void this.join(u.room);
+      this.changed();
+    });
+    s.on("presence:join", ({ room, user }) => {
+      const st = this.rooms.get(room);
+      if (!st) return;
+      if (!st.members.has(user)) {
+        st.members.add(user);
+        if (user !== this.me) st.log.addNotice("online", user, new Date(this.now()));
+      }
+      this.changed();
+    });
+    s.on("presence:leave", ({ room, user }) => {
+      const st = this.rooms.get(room);
+      if (!st) return;
+      st.typing.clear(user);
+      if (st.members.delete(user) && user !== this.me) st.log.addNotice("offline", user, new Date(this.now()));
+      this.changed();
+    });
+    s.on("typing", ({ room, user, typing }) => {
+      const st = this.rooms.get(room);
+      if (!st || user === this.me) return;
+      if (st.typing.apply(user, typing, this.now())) this.changed();
+      if (typing) this.later(TYPING_SHOW_MS + 20, () => this.changed());
+    });
+    s.on("message:read", ({ room, user, seq }) => {
+      const st = this.rooms.get(room);
+      if (!st) return;
+      st.log.applyRead(user, seq);
+      this.changed();
+    });
+    s.on("dm:invited", ({ room, from }) => {
+      if (!isRoomName(room)) return;
+      const st = this.ensureRoom(room);
+      st.invitedBy = from;
+      void this.join(room);
+      this.changed();
+    });
+    s.on("rooms:resync", ({ rooms }) => {
+      for (const room of rooms) if (this.rooms.has(room)) void this.join(room);
+    });
+  }
+
+  // ---- requests ----
+
+  private call<T extends object>(event: keyof ClientToServerEvents, payload: object): Promise<Ack<T> | { ok: false; error: ClientError }> {
+    return new Promise((resolve) => {
+      if (!this.socket.connected) {
+        resolve({ ok: false, error: { code: "disconnected", message: "not connected" } });
+        return;
+      }
+      const emitter = this.socket.timeout(this.ackTimeoutMs) as unknown as {
+        emit(ev: string, p: object, cb: (err: Error | null, ack?: Ack<T>) => void): void;
+      };
+      emitter.emit(event, payload, (err, ack) => {
+        if (err) {
+          const code = this.socket.connected ? "timeout" : "disconnected";
+          resolve({ ok: false, error: { code, message: err.message } });
+        } else if (!ack || typeof ack !== "object") {
+          resolve({ ok: false, error: { code: "internal", message: "malformed acknowledgement" } });
+        } else {
+          resolve(ack);
+        }
+      });
+    });
+  }
+
+  private ensureRoom(room: string): RoomState {
+    let st = this.rooms.get(room);
+    if (!st) {
+      const created: RoomState = {
+        room,
+        log: new RoomLog(room, this.me),
+        members: new Set(),
+        typing: new TypingTracker(),
+        emitter: new TypingEmitter((typing) => {
+          if (created.joined) void this.call("typing", { room, typing });
+        }),
+        joined: false,
+        joining: false,
+        rejoinWanted: false,
+        loadingOlder: false,
+        listRank: Number.POSITIVE_INFINITY,
+      };
+      st = created;
+      this.rooms.set(room, st);
+      this.changed();
+    }
+    return st;
+  }
+
+  /**
+   * Joins (or re-joins) a room: a fresh join the first time, then `since` the highest
+   * contiguous position seen, in as many batches as the server needs. Sends what was
+   * waiting in the outbox once joined.
+   */
+  private async join(room: string): Promise<ClientError | undefined> {
+    const st = this.rooms.get(room);
+    if (!st) return undefined;
+    if (st.joining) {
+      st.rejoinWanted = true;
+      return undefined;
+    }
+    if (!this.socket.connected) return { code: "disconnected", message: "not connected" };
+    st.joining = true;
+    st.rejoinWanted = false;
+    let failure: ClientError | undefined;
+    try {
+      let since = st.log.joinedOnce ? st.log.highWater : undefined;
+      for (;;) {
+        const ack = await this.call<JoinResult>("room:join", since === undefined ? { room } : { room, since });
+        if (!ack.ok) {
+          failure = ack.error;
+          break;
+        }
+        st.members = new Set(ack.members);
+        st.joined = true;
+        const outcome = st.log.applyJoin(ack, since);
+        this.changed();
+        if (outcome.complete) break;
+        since = outcome.nextSince;
+      }
+    } finally {
+      st.joining = false;
+    }
+    if (failure) {
+      if (failure.code !== "disconnected") st.error = failure;
+      this.changed();
+      return failure;
+    }
+    if (st.error?.code === "not_joined" || st.error?.code === "disconnected") st.error = undefined;
+    this.flushOutbox(st);
+    if (st.rejoinWanted) {
+      void this.join(room);
+    } else if (st.log.hasGap()) {
+      // Entries above the gap arrived before the ones in it (they travel different
+      // paths between nodes); look again shortly rather than spin.
+      this.later(300, () => {
+        if (st.log.hasGap() && st.joined) void this.join(room);
+      });
+    }
+    this.changed();
+    return undefined;
+  }
+
+  private async listRooms() {
+    const ack = await this.call<{ rooms: RoomSummary[] }>("rooms:list", {});
+    if (!ack.ok) return;
+    ack.rooms.forEach((r, i) => {
+      if (!isRoomName(r.room)) return;
+      const known = this.rooms.has(r.room);
+      const st = this.ensureRoom(r.room);
+      st.listRank = i;
+      // A room already loaded counts its own unread; the list's count is for the rest.
+      if (!known || !st.log.joinedOnce) st.log.setListUnread(r.unread, r.lastSeq, r.readSeq);
+      if (!st.joined && !st.joining) void this.join(r.room);
+    });
+    this.changed();
+  }
+
+  // ---- actions ----
+
+  /** Joins a public room (creating it) or an existing DM by name. */
+  async openRoom(room: string): Promise<ClientError | undefined> {
+    if (!isRoomName(room)) return { code: "invalid_payload", message: "bad room name" };
+    const existed = this.rooms.has(room);
+    this.ensureRoom(room);
+    const err = await this.join(room);
+    if (err && err.code !== "disconnected" && !existed) {
+      this.rooms.delete(room);
+      this.changed();
+    }
+    return err;
+  }
+
+  /** Opens the DM with `user` (`dm:open`, then `room:join`); resolves to its room or an error. */
+  async openDm(user: string): Promise<{ room: string } | { error: ClientError }> {
+    const ack = await this.call<{ room: string }>("dm:open", { user });
+    if (!ack.ok) return { error: ack.error };
+    const err = await this.openRoom(ack.room);
+    return err && err.code !== "disconnected" ? { error: err } : { room: ack.room };
+  }
+
+  /** Stops showing a room for this session and leaves it on the server. */
+  closeRoom(room: string) {
+    const st = this.rooms.get(room);
+    if (!st) return;
+    st.emitter.stop();
+    this.rooms.delete(room);
+    void this.call("room:leave", { room });
+    this.changed();
+  }
+
+  /** Sends a message: shown at once as pending, sent when the room is joined. */
+  send(room: string, body: string): string | undefined {
+    const st = this.rooms.get(room);
+    const text = body.trim();
+    if (!st || text === "") return undefined;
+    const clientId = this.newClientId();
+    st.log.addOutgoing(clientId, text, new Date(this.now()));
+    st.emitter.stop();
+    st.error = undefined;
+    void this.trySend(st, clientId);
+    this.changed();
+    return clientId;
+  }
+
+  /** Sends a failed message again, with the same clientId (the server de-duplicates). */
+  retry(room: string, clientId: string) {
+    const st = this.rooms.get(room);
+    if (!st) return;
+    st.error = undefined;
+    void this.trySend(st, clientId);
+    this.changed();
+  }
+
+  discard(room: string, clientId: string) {
+    const st = this.rooms.get(room);
+    if (!st) return;
+    st.log.discardOutgoing(clientId);
+    if (st.log.outgoing().every((o) => o.status !== "failed")) st.error = undefined;
+    this.changed();
+  }
+
+  private flushOutbox(st: RoomState) {
+    for (const o of st.log.outgoing()) if (o.status === "pending") void this.trySend(st, o.clientId);
+  }
+
+  private async trySend(st: RoomState, clientId: string) {
+    if (this.inflight.has(clientId)) return;
+    const o = st.log.attempt(clientId);
+    if (!o) return;
+    this.changed();
+    // Not joined (yet): stays pending; flushOutbox sends it after the (re)join.
+    if (!st.joined || !this.socket.connected) return;
+    this.inflight.add(clientId);
+    let ack: Awaited<ReturnType<typeof this.call<{ message: Message }>>>;
+    try {
+      ack = await this.call<{ message: Message }>("message:send", { room: st.room, body: o.body, clientId });
+    } finally {
+      this.inflight.delete(clientId);
+    }
+    if (ack.ok) {
+      st.log.applyAck(ack.message);
+    } else if (ack.error.code === "disconnected") {
+      // Lost with the connection: the re-join sends it again with the same clientId.
+    } else if (ack.error.code === "not_joined") {
+      st.joined = false;
+      void this.join(st.room);
+    } else {
+      st.log.failOutgoing(clientId, ack.error);
+      st.error = ack.error;
+    }
+    this.changed();
+  }
+
+  /** Loads the page of messages before the oldest loaded one. */
+  async loadOlder(room: string) {
+    const st = this.rooms.get(room);
+    const before = st?.log.olderCursor();
+    if (!st || before === undefined || st.loadingOlder) return;
+    st.loadingOlder = true;
+    this.changed();
+    try {
+      const ack = await this.call<HistoryResult>("room:history", { room, before, limit: 50 });
+      if (ack.ok) st.log.applyHistory(ack, before);
+    } finally {
+      st.loadingOlder = false;
+      this.changed();
+    }
+  }
+
+  /** The newest message of `room` is on screen and the window has focus. */
+  markRead(room: string) {
+    const st = this.rooms.get(room);
+    if (!st || !st.joined) return;
+    const seq = st.log.readTarget();
+    if (seq === undefined) return;
+    st.log.markRead(seq);
+    void this.call("message:read", { room, seq });
+    this.changed();
+  }
+
+  /** A keystroke in the composer. */
+  typingInput(room: string, hasText: boolean) {
+    const st = this.rooms.get(room);
+    if (!st) return;
+    st.emitter.input(hasText, this.now());
+    const deadline = st.emitter.idleDeadline();
+    if (deadline !== undefined) this.later(Math.max(0, deadline - this.now()) + 10, () => st.emitter.tick(this.now()));
+  }
+
+  /** The composer lost focus or the room was switched away. */
+  typingStop(room: string) {
+    this.rooms.get(room)?.emitter.stop();
+  }
+
+  clearError(room: string) {
+    const st = this.rooms.get(room);
+    if (st?.error) {
+      st.error = undefined;
+      this.changed();
+    }
+  }
+
+  /** The people typing in `room` now. */
+  typingUsers(room: string): string[] {
+    return this.rooms.get(room)?.typing.users(this.now()) ?? [];
+  }
+}

@@ -1,0 +1,258 @@
+/**
+ * Pure presentation helpers: links, times, day separators, grouping, and error
+ * messages in plain words. Everything returns data; the views render it as text.
+ */
+import { dmParticipants, type ErrorBody, type ErrorCode, type Message } from "../../../src/shared/protocol.js";
+
+/** An ack error, or one the client itself concluded (no answer in time, connection lost). */
+export interface ClientError extends Omit<ErrorBody, "code"> {
+  code: ErrorCode | "timeout" | "disconnected";
+}
+
+export type Segment = { kind: "text"; text: string } | { kind: "link"; text: string; href: string };
+
+const URL_CANDIDATE = /\bhttps?:\/\/[^\s<>"'`]+/gi;
+const TRAILING = /[.,;:!?'"*_~]+$/;
+
+/** Trims punctuation that ends a sentence rather than the URL, and unbalanced closing brackets. */
+function trimUrl(candidate: string): string {
+  let s = candidate;
+  for (;;) {
+    const before = s;
+    s = s.replace(TRAILING, "");
+    for (const [open, close] of [
+      ["(", ")"],
+      ["[", "]"],
+      ["{", "}"],
+    ] as const) {
+      if (s.endsWith(close)) {
+        const opens = s.split(open).length - 1;
+        const closes = s.split(close).length - 1;
+        if (closes > opens) s = s.slice(0, -1);
+      }
+    }
+    if (s === before) return s;
+  }
+}
+
+/** An http(s) URL safe to put in href, or undefined. */
+export function safeHref(raw: string): string | undefined {
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    return undefined;
+  }
+  if (u.protocol !== "http:" && u.protocol !== "https:") return undefined;
+  if (!u.hostname) return undefined;
+  return u.href;
+}
+
+/** Splits a message body into text and http(s) links. Never produces markup. */
+export function linkify(body: string): Segment[] {
+  const out: Segment[] = [];
+  let at = 0;
+  for (const match of body.matchAll(URL_CANDIDATE)) {
+    const start = match.index ?? 0;
+    const text = trimUrl(match[0]);
+    const href = safeHref(text);
+    if (!href) continue;
+    if (start > at) out.push({ kind: "text", text: body.slice(at, start) });
+    out.push({ kind: "link", text, href });
+    at = start + text.length;
+  }
+  if (at < body.length) out.push({ kind: "text", text: body.slice(at) });
+  return out;
+}
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+
+function startOfDay(d: Date): number {
+  return new Date(d.getFullYear(), d.getMonth(), d.getDate()).getTime();
+}
+
+/** Calendar days between two instants in local time (b - a). */
+export function dayDiff(a: Date, b: Date): number {
+  return Math.round((startOfDay(b) - startOfDay(a)) / (24 * HOUR));
+}
+
+export function sameDay(a: Date, b: Date): boolean {
+  return dayDiff(a, b) === 0;
+}
+
+function clock(d: Date, locale?: string): string {
+  return d.toLocaleTimeString(locale, { hour: "2-digit", minute: "2-digit" });
+}
+
+/** "just now", "5 min ago", "3 h ago", "yesterday 14:03", "Mon 3 Mar 14:03". */
+export function relativeTime(iso: string, now: Date, locale?: string): string {
+  const d = new Date(iso);
+  const ms = now.getTime() - d.getTime();
+  if (Number.isNaN(ms)) return "";
+  if (ms < 45_000) return "just now";
+  if (ms < HOUR) return `${Math.max(1, Math.round(ms / MINUTE))} min ago`;
+  const days = dayDiff(d, now);
+  if (days === 0 && ms < 12 * HOUR) return `${Math.round(ms / HOUR)} h ago`;
+  if (days === 0) return clock(d, locale);
+  if (days === 1) return `yesterday ${clock(d, locale)}`;
+  const opts: Intl.DateTimeFormatOptions = { weekday: "short", day: "numeric", month: "short" };
+  if (d.getFullYear() !== now.getFullYear()) opts.year = "numeric";
+  return `${d.toLocaleDateString(locale, opts)} ${clock(d, locale)}`;
+}
+
+/** The day separator's label: "Today", "Yesterday", "Monday, 3 March" (with the year if not this year). */
+export function dayLabel(iso: string, now: Date, locale?: string): string {
+  const d = new Date(iso);
+  const days = dayDiff(d, now);
+  if (days === 0) return "Today";
+  if (days === 1) return "Yesterday";
+  const opts: Intl.DateTimeFormatOptions = { weekday: "long", day: "numeric", month: "long" };
+  if (d.getFullYear() !== now.getFullYear()) opts.year = "numeric";
+  return d.toLocaleDateString(locale, opts);
+}
+
+/** The exact time, for a tooltip. */
+export function fullTime(iso: string, locale?: string): string {
+  const d = new Date(iso);
+  return d.toLocaleString(locale, { dateStyle: "full", timeStyle: "short" });
+}
+
+/** Consecutive messages of one author within this gap form a group. */
+export const GROUP_GAP_MS = 5 * MINUTE;
+
+export interface Row<N> {
+  kind: "day" | "message" | "notice";
+  key: string;
+  /** For "day": the label's date; for "message", the message. */
+  day?: string;
+  message?: Message;
+  notice?: N;
+  /** For "message": first of a run by one author (shows name and avatar). */
+  groupStart?: boolean;
+}
+
+/**
+ * Lays out the list: day separators, author groups, and notices placed after the
+ * message they followed. A notice breaks a group.
+ */
+export function buildRows<N extends { id: number; afterSeq: number; at: string }>(
+  messages: readonly Message[],
+  notices: readonly N[],
+): Row<N>[] {
+  const rows: Row<N>[] = [];
+  let prev: { user: string; at: Date } | undefined;
+  let lastDay: Date | undefined;
+  let ni = 0;
+  const sortedNotices = [...notices].sort((a, b) => a.afterSeq - b.afterSeq || a.id - b.id);
+  const firstSeq = messages[0]?.seq ?? Number.POSITIVE_INFINITY;
+  // Notices anchored before the loaded window are dropped with it.
+  while (ni < sortedNotices.length && sortedNotices[ni]!.afterSeq < firstSeq && sortedNotices[ni]!.afterSeq !== 0) ni++;
+  const pushDay = (iso: string) => {
+    const d = new Date(iso);
+    if (!lastDay || !sameDay(lastDay, d)) {
+      rows.push({ kind: "day", key: `day-${iso}`, day: iso });
+      lastDay = d;
+      prev = undefined;
+    }
+  };
+  const flushNotices = (upTo: number) => {
+    while (ni < sortedNotices.length && sortedNotices[ni]!.afterSeq <= upTo) {
+      const n = sortedNotices[ni++]!;
+      pushDay(n.at);
+      rows.push({ kind: "notice", key: `notice-${n.id}`, notice: n });
+      prev = undefined;
+    }
+  };
+  flushNotices(0);
+  for (const m of messages) {
+    flushNotices(m.seq - 1);
+    pushDay(m.createdAt);
+    const at = new Date(m.createdAt);
+    const groupStart = !prev || prev.user !== m.user || at.getTime() - prev.at.getTime() > GROUP_GAP_MS;
+    rows.push({ kind: "message", key: `m-${m.seq}`, message: m, groupStart });
+    prev = { user: m.user, at };
+    flushNotices(m.seq);
+  }
+  flushNotices(Number.POSITIVE_INFINITY);
+  return rows;
+}
+
+/** The name a room shows: "#general", or the other person's name for a DM. */
+export function roomTitle(room: string, me: string): { title: string; dm: boolean; peer?: string } {
+  const pair = dmParticipants(room);
+  if (pair) {
+    const peer = pair[0] === me ? pair[1] : pair[0];
+    return { title: peer, dm: true, peer };
+  }
+  return { title: room, dm: false };
+}
+
+function seconds(ms: number): string {
+  const s = Math.max(1, Math.ceil(ms / 1000));
+  return s === 1 ? "1 second" : `${s} seconds`;
+}
+
+/** An ack error in plain words, for the line next to the composer. */
+export function errorText(e: ClientError | undefined): string {
+  if (!e) return "";
+  switch (e.code) {
+    case "rate_limited":
+      return e.retryAfterMs !== undefined
+        ? `You're sending messages too quickly. Try again in ${seconds(e.retryAfterMs)}.`
+        : "You're sending messages too quickly. Wait a moment and try again.";
+    case "invalid_payload":
+      if (/longer|too long|too_big|max/i.test(e.message)) {
+        const n = /(\d+)/.exec(e.message)?.[1];
+        return n ? `That message is too long (the limit is ${n} characters).` : "That message is too long.";
+      }
+      if (/empty/i.test(e.message)) return "That message is empty.";
+      return "The server did not accept that message.";
+    case "forbidden":
+      return "You don't have access to that conversation.";
+    case "not_joined":
+      return "You're not in this room right now. Rejoining...";
+    case "unauthenticated":
+      return "You're not signed in.";
+    case "not_found":
+      return "That message no longer exists.";
+    case "unavailable":
+      return "The server couldn't save that right now. Try again in a moment.";
+    case "timeout":
+      return "No answer from the server. Try again.";
+    case "disconnected":
+      return "Not connected. It will be sent when the connection is back.";
+    default:
+      return e.message ? `Something went wrong on the server: ${e.message}` : "Something went wrong on the server.";
+  }
+}
+
+/** A refused connection (`connect_error`) in plain words. */
+export function connectErrorText(message: string): string {
+  switch (message) {
+    case "invalid_username":
+      return "That username isn't allowed. Use 1 to 32 letters, digits, dots, dashes or underscores.";
+    case "unauthorized":
+      return "The server did not accept your sign-in. It needs a valid token.";
+    default:
+      return message;
+  }
+}
+
+/** A short, stable colour index for a username (the CSS has that many avatar classes). */
+export function colorIndex(name: string, buckets = 8): number {
+  let h = 2166136261;
+  for (let i = 0; i < name.length; i++) {
+    h ^= name.charCodeAt(i);
+    h = Math.imul(h, 16777619);
+  }
+  return (h >>> 0) % buckets;
+}
+
+/** One or two letters for an avatar. */
+export function initials(name: string): string {
+  const parts = name.split(/[._-]+/).filter(Boolean);
+  const a = parts[0]?.[0] ?? name[0] ?? "?";
+  const b = parts.length > 1 ? (parts[1]?.[0] ?? "") : "";
+  return (a + b).toUpperCase();
+}

@@ -1,0 +1,495 @@
+import { useCallback, useEffect, useMemo, useRef, useState } from "preact/hooks";
+import { PUBLIC_ROOM_PATTERN, isRoomName } from "../../../src/shared/protocol.js";
+import { ChatClient, type ConnState, type Credentials, type RoomState } from "../state/chat.js";
+import { connectErrorText, errorText, roomTitle } from "../state/format.js";
+import { typingText } from "../state/typing.js";
+import { Avatar, Icon } from "./bits.js";
+import { Composer } from "./Composer.js";
+import { MessageList } from "./MessageList.js";
+import { clearCredentials, loadCredentials, roomFromHash, saveCredentials, setHashRoom } from "./session.js";
+import { SignIn } from "./SignIn.js";
+
+export function App() {
+  const [cred, setCred] = useState<Credentials | undefined>(() => loadCredentials());
+  const [refusal, setRefusal] = useState<string | undefined>();
+
+  if (!cred) {
+    return (
+      <SignIn
+        error={refusal ? connectErrorText(refusal) : undefined}
+        tokenMode={refusal === "unauthorized"}
+        onSubmit={(c) => {
+          saveCredentials(c);
+          setRefusal(undefined);
+          setCred(c);
+        }}
+      />
+    );
+  }
+  return (
+    <Chat
+      key={"username" in cred ? `u:${cred.username}` : `t:${cred.token}`}
+      credentials={cred}
+      onRefused={(why) => {
+        clearCredentials();
+        setRefusal(why);
+        setCred(undefined);
+      }}
+      onSignOut={() => {
+        clearCredentials();
+        setRefusal(undefined);
+        setCred(undefined);
+      }}
+    />
+  );
+}
+
+function useChat(credentials: Credentials): ChatClient {
+  const chat = useMemo(() => new ChatClient({ credentials }), [credentials]);
+  const [, setVersion] = useState(0);
+  useEffect(() => {
+    const off = chat.subscribe(() => setVersion(chat.version));
+    const online = () => chat.setOnline(true);
+    const offline = () => chat.setOnline(false);
+    addEventListener("online", online);
+    addEventListener("offline", offline);
+    if (!navigator.onLine) chat.setOnline(false);
+    chat.start();
+    return () => {
+      off();
+      removeEventListener("online", online);
+      removeEventListener("offline", offline);
+      chat.stop();
+    };
+  }, [chat]);
+  return chat;
+}
+
+/** A clock for relative times that ticks every 30 s. */
+function useNow(): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const t = setInterval(() => setNow(Date.now()), 30_000);
+    return () => clearInterval(t);
+  }, []);
+  return now;
+}
+
+function sortRooms(rooms: RoomState[]): RoomState[] {
+  const activity = (r: RoomState) => {
+    const m = r.log.newest();
+    return m ? Date.parse(m.createdAt) : 0;
+  };
+  return rooms.sort((a, b) => activity(b) - activity(a) || a.listRank - b.listRank || a.room.localeCompare(b.room));
+}
+
+interface ChatProps {
+  credentials: Credentials;
+  onRefused(why: string): void;
+  onSignOut(): void;
+}
+
+function Chat({ credentials, onRefused, onSignOut }: ChatProps) {
+  const chat = useChat(credentials);
+  const now = useNow();
+  const [active, setActive] = useState<string | undefined>(() => roomFromHash());
+  const [drawer, setDrawer] = useState<"none" | "rooms" | "members">("none");
+  const [roomError, setRoomError] = useState<string | undefined>();
+  const drafts = useRef(new Map<string, string>());
+  const me = chat.me;
+
+  useEffect(() => {
+    if (chat.conn === "refused" && chat.refusal) onRefused(chat.refusal);
+  }, [chat.conn, chat.refusal]);
+
+  // The address names the open room: reload and back/forward keep it.
+  useEffect(() => setHashRoom(active), [active]);
+  useEffect(() => {
+    const onHash = () => setActive(roomFromHash());
+    addEventListener("hashchange", onHash);
+    return () => removeEventListener("hashchange", onHash);
+  }, []);
+
+  // A room named in the address but not in the sidebar: join it once connected.
+  const tried = useRef(new Set<string>());
+  useEffect(() => {
+    if (!active || chat.conn !== "connected" || chat.rooms.has(active) || tried.current.has(active)) return;
+    tried.current.add(active);
+    if (!isRoomName(active)) {
+      setRoomError(`"${active}" is not a room name.`);
+      return;
+    }
+    void chat.openRoom(active).then((err) => {
+      if (err && err.code !== "disconnected") setRoomError(errorText(err));
+    });
+  }, [active, chat.conn, chat.rooms.size]);
+
+  const rooms = sortRooms([...chat.rooms.values()]);
+  const current = active ? chat.rooms.get(active) : undefined;
+  // Nothing chosen yet: the most recently active room.
+  useEffect(() => {
+    if (!active && rooms[0]) setActive(rooms[0].room);
+  }, [active, rooms[0]?.room]);
+
+  const select = useCallback((room: string) => {
+    setRoomError(undefined);
+    setActive(room);
+    setDrawer("none");
+  }, []);
+
+  // Read receipts: the newest message is visible and the window has focus.
+  const seeNewest = useCallback(() => {
+    if (!active) return;
+    if (document.visibilityState === "visible" && document.hasFocus()) chat.markRead(active);
+  }, [chat, active]);
+  const atBottomRef = useRef(true);
+  useEffect(() => {
+    const again = () => {
+      if (atBottomRef.current) seeNewest();
+    };
+    addEventListener("focus", again);
+    document.addEventListener("visibilitychange", again);
+    return () => {
+      removeEventListener("focus", again);
+      document.removeEventListener("visibilitychange", again);
+    };
+  }, [seeNewest]);
+
+  // Escape closes the drawers.
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === "Escape" && drawer !== "none") setDrawer("none");
+    };
+    addEventListener("keydown", onKey);
+    return () => removeEventListener("keydown", onKey);
+  }, [drawer]);
+
+  const totalUnread = rooms.reduce((n, r) => n + (r.room === active ? 0 : r.log.unread()), 0);
+  useEffect(() => {
+    document.title = totalUnread > 0 ? `(${totalUnread}) Chat` : "Chat";
+  }, [totalUnread]);
+
+  const openDm = async (user: string) => {
+    const r = await chat.openDm(user);
+    if ("room" in r) select(r.room);
+    else setRoomError(errorText(r.error));
+  };
+
+  const title = current ? roomTitle(current.room, me) : undefined;
+  const typingUsers = current ? chat.typingUsers(current.room) : [];
+  const incoming = chat.lastIncoming;
+
+  return (
+    <div class={`shell drawer-${drawer}`}>
+      <a class="skip-link" href="#composer-input">
+        Skip to message box
+      </a>
+      <Sidebar
+        me={me}
+        rooms={rooms}
+        active={active}
+        onSelect={select}
+        onJoin={async (room) => {
+          const err = await chat.openRoom(room);
+          if (err && err.code !== "disconnected") return errorText(err);
+          select(room);
+          return undefined;
+        }}
+        onSignOut={onSignOut}
+      />
+      <div class="scrim" onClick={() => setDrawer("none")} aria-hidden="true" />
+      <main class="room" aria-label={title ? (title.dm ? `Conversation with ${title.title}` : `#${title.title}`) : "Chat"}>
+        <header class="room-header">
+          <button
+            class="icon-btn only-narrow"
+            type="button"
+            aria-label="Rooms"
+            aria-expanded={drawer === "rooms"}
+            aria-controls="sidebar"
+            onClick={() => setDrawer(drawer === "rooms" ? "none" : "rooms")}
+          >
+            <Icon name="menu" />
+            {totalUnread > 0 && <span class="dot" aria-label={`${totalUnread} unread`} />}
+          </button>
+          <h1 class="room-title">
+            {title ? (
+              title.dm ? (
+                <>
+                  <Avatar name={title.title} size="sm" /> {title.title}
+                </>
+              ) : (
+                <>
+                  <span class="hash" aria-hidden="true">
+                    #
+                  </span>
+                  {title.title}
+                </>
+              )
+            ) : (
+              "Chat"
+            )}
+          </h1>
+          {current && (
+            <button
+              class="members-toggle"
+              type="button"
+              aria-expanded={drawer === "members"}
+              aria-controls="members"
+              onClick={() => setDrawer(drawer === "members" ? "none" : "members")}
+            >
+              <span class="online-dot" aria-hidden="true" />
+              {current.members.size} online
+            </button>
+          )}
+        </header>
+        <ConnectionBanner conn={chat.conn} />
+        {roomError && (
+          <p class="room-error" role="alert">
+            {roomError}
+          </p>
+        )}
+        {current ? (
+          <>
+            <MessageList
+              room={current.room}
+              me={me}
+              messages={current.log.messages()}
+              outgoing={current.log.outgoing()}
+              notices={current.log.notices}
+              seenBy={current.log.seenBy()}
+              hasOlder={current.log.hasOlder}
+              loadingOlder={current.loadingOlder}
+              now={now}
+              onNearTop={() => void chat.loadOlder(current.room)}
+              onSeeNewest={() => {
+                atBottomRef.current = true;
+                seeNewest();
+              }}
+              onRetry={(id) => chat.retry(current.room, id)}
+              onDiscard={(id) => chat.discard(current.room, id)}
+            />
+            <Composer
+              room={current.room}
+              label={title!.dm ? title!.title : `#${title!.title}`}
+              draft={drafts.current.get(current.room) ?? ""}
+              error={current.error ? errorText(current.error) : undefined}
+              typingText={typingText(typingUsers)}
+              onDraft={(t) => drafts.current.set(current.room, t)}
+              onSend={(t) => chat.send(current.room, t)}
+              onTyping={(has) => chat.typingInput(current.room, has)}
+              onStopTyping={() => chat.typingStop(current.room)}
+              onDismissError={() => chat.clearError(current.room)}
+            />
+          </>
+        ) : (
+          <Welcome
+            waiting={!!active && !roomError && chat.conn !== "connected"}
+            onJoin={async (room) => {
+              const err = await chat.openRoom(room);
+              if (err && err.code !== "disconnected") setRoomError(errorText(err));
+              else select(room);
+            }}
+          />
+        )}
+        <footer class="node-footer">
+          {chat.node ? (
+            <>
+              Served by <strong>{chat.node}</strong>
+              {chat.protocolVersion !== undefined && <> · protocol v{chat.protocolVersion}</>}
+            </>
+          ) : (
+            <>Not connected</>
+          )}
+        </footer>
+        <div class="sr-only" aria-live="polite" aria-atomic="true">
+          {incoming && incoming.room === active ? `${incoming.user}: ${incoming.body}` : ""}
+        </div>
+      </main>
+      {current && <Members me={me} members={current.members} dm={title?.dm === true} onOpenDm={openDm} />}
+    </div>
+  );
+}
+
+function ConnectionBanner({ conn }: { conn: ConnState }) {
+  if (conn === "connected" || conn === "refused") return null;
+  const text =
+    conn === "connecting"
+      ? "Connecting..."
+      : conn === "reconnecting"
+        ? "Connection lost. Reconnecting... Messages you send now go out when it is back."
+        : "You're offline. Messages you send now go out when you're back online.";
+  return (
+    <p class={`banner banner-${conn}`} role="status">
+      <span class="spinner" aria-hidden="true" />
+      {text}
+    </p>
+  );
+}
+
+interface SidebarProps {
+  me: string;
+  rooms: RoomState[];
+  active?: string;
+  onSelect(room: string): void;
+  onJoin(room: string): Promise<string | undefined>;
+  onSignOut(): void;
+}
+
+function Sidebar({ me, rooms, active, onSelect, onJoin, onSignOut }: SidebarProps) {
+  const [name, setName] = useState("");
+  const [error, setError] = useState<string | undefined>();
+  const publicRooms = rooms.filter((r) => !roomTitle(r.room, me).dm);
+  const dms = rooms.filter((r) => roomTitle(r.room, me).dm);
+
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    const room = name.trim().replace(/^#/, "").toLowerCase();
+    if (!room) return;
+    if (!PUBLIC_ROOM_PATTERN.test(room) && !isRoomName(room)) {
+      setError("Room names use lowercase letters, digits, - and _, up to 64, starting with a letter or digit.");
+      return;
+    }
+    setError(undefined);
+    const err = await onJoin(room);
+    if (err) setError(err);
+    else setName("");
+  };
+
+  const item = (r: RoomState) => {
+    const t = roomTitle(r.room, me);
+    const unread = r.room === active ? 0 : r.log.unread();
+    return (
+      <li key={r.room}>
+        <button
+          type="button"
+          class={`room-link${r.room === active ? " active" : ""}${unread > 0 ? " has-unread" : ""}`}
+          aria-current={r.room === active ? "page" : undefined}
+          onClick={() => onSelect(r.room)}
+        >
+          {t.dm ? (
+            <Avatar name={t.title} size="sm" />
+          ) : (
+            <span class="room-hash" aria-hidden="true">
+              #
+            </span>
+          )}
+          <span class="room-name">{t.title}</span>
+          {unread > 0 && (
+            <span class="badge">
+              {unread > 99 ? "99+" : unread}
+              <span class="sr-only"> unread</span>
+            </span>
+          )}
+        </button>
+      </li>
+    );
+  };
+
+  return (
+    <aside class="sidebar" id="sidebar" aria-label="Rooms and direct messages">
+      <div class="brand">
+        <span class="brand-mark" aria-hidden="true" />
+        <span>Chat</span>
+      </div>
+      <form class="join-box" onSubmit={submit}>
+        <label class="sr-only" for="join-room">
+          Join or create a room
+        </label>
+        <input
+          id="join-room"
+          placeholder="Join or create a room"
+          autocapitalize="off"
+          autocomplete="off"
+          spellcheck={false}
+          value={name}
+          aria-invalid={error ? true : undefined}
+          aria-describedby={error ? "join-error" : undefined}
+          onInput={(e) => setName(e.currentTarget.value)}
+        />
+        <button class="icon-btn" type="submit" aria-label="Join room">
+          <Icon name="plus" />
+        </button>
+      </form>
+      {error && (
+        <p id="join-error" class="form-error small" role="alert">
+          {error}
+        </p>
+      )}
+      <nav class="room-nav" aria-label="Rooms">
+        <h2>Rooms</h2>
+        {publicRooms.length > 0 ? <ul>{publicRooms.map(item)}</ul> : <p class="muted small pad">No rooms yet.</p>}
+        <h2>Direct messages</h2>
+        {dms.length > 0 ? (
+          <ul>{dms.map(item)}</ul>
+        ) : (
+          <p class="muted small pad">Open someone's name in a room's member list to message them.</p>
+        )}
+      </nav>
+      <div class="me">
+        <Avatar name={me} size="sm" />
+        <span class="me-name" title={me}>
+          {me}
+        </span>
+        <button class="icon-btn" type="button" onClick={onSignOut} aria-label="Sign out" title="Sign out">
+          <Icon name="logout" />
+        </button>
+      </div>
+    </aside>
+  );
+}
+
+function Members({
+  me,
+  members,
+  dm,
+  onOpenDm,
+}: {
+  me: string;
+  members: Set<string>;
+  dm: boolean;
+  onOpenDm(user: string): void;
+}) {
+  const list = [...members].sort((a, b) => (a === me ? -1 : b === me ? 1 : a.localeCompare(b)));
+  return (
+    <aside class="members" id="members" aria-label="Online members">
+      <h2>Online · {list.length}</h2>
+      <ul>
+        {list.map((u) => (
+          <li key={u}>
+            {u === me || dm ? (
+              <span class="member">
+                <Avatar name={u} size="sm" />
+                <span class="member-name">{u}</span>
+                {u === me && <span class="muted small">you</span>}
+              </span>
+            ) : (
+              <button type="button" class="member" onClick={() => onOpenDm(u)} title={`Message ${u}`}>
+                <Avatar name={u} size="sm" />
+                <span class="member-name">{u}</span>
+                <span class="sr-only">, send a direct message</span>
+              </button>
+            )}
+          </li>
+        ))}
+      </ul>
+    </aside>
+  );
+}
+
+function Welcome({ waiting, onJoin }: { waiting: boolean; onJoin(room: string): void }) {
+  return (
+    <section class="welcome">
+      {waiting ? (
+        <p class="muted">Loading...</p>
+      ) : (
+        <>
+          <h2>Pick a room</h2>
+          <p class="muted">Join a room from the sidebar, or start with the general one.</p>
+          <button class="btn primary" type="button" onClick={() => onJoin("general")}>
+            Join #general
+          </button>
+        </>
+      )}
+    </section>
+  );
+}

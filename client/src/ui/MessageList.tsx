@@ -1,0 +1,294 @@
+import { Component, createRef, type ComponentChildren } from "preact";
+import type { Message } from "../../../src/shared/protocol.js";
+import { buildRows, dayLabel, errorText, fullTime, linkify, relativeTime } from "../state/format.js";
+import type { Notice, Outgoing } from "../state/roomLog.js";
+import { Avatar, Icon, memo } from "./bits.js";
+
+export interface MessageListProps {
+  room: string;
+  me: string;
+  messages: readonly Message[];
+  outgoing: readonly Outgoing[];
+  notices: readonly Notice[];
+  seenBy?: { seq: number; users: string[] };
+  hasOlder: boolean;
+  loadingOlder: boolean;
+  /** Minute-resolution clock for relative times. */
+  now: number;
+  onNearTop(): void;
+  /** The newest message is on screen (the caller checks window focus). */
+  onSeeNewest(): void;
+  onRetry(clientId: string): void;
+  onDiscard(clientId: string): void;
+}
+
+interface State {
+  newBelow: boolean;
+}
+
+interface Snapshot {
+  scrollHeight: number;
+  scrollTop: number;
+  wasAtBottom: boolean;
+}
+
+/** Within this many pixels of the end counts as "at the bottom". */
+const BOTTOM_SLACK = 48;
+const TOP_PREFETCH = 400;
+
+export class MessageList extends Component<MessageListProps, State> {
+  override state: State = { newBelow: false };
+  private readonly scroller = createRef<HTMLDivElement>();
+  private atBottom = true;
+
+  override componentDidMount() {
+    this.toBottom();
+    this.afterLayout();
+  }
+
+  override getSnapshotBeforeUpdate(): Snapshot | null {
+    const el = this.scroller.current;
+    if (!el) return null;
+    return { scrollHeight: el.scrollHeight, scrollTop: el.scrollTop, wasAtBottom: this.atBottom };
+  }
+
+  override componentDidUpdate(prev: MessageListProps, _prevState: State, snap: Snapshot | null) {
+    const el = this.scroller.current;
+    if (!el || !snap) return;
+    if (prev.room !== this.props.room) {
+      this.atBottom = true;
+      this.setState({ newBelow: false });
+      this.toBottom();
+    } else if (snap.wasAtBottom) {
+      this.toBottom();
+    } else {
+      const prevFirst = prev.messages[0]?.seq ?? Infinity;
+      const first = this.props.messages[0]?.seq ?? Infinity;
+      if (first < prevFirst) {
+        // Older messages went in above: keep what the person was reading in place.
+        el.scrollTop = snap.scrollTop + (el.scrollHeight - snap.scrollHeight);
+      }
+      const prevLast = prev.messages[prev.messages.length - 1]?.seq ?? 0;
+      const last = this.props.messages[this.props.messages.length - 1];
+      if (last && last.seq > prevLast && last.user !== this.props.me && !this.state.newBelow) {
+        this.setState({ newBelow: true });
+      }
+    }
+    this.afterLayout();
+  }
+
+  private afterLayout() {
+    const el = this.scroller.current;
+    if (!el) return;
+    // Too few messages to scroll: there is no "scrolling up" to trigger paging.
+    if (el.scrollHeight <= el.clientHeight + TOP_PREFETCH && this.props.hasOlder && !this.props.loadingOlder) {
+      this.props.onNearTop();
+    }
+    if (this.atBottom) this.props.onSeeNewest();
+  }
+
+  private toBottom() {
+    const el = this.scroller.current;
+    if (el) el.scrollTop = el.scrollHeight;
+    this.atBottom = true;
+  }
+
+  private onScroll = () => {
+    const el = this.scroller.current;
+    if (!el) return;
+    this.atBottom = el.scrollHeight - el.scrollTop - el.clientHeight <= BOTTOM_SLACK;
+    if (this.atBottom) {
+      if (this.state.newBelow) this.setState({ newBelow: false });
+      this.props.onSeeNewest();
+    }
+    if (el.scrollTop < TOP_PREFETCH && this.props.hasOlder && !this.props.loadingOlder) this.props.onNearTop();
+  };
+
+  private jumpToNewest = () => {
+    this.toBottom();
+    this.setState({ newBelow: false });
+    this.props.onSeeNewest();
+    this.scroller.current?.focus();
+  };
+
+  override render() {
+    const p = this.props;
+    const rows = buildRows(p.messages, p.notices);
+    const now = new Date(p.now);
+    const items: ComponentChildren[] = [];
+    for (const r of rows) {
+      if (r.kind === "day") {
+        items.push(
+          <li key={r.key} class="day-sep" role="separator" aria-label={dayLabel(r.day!, now)}>
+            <span>{dayLabel(r.day!, now)}</span>
+          </li>,
+        );
+      } else if (r.kind === "notice") {
+        const n = r.notice!;
+        items.push(
+          <li key={r.key} class="notice">
+            <span>
+              {n.kind === "online" ? `${n.user} is now online` : `${n.user} went offline`}
+              <time dateTime={n.at}> · {relativeTime(n.at, now)}</time>
+            </span>
+          </li>,
+        );
+      } else {
+        const m = r.message!;
+        items.push(
+          <MessageRow
+            key={r.key}
+            message={m}
+            groupStart={r.groupStart === true}
+            mine={m.user === p.me}
+            timeText={relativeTime(m.createdAt, now)}
+            seenBy={p.seenBy && p.seenBy.seq === m.seq ? p.seenBy.users.join(", ") : ""}
+          />,
+        );
+      }
+    }
+    const lastUser = p.messages[p.messages.length - 1]?.user;
+    p.outgoing.forEach((o, i) => {
+      items.push(
+        <PendingRow
+          key={`out-${o.clientId}`}
+          me={p.me}
+          outgoing={o}
+          groupStart={i === 0 && lastUser !== p.me}
+          onRetry={p.onRetry}
+          onDiscard={p.onDiscard}
+        />,
+      );
+    });
+
+    return (
+      <div class="messages-wrap">
+        <div
+          class="messages"
+          ref={this.scroller}
+          onScroll={this.onScroll}
+          tabIndex={0}
+          role="region"
+          aria-label="Messages"
+        >
+          <div class="history-edge">
+            {p.loadingOlder ? (
+              <span class="muted">Loading older messages...</span>
+            ) : p.hasOlder ? (
+              <button class="btn link" type="button" onClick={p.onNearTop}>
+                Load older messages
+              </button>
+            ) : p.messages.length > 0 ? (
+              <span class="muted">This is the beginning of the conversation.</span>
+            ) : null}
+          </div>
+          {p.messages.length === 0 && p.outgoing.length === 0 && !p.hasOlder && (
+            <p class="empty-room muted">No messages yet. Say hello!</p>
+          )}
+          <ol class="message-list">{items}</ol>
+        </div>
+        {this.state.newBelow && (
+          <button class="new-pill" type="button" onClick={this.jumpToNewest}>
+            <Icon name="down" /> New messages
+          </button>
+        )}
+      </div>
+    );
+  }
+}
+
+function Body({ text }: { text: string }) {
+  return (
+    <>
+      {linkify(text).map((s, i) =>
+        s.kind === "link" ? (
+          <a key={i} href={s.href} target="_blank" rel="noopener noreferrer">
+            {s.text}
+          </a>
+        ) : (
+          s.text
+        ),
+      )}
+    </>
+  );
+}
+
+interface RowProps {
+  message: Message;
+  groupStart: boolean;
+  mine: boolean;
+  timeText: string;
+  seenBy: string;
+}
+
+const MessageRow = memo(function MessageRow({ message: m, groupStart, mine, timeText, seenBy }: RowProps) {
+  const cls = `msg${groupStart ? " group-start" : ""}${mine ? " mine" : ""}${m.deleted ? " deleted" : ""}`;
+  return (
+    <li class={cls} data-seq={m.seq}>
+      {groupStart ? <Avatar name={m.user} /> : <span class="avatar-gap" aria-hidden="true" />}
+      <div class="msg-main">
+        {groupStart ? (
+          <div class="msg-meta">
+            <span class="author">{m.user}</span>
+            <time dateTime={m.createdAt} title={fullTime(m.createdAt)}>
+              {timeText}
+            </time>
+          </div>
+        ) : (
+          <span class="sr-only">{m.user}: </span>
+        )}
+        <p class="body">{m.deleted ? <em>This message was deleted.</em> : <Body text={m.body} />}</p>
+        {m.editedAt && !m.deleted && <span class="edited muted">(edited)</span>}
+        {m.reactions && Object.keys(m.reactions).length > 0 && (
+          <ul class="reactions" aria-label="Reactions">
+            {Object.entries(m.reactions).map(([emoji, users]) => (
+              <li key={emoji} title={users.join(", ")}>
+                {emoji} {users.length}
+              </li>
+            ))}
+          </ul>
+        )}
+        {seenBy && <p class="seen-by">Seen by {seenBy}</p>}
+      </div>
+    </li>
+  );
+});
+
+interface PendingProps {
+  me: string;
+  outgoing: Outgoing;
+  groupStart: boolean;
+  onRetry(clientId: string): void;
+  onDiscard(clientId: string): void;
+}
+
+function PendingRow({ me, outgoing: o, groupStart, onRetry, onDiscard }: PendingProps) {
+  return (
+    <li class={`msg mine ${o.status}${groupStart ? " group-start" : ""}`} data-client-id={o.clientId}>
+      {groupStart ? <Avatar name={me} /> : <span class="avatar-gap" aria-hidden="true" />}
+      <div class="msg-main">
+        {groupStart && (
+          <div class="msg-meta">
+            <span class="author">{me}</span>
+          </div>
+        )}
+        <p class="body">
+          <Body text={o.body} />
+        </p>
+        {o.status === "pending" ? (
+          <p class="send-state muted">Sending...</p>
+        ) : (
+          <p class="send-state failed-text">
+            Not sent{o.error ? `: ${errorText(o.error)}` : "."}{" "}
+            <button class="btn link" type="button" onClick={() => onRetry(o.clientId)}>
+              Retry
+            </button>{" "}
+            <button class="btn link" type="button" onClick={() => onDiscard(o.clientId)}>
+              Discard
+            </button>
+          </p>
+        )}
+      </div>
+    </li>
+  );
+}
