@@ -227,8 +227,12 @@ const S3: Scenario = async (ctx, targets) => {
   const connectP99: Partial<Record<TargetName, number>> = {};
   for (const t of targets) {
     await withNodes(ctx, t, 2, async (n) => {
+      // The JS heap grows and shrinks with garbage: take the lowest of several samples
+      // (the state after a GC) before connecting and while holding; RSS from the end.
+      const before = await sampleMin(n.procs, 6, 250);
       let held: ProcSample[] = [];
-      const before = await sample(n.procs);
+      let holding: Promise<ProcSample[]> | undefined;
+      const holdSeconds = q(ctx, 15, 5);
       const report = await runLoad({
         target: t,
         urls: n.urls,
@@ -236,13 +240,17 @@ const S3: Scenario = async (ctx, targets) => {
         rooms: q(ctx, 100, 10),
         senders: 0,
         rate: 0,
-        duration: q(ctx, 10, 3),
+        duration: holdSeconds,
         ramp: q(ctx, 40, 5),
+        settle: 60,
         connectConcurrency: 200,
         progress: (line) => ctx.log(`  S3 ${t} ${line}`),
         hooks: {
+          connected: () => {
+            holding = sampleMin(n.procs, Math.floor(holdSeconds * 2) - 1, 500);
+          },
           sendingDone: async () => {
-            held = await sample(n.procs);
+            held = await holding!;
           },
         },
       });
@@ -305,7 +313,7 @@ const S5: Scenario = async (ctx, targets) => {
       measure(
         ctx,
         nodes,
-        { target: t, clients, rooms: 1, senders: q(ctx, 20, 10), rate, duration: q(ctx, 20, 6), ramp: q(ctx, 10, 3) },
+        { target: t, clients, rooms: 1, senders: q(ctx, 20, 10), rate, duration: q(ctx, 20, 6), ramp: q(ctx, 30, 3), settle: 120 },
         `S5 ${t}`,
       ),
     );
@@ -317,9 +325,23 @@ const S5: Scenario = async (ctx, targets) => {
   rows.push({ scenario: name, metric: "deliveries/s", ...pick((m) => m.report.delivery.perSecond), higherIsBetter: true });
   rows.push({ scenario: name, metric: "server CPU-s per s (2 nodes)", ...pick((m) => m.serverCpu / m.report.seconds.sending) });
   rows.push({ scenario: name, metric: "load generator CPU-s per s", ...pick((m) => m.report.loadgen.cpuSeconds / m.report.seconds.sending) });
+  rows.push({ scenario: name, metric: "presence events while the room filled", ...pick((m) => m.report.connect.presenceEvents) });
+  rows.push({ scenario: name, metric: "seconds until the join fan-out settled", ...pick((m) => m.report.seconds.connect + m.report.seconds.settle) });
   rows.push({ scenario: name, metric: "lost / duplicated deliveries", ...pick((m) => m.report.delivery.lost + m.report.delivery.duplicates) });
   return { rows, raw };
 };
+
+/** Per process: the lowest heap of `count` samples `everyMs` apart, and the last RSS. */
+async function sampleMin(procs: { pid: number; url: string }[], count: number, everyMs: number): Promise<ProcSample[]> {
+  let best = await sample(procs);
+  for (let i = 1; i < count; i++) {
+    await new Promise((r) => setTimeout(r, everyMs));
+    const next = await sample(procs);
+    best = next.map((p, j) => ({ ...p, heap: minDefined(p.heap, best[j]!.heap) }));
+  }
+  return best;
+}
+const minDefined = (a?: number, b?: number) => (a === undefined ? b : b === undefined ? a : Math.min(a, b));
 
 const SCENARIOS: Record<string, Scenario> = { S1, S2, S3, S4, S5 };
 

@@ -22,6 +22,7 @@ const USAGE = `Usage: npm run loadtest -- [options]
   --window W           closed loop instead: W sends in flight per sender
   --duration S         seconds of sending (or holding idle)      default 10
   --ramp S             seconds over which clients connect        default 2
+  --settle S           longest wait after the joins for their presence fan-out  default 10
   --drain S            longest wait for in-flight deliveries     default 5
   --transport websocket|polling|mixed                            default websocket
   --body-bytes N       message body size (>= 24)                 default 64
@@ -49,6 +50,7 @@ const { values } = parseArgs({
     duration: { type: "string" },
     ramp: { type: "string" },
     drain: { type: "string" },
+    settle: { type: "string" },
     transport: { type: "string" },
     "body-bytes": { type: "string" },
     "connect-concurrency": { type: "string" },
@@ -83,6 +85,7 @@ const NUMERIC = new Set([
   "duration",
   "ramp",
   "drain",
+  "settle",
   "bodyBytes",
   "connectConcurrency",
   "requestTimeout",

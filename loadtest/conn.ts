@@ -41,6 +41,8 @@ export interface ConnEvents {
   onReconnect(): void;
   onDisconnect(reason: string): void;
   onConnectError(message: string): void;
+  /** presence:join / presence:leave (chat only): counted, they cost the tester CPU too. */
+  onPresence(): void;
 }
 
 export interface Conn {
@@ -84,6 +86,8 @@ class ChatConn implements Conn {
       timeout: 20_000,
     });
     this.socket.on("message:new", (m: Message) => o.events.onMessage(m));
+    this.socket.on("presence:join", () => o.events.onPresence());
+    this.socket.on("presence:leave", () => o.events.onPresence());
     this.socket.on("connect", () => {
       if (this.everConnected) o.events.onReconnect();
       this.everConnected = true;

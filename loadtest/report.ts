@@ -21,7 +21,8 @@ export function formatSummary(r: LoadReport): string {
       "connect",
       `${r.connect.connected}/${r.connect.attempted} ok, ${r.connect.failed} failed, ` +
         `${r.connect.joinFailed} joins failed, ${r.connect.reconnects} reconnects, ` +
-        `${r.connect.disconnects} disconnects, ${r.connect.connectErrors} connect_errors in ${r.seconds.connect}s`,
+        `${r.connect.disconnects} disconnects, ${r.connect.connectErrors} connect_errors in ${r.seconds.connect}s` +
+        (r.connect.presenceEvents ? `; ${r.connect.presenceEvents} presence events, settled in ${r.seconds.settle}s` : ""),
     ],
     ["connect latency", lat(r.connect.latency)],
     ["join latency", lat(r.connect.joinLatency)],

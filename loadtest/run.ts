@@ -31,6 +31,12 @@ export interface LoadOptions {
   duration: number;
   /** Seconds over which the clients connect. */
   ramp: number;
+  /**
+   * Longest wait, in seconds, after every client has joined and before sending starts, for
+   * the presence:join fan-out of the joins to die down (it stops when no presence event has
+   * arrived for 500 ms). Filling a room of N members costs N²/2 presence events.
+   */
+  settle: number;
   /** Longest wait, in seconds, for in-flight acks and deliveries after sending stops. */
   drain: number;
   transport: TransportOption;
@@ -68,6 +74,7 @@ export const DEFAULT_OPTIONS: LoadOptions = {
   window: 0,
   duration: 10,
   ramp: 2,
+  settle: 10,
   drain: 5,
   transport: "websocket",
   bodyBytes: 64,
@@ -94,7 +101,7 @@ export interface LoadReport {
   version: 1;
   startedAt: string;
   options: Omit<LoadOptions, "progress" | "hooks" | "signal">;
-  seconds: { connect: number; sending: number; drain: number; total: number };
+  seconds: { connect: number; settle: number; sending: number; drain: number; total: number };
   connect: {
     attempted: number;
     connected: number;
@@ -108,6 +115,8 @@ export interface LoadReport {
     latency: LatencySummary;
     joinLatency: LatencySummary;
     joinFailed: number;
+    /** presence:join/leave events received (chat target), all phases. */
+    presenceEvents: number;
   };
   send: {
     attempted: number;
@@ -199,6 +208,7 @@ export async function runLoad(partial: Partial<LoadOptions>): Promise<LoadReport
     connected: 0,
     connectFailed: 0,
     connectErrors: 0,
+    presence: 0,
     disconnects: 0,
     reconnects: 0,
     joinFailed: 0,
@@ -294,6 +304,9 @@ export async function runLoad(partial: Partial<LoadOptions>): Promise<LoadReport
         onConnectError: () => {
           counters.connectErrors++;
         },
+        onPresence: () => {
+          counters.presence++;
+        },
       },
     });
     clients.push(c);
@@ -303,6 +316,8 @@ export async function runLoad(partial: Partial<LoadOptions>): Promise<LoadReport
   // the load tester rather than the server.
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
+  const loopDelayTick = monitorEventLoopDelay({ resolution: 10 });
+  loopDelayTick.enable();
 
   const timeline: TimelinePoint[] = [];
   let lastTick = performance.now();
@@ -334,8 +349,9 @@ export async function runLoad(partial: Partial<LoadOptions>): Promise<LoadReport
         ` deliv ${Math.round(point.delivered / dt)}/s` +
         ` | ack p99 ${ack.p99Ms}ms deliv p50 ${del.p50Ms}ms p99 ${del.p99Ms}ms` +
         ` | err ${counters.connectFailed + counters.joinFailed + counters.sendFailed} reconn ${counters.reconnects}` +
-        ` inflight ${counters.inflight} lag ${Math.max(0, loopDelay.max / 1e6 - 10).toFixed(0)}ms`,
+        ` inflight ${counters.inflight} lag ${Math.max(0, loopDelayTick.max / 1e6 - 10).toFixed(0)}ms`,
     );
+    loopDelayTick.reset();
   }, 1000);
   progressTimer.unref();
 
@@ -384,6 +400,18 @@ export async function runLoad(partial: Partial<LoadOptions>): Promise<LoadReport
   }
   await Promise.all(connectDone);
   const connectSeconds = (performance.now() - connectStart) / 1000;
+  phase = "settling";
+  const settleStart = performance.now();
+  let lastPresence = -1;
+  let quietSince = performance.now();
+  while (!aborted() && performance.now() - settleStart < o.settle * 1000) {
+    if (counters.presence !== lastPresence) {
+      lastPresence = counters.presence;
+      quietSince = performance.now();
+    } else if (performance.now() - quietSince >= 500) break;
+    await sleep(50);
+  }
+  const settleSeconds = (performance.now() - settleStart) / 1000;
   await o.hooks?.connected?.();
 
   // ---- send ----
@@ -482,6 +510,7 @@ export async function runLoad(partial: Partial<LoadOptions>): Promise<LoadReport
   closing = true;
   clearInterval(progressTimer);
   loopDelay.disable();
+  loopDelayTick.disable();
   let expected = 0;
   let lost = 0;
   let duplicates = 0;
@@ -518,6 +547,7 @@ export async function runLoad(partial: Partial<LoadOptions>): Promise<LoadReport
     options: recordedOptions,
     seconds: {
       connect: round3(connectSeconds),
+      settle: round3(settleSeconds),
       sending: round3(sendingSeconds),
       drain: round3(drainSeconds),
       total: round3(elapsed()),
@@ -533,6 +563,7 @@ export async function runLoad(partial: Partial<LoadOptions>): Promise<LoadReport
       latency: connectLat.summary(),
       joinLatency: joinLat.summary(),
       joinFailed: counters.joinFailed,
+      presenceEvents: counters.presence,
     },
     send: {
       attempted: counters.sent,
