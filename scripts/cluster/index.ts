@@ -26,13 +26,13 @@ export const HAPROXY_BASE_CONFIG = path.join(REPO_ROOT, "deploy/haproxy/haproxy.
 export interface ClusterOptions {
   /** Number of server processes (default 3). */
   nodes?: number;
-  /** HAProxy's port (default 3000); 0 picks a free port. */
+  /** HAProxy's port; 0 (the default) picks a free port. `npm run cluster` uses 3000. */
   port?: number;
   /** Address HAProxy and the nodes listen on (default 127.0.0.1). */
   host?: string;
   /**
    * Port of node-1; node-K listens on basePort + K - 1. Default: port + 1 when `port` is
-   * given and non-zero, otherwise 0, which gives every node its own free port.
+   * non-zero and HAProxy runs, otherwise 0, which gives every node its own free port.
    */
   basePort?: number;
   /** HAProxy stats page and HAProxy's own /metrics; default 0 = a free port. */
@@ -296,8 +296,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   if (!cmd) throw new ClusterConfigError("command must not be empty");
 
   // Ports: fixed ones as asked, every 0 replaced by a distinct free port.
-  const lbPortAsked = options.port ?? 3000;
-  const basePort = options.basePort ?? (lbPortAsked === 0 ? 0 : lbPortAsked + 1);
+  const lbPortAsked = useHaproxy ? (options.port ?? 0) : 0;
+  const basePort = options.basePort ?? (lbPortAsked === 0 || !useHaproxy ? 0 : lbPortAsked + 1);
   const statsAsked = options.statsPort ?? 0;
   const wanted = [lbPortAsked, ...Array.from({ length: count }, (_, i) => (basePort === 0 ? 0 : basePort + i)), statsAsked];
   const spare = await freePorts(wanted.filter((p) => p === 0).length, host);
