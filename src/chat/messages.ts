@@ -1,8 +1,8 @@
 /** message:send: rate limit, store (group commit), then broadcast to every node. */
 import { randomUUID } from "node:crypto";
 import { RateLimiterRes } from "rate-limiter-flexible";
-import { sendSchema, type Message } from "../shared/protocol.js";
-import { emitMessage } from "./broadcast.js";
+import { mentionTargets, sendSchema, type Message } from "../shared/protocol.js";
+import { emitMessage, userRoom } from "./broadcast.js";
 import { requireJoined, requireUser, type ChatContext } from "./context.js";
 import { ChatError } from "./errors.js";
 import type { On } from "./on.js";
@@ -28,6 +28,9 @@ export async function storeAndBroadcast(
   if (created) {
     emitMessage(ctx.io, message);
     ctx.cluster?.noteLocalOnlyWrite(room);
+    for (const target of mentionTargets(room, user, message.body)) {
+      ctx.io.to(userRoom(target)).emit("mention", { room, seq: message.seq, from: user });
+    }
   }
   return message;
 }

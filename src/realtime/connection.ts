@@ -11,6 +11,7 @@ import { leaveAll } from "../chat/membership.js";
 import { registerMessages } from "../chat/messages.js";
 import type { On } from "../chat/on.js";
 import { registerReads } from "../chat/reads.js";
+import { registerRich } from "../chat/rich.js";
 import { registerRooms } from "../chat/rooms.js";
 import { registerTyping } from "../chat/typing.js";
 import { handle, type EventHandler, type InFlight } from "./handle.js";
@@ -24,6 +25,7 @@ export function buildEventTable(ctx: ChatContext, inflight: InFlight): Map<strin
   registerTyping(ctx, on);
   registerReads(ctx, on);
   registerDms(ctx, on);
+  registerRich(ctx, on);
   // The template's events exist only in open mode: in jwt mode they are unknown events.
   if (ctx.config.auth.mode === "open") registerLegacy(ctx, on);
   return table;

@@ -134,6 +134,51 @@ export function legacySendSchema(maxChars: number) {
 }
 export const legacyTypingSchema = z.string().max(200);
 
+/** One emoji grapheme of at most 16 bytes: what `message:react` accepts. */
+export function isEmoji(s: string): boolean {
+  if (typeof s !== "string" || s.length === 0 || new TextEncoder().encode(s).length > 16) return false;
+  const graphemes = [...new Intl.Segmenter("en", { granularity: "grapheme" }).segment(s)];
+  return graphemes.length === 1 && /\p{Extended_Pictographic}|\p{Regional_Indicator}|\u20e3/u.test(s);
+}
+
+/** Usernames mentioned as `@name` in a body (not inside e-mail addresses), at most 20. */
+export function mentionsIn(body: string): string[] {
+  const out = new Set<string>();
+  for (const m of body.matchAll(/(?:^|[^A-Za-z0-9_.@-])@([A-Za-z0-9_.-]{1,32})/g)) {
+    out.add(m[1]!.replace(/\.+$/, "")); // "@bob." at a sentence's end names bob
+    if (out.size >= 20) break;
+  }
+  return [...out].filter((u) => USERNAME_PATTERN.test(u));
+}
+
+/** Who a new message notifies: mentioned users other than the author who may read the room. */
+export function mentionTargets(room: string, author: string, body: string): string[] {
+  const dm = dmParticipants(room);
+  return mentionsIn(body).filter((u) => u !== author && (!dm || dm.includes(u)));
+}
+
+export function editSchema(maxChars: number) {
+  return z.object({ room: roomSchema, seq: seqSchema, body: bodySchema(maxChars) });
+}
+export const deleteSchema = z.object({ room: roomSchema, seq: seqSchema });
+export const reactSchema = z.object({
+  room: roomSchema,
+  seq: seqSchema,
+  emoji: z.string().max(16).refine(isEmoji, { message: "emoji must be one emoji grapheme of at most 16 bytes" }),
+  on: z.boolean(),
+});
+export const MAX_SEARCH_LIMIT = 50;
+export const searchSchema = z.object({
+  room: roomSchema.optional(),
+  query: z
+    .string()
+    .max(200)
+    .transform((s) => s.trim())
+    .refine((s) => s.length > 0 && wellFormed(s), { message: "query must be 1 to 200 characters" }),
+  before: z.number().int().min(1).max(MAX_SEQ).optional(),
+  limit: z.number().int().min(1).max(MAX_SEARCH_LIMIT).optional(),
+});
+
 export interface Message {
   room: string;
   seq: number;
@@ -165,12 +210,28 @@ export interface RoomSummary {
   lastSeq: number;
   readSeq: number;
   unread: number;
+  /** Messages after readSeq that mention this user. */
+  mentions: number;
+}
+export interface SearchResult {
+  /** Newest first. */
+  messages: Message[];
+  hasMore: boolean;
+  /** Pass as `before` for the next (older) page. */
+  nextBefore?: number;
+}
+export interface MessageUpdate {
+  room: string;
+  seq: number;
+  updateSeq: number;
+  message: Message;
 }
 
 /** Events the server emits to v1 sockets. */
 export interface ServerToClientEvents {
   "message:new": (m: Message) => void;
-  "message:updated": (u: { room: string; seq: number; updateSeq: number; message: Message }) => void;
+  "message:updated": (u: MessageUpdate) => void;
+  mention: (m: { room: string; seq: number; from: string }) => void;
   "presence:join": (p: { room: string; user: string }) => void;
   "presence:leave": (p: { room: string; user: string }) => void;
   typing: (t: { room: string; user: string; typing: boolean }) => void;
@@ -194,4 +255,8 @@ export interface ClientToServerEvents {
   "message:read": (p: { room: string; seq: number }, ack?: AckFn) => void;
   "dm:open": (p: { user: string }, ack?: AckFn<{ room: string }>) => void;
   "rooms:list": (p: Record<string, never>, ack?: AckFn<{ rooms: RoomSummary[] }>) => void;
+  "message:edit": (p: { room: string; seq: number; body: string }, ack?: AckFn<{ message: Message }>) => void;
+  "message:delete": (p: { room: string; seq: number }, ack?: AckFn) => void;
+  "message:react": (p: { room: string; seq: number; emoji: string; on: boolean }, ack?: AckFn<{ message: Message }>) => void;
+  "messages:search": (p: { room?: string; query: string; before?: number; limit?: number }, ack?: AckFn<SearchResult>) => void;
 }

@@ -54,14 +54,16 @@ export async function markRead(db: Queryable, room: string, user: string, seq: n
 
 /** Rooms the user has joined, newest message first, with unread counts (others' messages only). */
 export async function listRooms(db: Queryable, user: string): Promise<RoomSummary[]> {
-  const rows = await db.query<{ room: string; last_seq: number; read_seq: number; unread: number }>(
+  const rows = await db.query<{ room: string; last_seq: number; read_seq: number; unread: number; mentions: number }>(
     `SELECT m.room, r.last_seq, m.read_seq,
             (SELECT count(*) FROM messages x
-              WHERE x.room = m.room AND x.seq > m.read_seq AND x.user_name <> $1 AND NOT x.deleted) AS unread
+              WHERE x.room = m.room AND x.seq > m.read_seq AND x.user_name <> $1 AND NOT x.deleted) AS unread,
+            (SELECT count(*) FROM mentions x
+              WHERE x.user_name = $1 AND x.room = m.room AND x.seq > m.read_seq) AS mentions
        FROM memberships m JOIN rooms r ON r.name = m.room
       WHERE m.user_name = $1
       ORDER BY r.last_message_at DESC NULLS LAST, r.created_at DESC, m.room`,
     [user],
   );
-  return rows.map((r) => ({ room: r.room, lastSeq: r.last_seq, readSeq: r.read_seq, unread: r.unread }));
+  return rows.map((r) => ({ room: r.room, lastSeq: r.last_seq, readSeq: r.read_seq, unread: r.unread, mentions: r.mentions }));
 }

@@ -2,7 +2,7 @@ import type { Message } from "../shared/protocol.js";
 
 /** Columns every message query selects, in the shape `toMessage` reads. */
 export const MESSAGE_COLUMNS =
-  "room, seq, user_name, body, client_id, created_at, edited_at, deleted, update_seq";
+  "room, seq, user_name, body, client_id, created_at, edited_at, deleted, update_seq, reactions";
 
 export interface MessageRow {
   room: string;
@@ -14,6 +14,7 @@ export interface MessageRow {
   edited_at: Date | string | null;
   deleted: boolean;
   update_seq: number | null;
+  reactions: Record<string, string[]> | null;
 }
 
 const iso = (d: Date | string) => (d instanceof Date ? d.toISOString() : new Date(d).toISOString());
@@ -30,5 +31,6 @@ export function toMessage(r: MessageRow): Message {
   if (r.edited_at) m.editedAt = iso(r.edited_at);
   if (r.deleted) m.deleted = true;
   if (r.update_seq != null) m.updateSeq = r.update_seq;
+  if (r.reactions && Object.keys(r.reactions).length > 0) m.reactions = r.reactions;
   return m;
 }

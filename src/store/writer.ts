@@ -10,7 +10,7 @@
  * and a message is broadcast only after its commit: whoever sees seq N can already read every
  * position below N.
  */
-import type { Message } from "../shared/protocol.js";
+import { mentionTargets, type Message } from "../shared/protocol.js";
 import type { Db, Queryable } from "./db.js";
 import { MESSAGE_COLUMNS, toMessage, type MessageRow } from "./rows.js";
 
@@ -147,6 +147,13 @@ async function writeBatch(tx: Queryable, batch: AppendRequest[]): Promise<Append
     );
     const bySeq = new Map(rows.map((r) => [`${r.room}\u0000${r.seq}`, toMessage(r)]));
     for (const f of fresh) inserted.push(bySeq.get(`${f.room}\u0000${f.seq}`)!);
+    const mentions = fresh.flatMap((f) => mentionTargets(f.room, f.user, f.body).map((u) => [u, f.room, f.seq] as const));
+    if (mentions.length > 0) {
+      await tx.query(
+        "INSERT INTO mentions (user_name, room, seq) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[]) ON CONFLICT DO NOTHING",
+        [mentions.map((m) => m[0]), mentions.map((m) => m[1]), mentions.map((m) => m[2])],
+      );
+    }
     const changed = rooms.filter((r) => next.get(r) !== locked.get(r));
     await tx.query(
       `UPDATE rooms SET last_seq = v.last_seq, last_message_at = now()
