@@ -63,7 +63,7 @@ async function main() {
   try {
     cluster = await startCluster({
       nodes: int("nodes", values.nodes, 1),
-      port: int("port", values.port, 0),
+      port: int("port", values.port, 0) ?? 3000,
       basePort: int("base-port", values["base-port"], 0),
       statsPort: int("stats-port", values["stats-port"], 0),
       host: values.host,
