@@ -21,7 +21,7 @@ import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { Redis } from "ioredis";
 import { startCluster, type Cluster } from "../scripts/cluster.js";
-import { sample, type ProcSample } from "./procstat.js";
+import { machineCpu, sample, type ProcSample } from "./procstat.js";
 import { runLoad, type LoadOptions, type LoadReport } from "./run.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -85,6 +85,11 @@ interface Measured {
   report: LoadReport;
   /** Server CPU-seconds (all nodes) during the sending window. */
   serverCpu: number;
+  /**
+   * CPU-seconds per second the machine spent outside the servers and this load generator
+   * while sending: PostgreSQL, Redis, and whatever else ran (other people's tests).
+   */
+  otherCores: number;
   /** Per node: RSS and heap before connecting and once everyone had joined. */
   before: ProcSample[];
   connected: ProcSample[];
@@ -95,6 +100,8 @@ async function measure(ctx: BenchContext, nodes: Nodes, opts: Partial<LoadOption
   let connected: ProcSample[] = before;
   let atEnd: ProcSample[] = before;
   let n = 0;
+  let m0 = machineCpu();
+  let m1 = m0;
   const report = await runLoad({
     ...opts,
     urls: nodes.urls,
@@ -104,19 +111,24 @@ async function measure(ctx: BenchContext, nodes: Nodes, opts: Partial<LoadOption
     hooks: {
       connected: async () => {
         connected = await sample(nodes.procs);
+        m0 = machineCpu();
       },
       sendingDone: async () => {
+        m1 = machineCpu();
         atEnd = await sample(nodes.procs);
       },
     },
   });
   const serverCpu = atEnd.reduce((s, p, i) => s + (p.cpu - connected[i]!.cpu), 0);
+  const secs = Math.max(report.seconds.sending, 0.001);
+  const otherCores = Math.max(0, (m1.busy - m0.busy - serverCpu - report.loadgen.cpuSeconds) / secs);
   ctx.log(
     `  ${label} done: acked ${report.send.acked}/${report.send.attempted}, delivered ${report.delivery.received}/${report.delivery.expected}` +
       ` lost ${report.delivery.lost}, delivery p99 ${report.delivery.latency.p99Ms} ms, ack p99 ${report.send.ackLatency.p99Ms} ms,` +
-      ` server CPU ${serverCpu.toFixed(2)} s, load generator CPU ${report.loadgen.cpuSeconds} s`,
+      ` server CPU ${serverCpu.toFixed(2)} s, load generator CPU ${report.loadgen.cpuSeconds} s,` +
+      ` everything else ${otherCores.toFixed(2)} cores`,
   );
-  return { report, serverCpu, before, connected };
+  return { report, serverCpu, otherCores, before, connected };
 }
 
 interface Row {
@@ -175,6 +187,7 @@ const S1: Scenario = async (ctx, targets) => {
     higherIsBetter: true,
   });
   rows.push({ scenario: name, metric: "lost / duplicated deliveries", ...pick((m) => m.report.delivery.lost + m.report.delivery.duplicates) });
+  rows.push(otherRow(name, pick));
   return { rows, raw };
 };
 
@@ -298,6 +311,7 @@ const S4: Scenario = async (ctx, targets) => {
   rows.push({ scenario: name, metric: "ack p50 (ms)", ...pick((m) => m.report.send.ackLatency.p50Ms) });
   rows.push({ scenario: name, metric: "ack p99 (ms)", ...pick((m) => m.report.send.ackLatency.p99Ms), target: "≤ 50" });
   rows.push({ scenario: name, metric: "server CPU-s per s (2 nodes)", ...pick((m) => m.serverCpu / m.report.seconds.sending) });
+  rows.push(otherRow(name, pick));
   return { rows, raw };
 };
 
@@ -328,8 +342,13 @@ const S5: Scenario = async (ctx, targets) => {
   rows.push({ scenario: name, metric: "presence events while the room filled", ...pick((m) => m.report.connect.presenceEvents) });
   rows.push({ scenario: name, metric: "seconds until the join fan-out settled", ...pick((m) => m.report.seconds.connect + m.report.seconds.settle) });
   rows.push({ scenario: name, metric: "lost / duplicated deliveries", ...pick((m) => m.report.delivery.lost + m.report.delivery.duplicates) });
+  rows.push(otherRow(name, pick));
   return { rows, raw };
 };
+
+function otherRow(name: string, pick: (f: (m: Measured) => number) => { chat?: number; baseline?: number }): Row {
+  return { scenario: name, metric: "other CPU on the machine (cores: PG, Redis, other jobs)", ...pick((m) => m.otherCores) };
+}
 
 /** Per process: the lowest heap of `count` samples `everyMs` apart, and the last RSS. */
 async function sampleMin(procs: { pid: number; url: string }[], count: number, everyMs: number): Promise<ProcSample[]> {

@@ -54,3 +54,13 @@ export async function sample(procs: { pid: number; url: string }[]): Promise<Pro
     procs.map(async (p) => ({ pid: p.pid, cpu: cpuSeconds(p.pid), rss: memory(p.pid).rss, heap: await heapUsed(p.url) })),
   );
 }
+
+/** Busy and total CPU time of the whole machine in seconds (/proc/stat, first line). */
+export function machineCpu(): { busy: number; total: number } {
+  const line = readFileSync("/proc/stat", "utf8").split("\n")[0]!;
+  const f = line.trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal guest guest_nice; guest is inside user.
+  const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
+  const idle = (f[3] ?? 0) + (f[4] ?? 0);
+  return { busy: (total - idle) / ticksPerSecond(), total: total / ticksPerSecond() };
+}
