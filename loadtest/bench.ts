@@ -21,7 +21,7 @@ import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { Redis } from "ioredis";
 import { startCluster, type Cluster } from "../scripts/cluster.js";
-import { machineCpu, sample, type ProcSample } from "./procstat.js";
+import { machineCpu, sample, scrapeSums, type ProcSample } from "./procstat.js";
 import { runLoad, type LoadOptions, type LoadReport } from "./run.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -90,6 +90,8 @@ interface Measured {
    * while sending: PostgreSQL, Redis, and whatever else ran (other people's tests).
    */
   otherCores: number;
+  /** chat only: the store's group commit while sending (from the nodes' /metrics). */
+  store?: { batches: number; meanBatchSize: number; meanWriteMs: number };
   /** Per node: RSS and heap before connecting and once everyone had joined. */
   before: ProcSample[];
   connected: ProcSample[];
@@ -102,6 +104,14 @@ async function measure(ctx: BenchContext, nodes: Nodes, opts: Partial<LoadOption
   let n = 0;
   let m0 = machineCpu();
   let m1 = m0;
+  const STORE = [
+    "chat_store_write_duration_seconds_sum",
+    "chat_store_write_duration_seconds_count",
+    "chat_store_batch_size_sum",
+    "chat_store_batch_size_count",
+  ];
+  let st0: Record<string, number> = {};
+  let st1: Record<string, number> = {};
   const report = await runLoad({
     ...opts,
     urls: nodes.urls,
@@ -111,11 +121,13 @@ async function measure(ctx: BenchContext, nodes: Nodes, opts: Partial<LoadOption
     hooks: {
       connected: async () => {
         connected = await sample(nodes.procs);
+        st0 = await scrapeSums(nodes.urls, STORE);
         m0 = machineCpu();
       },
       sendingDone: async () => {
         m1 = machineCpu();
         atEnd = await sample(nodes.procs);
+        st1 = await scrapeSums(nodes.urls, STORE);
       },
     },
   });
@@ -128,7 +140,20 @@ async function measure(ctx: BenchContext, nodes: Nodes, opts: Partial<LoadOption
       ` server CPU ${serverCpu.toFixed(2)} s, load generator CPU ${report.loadgen.cpuSeconds} s,` +
       ` everything else ${otherCores.toFixed(2)} cores`,
   );
-  return { report, serverCpu, otherCores, before, connected };
+  const d = (k: string) => (st1[k] ?? 0) - (st0[k] ?? 0);
+  const batches = d("chat_store_batch_size_count");
+  const store =
+    batches > 0
+      ? {
+          batches,
+          meanBatchSize: d("chat_store_batch_size_sum") / batches,
+          meanWriteMs: (d("chat_store_write_duration_seconds_sum") / Math.max(1, d("chat_store_write_duration_seconds_count"))) * 1000,
+        }
+      : undefined;
+  if (store) {
+    ctx.log(`  ${label} store: ${batches} transactions, mean ${store.meanBatchSize.toFixed(1)} messages each, mean ${store.meanWriteMs.toFixed(1)} ms`);
+  }
+  return { report, serverCpu, otherCores, store, before, connected };
 }
 
 interface Row {
@@ -311,6 +336,8 @@ const S4: Scenario = async (ctx, targets) => {
   rows.push({ scenario: name, metric: "ack p50 (ms)", ...pick((m) => m.report.send.ackLatency.p50Ms) });
   rows.push({ scenario: name, metric: "ack p99 (ms)", ...pick((m) => m.report.send.ackLatency.p99Ms), target: "≤ 50" });
   rows.push({ scenario: name, metric: "server CPU-s per s (2 nodes)", ...pick((m) => m.serverCpu / m.report.seconds.sending) });
+  rows.push({ scenario: name, metric: "store: messages per transaction (mean)", chat: per.chat?.store?.meanBatchSize });
+  rows.push({ scenario: name, metric: "store: transaction time (mean ms)", chat: per.chat?.store?.meanWriteMs });
   rows.push(otherRow(name, pick));
   return { rows, raw };
 };

@@ -64,3 +64,20 @@ export function machineCpu(): { busy: number; total: number } {
   const idle = (f[3] ?? 0) + (f[4] ?? 0);
   return { busy: (total - idle) / ticksPerSecond(), total: total / ticksPerSecond() };
 }
+
+/** Sum of every sample of the named metrics (over all label sets) from each node's /metrics. */
+export async function scrapeSums(urls: string[], names: string[]): Promise<Record<string, number>> {
+  const out: Record<string, number> = Object.fromEntries(names.map((n) => [n, 0]));
+  for (const u of urls) {
+    try {
+      const text = await (await fetch(`${u}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
+      for (const line of text.split("\n")) {
+        const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{[^}]*\})?\s+(\S+)/.exec(line);
+        if (m && m[1]! in out) out[m[1]!]! += Number(m[2]);
+      }
+    } catch {
+      /* a node without /metrics (or gone): counts as 0 */
+    }
+  }
+  return out;
+}
