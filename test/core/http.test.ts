@@ -3,8 +3,8 @@ import assert from "node:assert/strict";
 import { after, afterEach, before, describe, test } from "node:test";
 import { io } from "socket.io-client";
 import { call, closeAll, connect, eventually, sleep } from "../helpers/client.js";
-import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
-import { startNode, type RunningNode } from "../helpers/node.js";
+import { createTestDatabase, queryDb, type TestDatabase } from "../helpers/db.js";
+import { startNode, tempDir, type RunningNode } from "../helpers/node.js";
 import { startProxy, type Proxy } from "../helpers/proxy.js";
 
 let db: TestDatabase;
@@ -161,5 +161,47 @@ describe("the database going away", () => {
     assert.equal(ack.ok, true);
     assert.equal(ack.message.body, "in flight");
     await stopping;
+  });
+});
+
+describe("unexpected failures", () => {
+  test("an unexpected database error answers internal with a reference the log also has", async () => {
+    const logs: string[] = [];
+    const srv = await startNode({ DATABASE_URL: db.url, LOG_LEVEL: "error" }, { logTo: (l) => logs.push(l) });
+    const s = await connect(srv.url, { username: "ivan" });
+    try {
+      await queryDb(db.url, "ALTER TABLE memberships RENAME TO memberships_gone");
+      const a = await call(s, "rooms:list", {});
+      assert.equal(a.error.code, "internal");
+      const ref = /ref ([0-9a-f-]{36})/.exec(a.error.message)?.[1];
+      assert.ok(ref, a.error.message);
+      assert.ok(logs.some((l) => l.includes(ref!) && l.includes('"event":"rooms:list"')), "logged with the same reference");
+      const rest = await fetch(`${srv.url}/api/rooms/lobby/messages?username=ivan`);
+      assert.equal(rest.status, 200); // history does not touch memberships
+    } finally {
+      await queryDb(db.url, "ALTER TABLE memberships_gone RENAME TO memberships");
+      await srv.stop();
+    }
+  });
+});
+
+describe("the embedded database", () => {
+  test("history survives a restart on the same DATA_DIR", async () => {
+    const dir = tempDir("restart");
+    let srv = await startNode({ DATA_DIR: dir });
+    let s = await connect(srv.url, { username: "pat" });
+    await call(s, "room:join", { room: "keep" });
+    await call(s, "message:send", { room: "keep", body: "remember me", clientId: "k" });
+    s.close();
+    await srv.stop();
+    srv = await startNode({ DATA_DIR: dir });
+    try {
+      s = await connect(srv.url, { username: "pat" });
+      const j = await call(s, "room:join", { room: "keep" });
+      assert.deepEqual(j.messages.map((m: { body: string }) => m.body), ["remember me"]);
+      assert.equal(j.lastSeq, 1);
+    } finally {
+      await srv.stop();
+    }
   });
 });
