@@ -35,6 +35,8 @@ export interface RoomState {
   /** Another join was asked for while one was running (a gap, a resync). */
   rejoinWanted: boolean;
   loadingOlder: boolean;
+  /** A `message:send` is in flight (sends go one at a time, in order). */
+  sending: boolean;
   /** The newest send/join error, shown next to the composer. */
   error?: ClientError;
   /** `dm:invited`: who opened this DM with us. */
@@ -97,7 +99,6 @@ export class ChatClient {
   private readonly now: () => number;
   private readonly ackTimeoutMs: number;
   private readonly newClientId: () => string;
-  private readonly inflight = new Set<string>();
   private readonly timers = new Set<ReturnType<typeof setTimeout>>();
   private online = true;
   private stopped = false;
@@ -324,6 +325,7 @@ export class ChatClient {
         joining: false,
         rejoinWanted: false,
         loadingOlder: false,
+        sending: false,
         listRank: Number.POSITIVE_INFINITY,
       };
       st = created;
@@ -444,7 +446,7 @@ export class ChatClient {
     st.log.addOutgoing(clientId, text, new Date(this.now()));
     st.emitter.stop();
     st.error = undefined;
-    void this.trySend(st, clientId);
+    this.trySend(st, clientId);
     this.changed();
     return clientId;
   }
@@ -454,7 +456,7 @@ export class ChatClient {
     const st = this.rooms.get(room);
     if (!st) return;
     st.error = undefined;
-    void this.trySend(st, clientId);
+    this.trySend(st, clientId);
     this.changed();
   }
 
@@ -467,35 +469,49 @@ export class ChatClient {
   }
 
   private flushOutbox(st: RoomState) {
-    for (const o of st.log.outgoing()) if (o.status === "pending") void this.trySend(st, o.clientId);
+    void this.pump(st);
   }
 
-  private async trySend(st: RoomState, clientId: string) {
-    if (this.inflight.has(clientId)) return;
-    const o = st.log.attempt(clientId);
-    if (!o) return;
+  private trySend(st: RoomState, clientId: string) {
+    st.log.requeue(clientId);
+    void this.pump(st);
+  }
+
+  /**
+   * Sends the room's pending messages one at a time, in the order they were written:
+   * the server handles a socket's events concurrently, so two sends in flight at once
+   * could be stored (and numbered) in either order.
+   */
+  private async pump(st: RoomState) {
+    if (st.sending || !st.joined || !this.socket.connected) return;
+    const next = st.log.outgoing().find((o) => o.status === "pending");
+    if (!next) return;
+    const o = st.log.attempt(next.clientId)!;
+    st.sending = true;
     this.changed();
-    // Not joined (yet): stays pending; flushOutbox sends it after the (re)join.
-    if (!st.joined || !this.socket.connected) return;
-    this.inflight.add(clientId);
     let ack: Awaited<ReturnType<typeof this.call<{ message: Message }>>>;
     try {
-      ack = await this.call<{ message: Message }>("message:send", { room: st.room, body: o.body, clientId });
+      ack = await this.call<{ message: Message }>("message:send", { room: st.room, body: o.body, clientId: o.clientId });
     } finally {
-      this.inflight.delete(clientId);
+      st.sending = false;
     }
     if (ack.ok) {
       st.log.applyAck(ack.message);
     } else if (ack.error.code === "disconnected") {
       // Lost with the connection: the re-join sends it again with the same clientId.
+      this.changed();
+      return;
     } else if (ack.error.code === "not_joined") {
       st.joined = false;
       void this.join(st.room);
+      this.changed();
+      return;
     } else {
-      st.log.failOutgoing(clientId, ack.error);
+      st.log.failOutgoing(o.clientId, ack.error);
       st.error = ack.error;
     }
     this.changed();
+    if (this.rooms.get(st.room) === st) void this.pump(st);
   }
 
   /** Loads the page of messages before the oldest loaded one. */

@@ -259,6 +259,15 @@ export class RoomLog {
     return o;
   }
 
+  /** Puts a failed message back in the queue (a retry keeps its clientId and its place). */
+  requeue(clientId: string) {
+    const o = this.outbox.get(clientId);
+    if (!o || o.status === "pending") return;
+    o.status = "pending";
+    o.error = undefined;
+    this.changed();
+  }
+
   failOutgoing(clientId: string, error: ClientError) {
     const o = this.outbox.get(clientId);
     if (!o) return;
