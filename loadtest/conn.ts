@@ -73,6 +73,7 @@ export function createConn(o: ConnOptions): Conn {
 class ChatConn implements Conn {
   private socket: Socket<ServerToClientEvents, ClientToServerEvents>;
   private everConnected = false;
+  private closed = false;
   constructor(private o: ConnOptions) {
     this.socket = io(o.url, {
       auth: { username: o.user },
@@ -92,7 +93,17 @@ class ChatConn implements Conn {
       if (this.everConnected) o.events.onReconnect();
       this.everConnected = true;
     });
-    this.socket.on("disconnect", (reason) => o.events.onDisconnect(reason));
+    this.socket.on("disconnect", (reason) => {
+      o.events.onDisconnect(reason);
+      // A draining node disconnects its sockets itself ("io server disconnect"), after which
+      // socket.io-client does not reconnect on its own: a real client connects again (and
+      // reaches another node through the load balancer), so the tester does too.
+      if (reason === "io server disconnect" && o.reconnect && !this.closed) {
+        setTimeout(() => {
+          if (!this.closed) this.socket.connect();
+        }, 250 + Math.random() * 250);
+      }
+    });
     this.socket.on("connect_error", (err) => o.events.onConnectError(err.message));
   }
   get user() {
@@ -140,6 +151,7 @@ class ChatConn implements Conn {
     return r.message.seq;
   }
   close() {
+    this.closed = true;
     this.socket.disconnect();
   }
 }
