@@ -24,12 +24,22 @@ export interface ChatContext {
 
 export type Dialect = "v1" | "legacy";
 
-/** What the server keeps on each socket. */
-export interface SocketState {
-  user?: string;
+/** What the server keeps on each socket: little, since a node holds tens of thousands. */
+export class SocketState {
   /** Chat rooms this socket has joined, and the dialect it joined them in. */
-  rooms: Map<string, Dialect>;
-  log: Logger;
+  readonly rooms = new Map<string, Dialect>();
+  private child: Logger | undefined;
+
+  constructor(
+    public user: string | undefined,
+    readonly socketId: string,
+    private readonly parent: Logger,
+  ) {}
+
+  /** A child logger naming the socket, made on first use (most sockets never log). */
+  get log(): Logger {
+    return (this.child ??= this.parent.child({ socketId: this.socketId, user: this.user }));
+  }
 }
 
 export function state(socket: Socket): SocketState {

@@ -33,6 +33,7 @@ export function buildEventTable(ctx: ChatContext, inflight: InFlight): Map<strin
 
 export function wireConnections(io: Server, ctx: ChatContext, inflight: InFlight): void {
   const table = buildEventTable(ctx, inflight);
+  const debug = ctx.log.isLevelEnabled("debug");
 
   function dispatch(this: Socket, event: string, ...args: unknown[]): void {
     const h = table.get(event);
@@ -41,7 +42,7 @@ export function wireConnections(io: Server, ctx: ChatContext, inflight: InFlight
   }
   function onDisconnect(this: Socket, reason: string): void {
     ctx.metrics.connectedSockets.dec();
-    state(this).log.debug({ reason }, "disconnected");
+    if (debug) state(this).log.debug({ reason }, "disconnected");
     // Counted as in flight: shutdown waits for the presence:leave announcements.
     inflight.enter();
     void leaveAll(ctx, this).finally(() => inflight.leave());
@@ -54,6 +55,6 @@ export function wireConnections(io: Server, ctx: ChatContext, inflight: InFlight
     ctx.metrics.connectedSockets.inc();
     if (s.user) void socket.join(userRoom(s.user));
     socket.emit("server:hello", { node: ctx.config.nodeId, version: PROTOCOL_VERSION });
-    s.log.debug("connected");
+    if (debug) s.log.debug("connected");
   });
 }

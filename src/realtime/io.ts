@@ -3,6 +3,7 @@ import type { IncomingMessage, Server as HttpServer } from "node:http";
 import { Server, type Socket } from "socket.io";
 import type { Config } from "../config.js";
 import type { Logger } from "../logger.js";
+import { SocketState } from "../chat/context.js";
 import { AuthError, type Authenticator } from "./auth.js";
 
 export const PROTOCOL_VERSION = 1;
@@ -32,10 +33,16 @@ export function createIo(http: HttpServer, { config, log, auth, accepting }: IoO
     },
   });
 
+  // The handshake's HTTP request is not needed once the connection exists; dropping it
+  // saves memory per connection (the Socket.IO docs' advice for large deployments).
+  io.engine.on("connection", function dropRequest(raw: { request: unknown }) {
+    raw.request = null;
+  });
+
   io.use(async function authenticate(socket, next) {
     try {
       const user = await auth.fromHandshake(socket.handshake.auth);
-      socket.data = { user, rooms: new Map(), log: log.child({ socketId: socket.id, user }) };
+      socket.data = new SocketState(user, socket.id, log);
       next();
     } catch (err) {
       const reason = err instanceof AuthError ? err.reason : "unauthorized";
