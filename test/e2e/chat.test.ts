@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
+import { SignJWT } from "jose";
 import type { Browser } from "playwright-core";
 import { call, closeAll, connect } from "../helpers/client.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
@@ -299,6 +300,50 @@ describe("browser client, one node", () => {
       await hal.close();
     } finally {
       await limited.stop();
+    }
+  });
+
+  test("jwt mode: a token from ?token= signs in (and leaves the address); a bad one is refused plainly", async () => {
+    const secret = "e2e-secret-that-is-long-enough-for-hs256";
+    const jwtNode = await startNode({
+      DATABASE_URL: db.url,
+      STATIC_DIR: CLIENT_DIST,
+      NODE_ID: "e2e-jwt",
+      AUTH_MODE: "jwt",
+      JWT_SECRET: secret,
+    });
+    try {
+      const token = await new SignJWT({})
+        .setProtectedHeader({ alg: "HS256" })
+        .setSubject("ivy")
+        .setExpirationTime("10m")
+        .sign(new TextEncoder().encode(secret));
+      const ivy = await Person.open(browser, "ivy", jwtNode.url);
+      people.push(ivy);
+      await ivy.page.goto(`/?token=${encodeURIComponent(token)}#/vault`);
+      await ivy.roomHeading("vault").waitFor();
+      await ivy.page.locator(".me-name", { hasText: "ivy" }).waitFor();
+      assert.ok(!ivy.page.url().includes("token="), "the token is taken out of the address bar");
+      await ivy.send("signed in by token");
+      await ivy.page.locator(".message-list li.msg[data-seq] .body", { hasText: "signed in by token" }).waitFor();
+      await ivy.close();
+
+      // A username against a jwt server: unauthorized, and the form switches to a token.
+      const joe = await Person.open(browser, "joe", jwtNode.url);
+      people.push(joe);
+      await joe.page.goto("/");
+      await joe.page.getByLabel("Username").fill("joe");
+      await joe.page.getByLabel("Username").press("Enter");
+      await joe.page.getByRole("alert").filter({ hasText: "The server did not accept your sign-in." }).waitFor();
+      const field = joe.page.getByLabel("Access token");
+      await field.fill("not-a-jwt");
+      await field.press("Tab");
+      await joe.page.keyboard.press("Enter");
+      await joe.page.getByRole("alert").filter({ hasText: "The server did not accept your sign-in." }).waitFor();
+      await joe.page.getByLabel("Access token").waitFor();
+      await joe.close();
+    } finally {
+      await jwtNode.stop();
     }
   });
 

@@ -100,6 +100,7 @@ export class ChatClient {
   private readonly ackTimeoutMs: number;
   private readonly newClientId: () => string;
   private readonly timers = new Set<ReturnType<typeof setTimeout>>();
+  private readonly idleArmed = new Set<string>();
   private online = true;
   private stopped = false;
   private notifyQueued = false;
@@ -546,8 +547,19 @@ export class ChatClient {
     const st = this.rooms.get(room);
     if (!st) return;
     st.emitter.input(hasText, this.now());
+    this.scheduleIdle(st);
+  }
+
+  /** One idle check per room at a time, re-armed while the person keeps typing. */
+  private scheduleIdle(st: RoomState) {
     const deadline = st.emitter.idleDeadline();
-    if (deadline !== undefined) this.later(Math.max(0, deadline - this.now()) + 10, () => st.emitter.tick(this.now()));
+    if (deadline === undefined || this.idleArmed.has(st.room)) return;
+    this.idleArmed.add(st.room);
+    this.later(Math.max(0, deadline - this.now()) + 10, () => {
+      this.idleArmed.delete(st.room);
+      st.emitter.tick(this.now());
+      this.scheduleIdle(st);
+    });
   }
 
   /** The composer lost focus or the room was switched away. */

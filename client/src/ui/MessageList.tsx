@@ -22,6 +22,12 @@ export interface MessageListProps {
   onDiscard(clientId: string): void;
 }
 
+/** The person just wrote a message (a new pending row). */
+function sentNew(prev: MessageListProps, next: MessageListProps): boolean {
+  const ids = new Set(prev.outgoing.map((o) => o.clientId));
+  return next.outgoing.some((o) => !ids.has(o.clientId));
+}
+
 interface State {
   newBelow: boolean;
 }
@@ -59,8 +65,10 @@ export class MessageList extends Component<MessageListProps, State> {
       this.atBottom = true;
       this.setState({ newBelow: false });
       this.toBottom();
-    } else if (snap.wasAtBottom) {
+    } else if (snap.wasAtBottom || sentNew(prev, this.props)) {
+      // At the bottom: stay there. Sending a message also brings the person down to it.
       this.toBottom();
+      if (this.state.newBelow) this.setState({ newBelow: false });
     } else {
       const prevFirst = prev.messages[0]?.seq ?? Infinity;
       const first = this.props.messages[0]?.seq ?? Infinity;
