@@ -139,7 +139,7 @@ describe("a local cluster behind HAProxy", () => {
     assert.deepEqual(await c.serverStates(), { n1: "UP", n2: "UP", n3: "UP" });
     const r = await fetch(`${c.url}/readyz`);
     assert.equal(r.status, 200);
-    assert.deepEqual((await r.json()).checks, { db: "ok", redis: "ok" });
+    assert.deepEqual(((await r.json()) as { checks: unknown }).checks, { db: "ok", redis: "ok" });
   });
 
   test("Engine.IO sessions live on one node: the SERVERID cookie keeps long-polling there", async () => {
@@ -173,11 +173,11 @@ describe("a local cluster behind HAProxy", () => {
     const direct = await client(c.nodes[2]!.url, "carol", ["websocket"]);
     for (const s of [poller, upgrader, direct]) assert.equal((await call(s, "room:join", { room: "lb" })).ok, true);
     await eventually(() => upgrader.io.engine.transport.name === "websocket", 20_000, "upgrade to WebSocket through HAProxy");
-    const seen = waitFor(direct, "message:new", (m: { clientId: string }) => m.clientId === "via-lb-1");
+    const seen = waitFor<{ clientId: string; body: string }>(direct, "message:new", (m) => m.clientId === "via-lb-1");
     const sent = await call(poller, "message:send", { room: "lb", body: "through the balancer", clientId: "via-lb-1" });
     assert.equal(sent.ok, true, JSON.stringify(sent));
     assert.equal((await seen).body, "through the balancer");
-    const back = waitFor(upgrader, "message:new", (m: { clientId: string }) => m.clientId === "direct-1");
+    const back = waitFor<{ clientId: string; user: string }>(upgrader, "message:new", (m) => m.clientId === "direct-1");
     assert.equal((await call(direct, "message:send", { room: "lb", body: "back", clientId: "direct-1" })).ok, true);
     assert.equal((await back).user, "carol");
     // The balancer counted: 3 sockets in total, whichever nodes got them.
