@@ -50,6 +50,10 @@ const envSchema = z.object({
   RATE_LIMIT_SENDS: int(1, 1_000_000).default(30),
   RATE_LIMIT_WINDOW_MS: int(100, 3_600_000).default(10_000),
   MAX_HTTP_BUFFER_SIZE: int(1024, 100 * 1024 * 1024).default(65_536),
+  EVENT_RATE_LIMIT: int(0, 1_000_000).default(100),
+  EVENT_RATE_WINDOW_MS: int(100, 3_600_000).default(1000),
+  MAX_CONNECTIONS_PER_IP: int(0, 1_000_000).default(0),
+  MAX_CONNECTIONS_PER_USER: int(0, 1_000_000).default(50),
   CORS_ORIGINS: z.string().default(""),
   PING_INTERVAL_MS: int(1000, 600_000).default(25_000),
   PING_TIMEOUT_MS: int(1000, 600_000).default(20_000),
@@ -92,6 +96,14 @@ export interface Config {
   maxMessageChars: number;
   rateLimit: { sends: number; windowMs: number };
   maxHttpBufferSize: number;
+  /**
+   * Client events (any name) one connection may send per window; 0 = no limit. Over it the
+   * event is refused (`rate_limited`); at twice the limit within one window, disconnected.
+   */
+  eventRateLimit: { events: number; windowMs: number };
+  /** Open connections per client IP / per user, counted on each node; 0 = no limit. */
+  maxConnectionsPerIp: number;
+  maxConnectionsPerUser: number;
   /** Origins allowed by CORS; empty means same origin only. `*` allows any. */
   corsOrigins: string[];
   pingIntervalMs: number;
@@ -164,6 +176,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxMessageChars: e.MAX_MESSAGE_CHARS,
     rateLimit: { sends: e.RATE_LIMIT_SENDS, windowMs: e.RATE_LIMIT_WINDOW_MS },
     maxHttpBufferSize: e.MAX_HTTP_BUFFER_SIZE,
+    eventRateLimit: { events: e.EVENT_RATE_LIMIT, windowMs: e.EVENT_RATE_WINDOW_MS },
+    maxConnectionsPerIp: e.MAX_CONNECTIONS_PER_IP,
+    maxConnectionsPerUser: e.MAX_CONNECTIONS_PER_USER,
     corsOrigins: e.CORS_ORIGINS.split(",")
       .map((s) => s.trim())
       .filter(Boolean),

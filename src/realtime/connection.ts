@@ -15,6 +15,7 @@ import { registerRich } from "../chat/rich.js";
 import { registerRooms } from "../chat/rooms.js";
 import { registerTyping } from "../chat/typing.js";
 import { handle, type EventHandler, type InFlight } from "./handle.js";
+import { EventRateLimiter } from "./limits.js";
 import { PROTOCOL_VERSION } from "./io.js";
 
 export function buildEventTable(ctx: ChatContext, inflight: InFlight): Map<string, EventHandler> {
@@ -35,10 +36,35 @@ export function wireConnections(io: Server, ctx: ChatContext, inflight: InFlight
   const table = buildEventTable(ctx, inflight);
   const debug = ctx.log.isLevelEnabled("debug");
 
+  const limiter = new EventRateLimiter(ctx.config.eventRateLimit.events, ctx.config.eventRateLimit.windowMs);
+
   function dispatch(this: Socket, event: string, ...args: unknown[]): void {
     const h = table.get(event);
+    const verdict = limiter.take(this);
+    if (!verdict.ok) {
+      refuseEvent(this, h ? event : undefined, args, verdict.retryAfterMs, verdict.abusive);
+      return;
+    }
     if (h) h(this, args);
     else ctx.metrics.unknownEvents.inc();
+  }
+
+  /** Over the connection's event rate: ack `rate_limited`; a flood at twice the rate closes it. */
+  function refuseEvent(socket: Socket, event: string | undefined, args: unknown[], retryAfterMs: number, abusive: boolean): void {
+    if (event) ctx.metrics.events.inc({ event, outcome: "rate_limited" });
+    else ctx.metrics.unknownEvents.inc();
+    const ack = args[args.length - 1];
+    if (typeof ack === "function") {
+      try {
+        ack({ ok: false, error: { code: "rate_limited", message: "too many events on this connection", retryAfterMs } });
+      } catch {
+        // the client went away
+      }
+    }
+    if (abusive && socket.connected) {
+      state(socket).log.warn({ retryAfterMs }, "event flood: disconnecting");
+      socket.disconnect(true);
+    }
   }
   function onDisconnect(this: Socket, reason: string): void {
     ctx.metrics.connectedSockets.dec();

@@ -5,6 +5,7 @@ import type { Config } from "../config.js";
 import type { Logger } from "../logger.js";
 import { SocketState } from "../chat/context.js";
 import { AuthError, type Authenticator } from "./auth.js";
+import { ConnectionCounter } from "./limits.js";
 
 export const PROTOCOL_VERSION = 1;
 
@@ -35,21 +36,55 @@ export function createIo(http: HttpServer, { config, log, auth, accepting }: IoO
 
   // The handshake's HTTP request is not needed once the connection exists; dropping it
   // saves memory per connection (the Socket.IO docs' advice for large deployments).
-  io.engine.on("connection", function dropRequest(raw: { request: unknown }) {
+  // Behind a trusted proxy the client's address is the first X-Forwarded-For entry, which
+  // must be read before the request goes.
+  const forwardedFor = new WeakMap<object, string>();
+  io.engine.on("connection", function dropRequest(raw: { request: IncomingMessage | null }) {
+    if (config.trustProxy && raw.request) {
+      const xff = raw.request.headers["x-forwarded-for"];
+      const first = (Array.isArray(xff) ? xff[0] : xff)?.split(",")[0]?.trim();
+      if (first) forwardedFor.set(raw, first);
+    }
     raw.request = null;
   });
 
+  const perIp = new ConnectionCounter(config.maxConnectionsPerIp);
+  const perUser = new ConnectionCounter(config.maxConnectionsPerUser);
+
   io.use(async function authenticate(socket, next) {
+    let user: string | undefined;
     try {
-      const user = await auth.fromHandshake(socket.handshake.auth);
-      socket.data = new SocketState(user, socket.id, log);
-      next();
+      user = await auth.fromHandshake(socket.handshake.auth);
     } catch (err) {
       const reason = err instanceof AuthError ? err.reason : "unauthorized";
       log.debug({ socketId: socket.id, reason }, "handshake refused");
-      next(new Error(reason));
+      return next(new Error(reason));
     }
+    // Taken after the (asynchronous) verification and before any await, so that concurrent
+    // handshakes cannot overshoot; released once, whichever of the two closes comes first.
+    const ip = forwardedFor.get(socket.conn) ?? socket.conn.remoteAddress ?? "unknown";
+    if (!perIp.tryAcquire(ip)) return refuse(next, socket.id, "per address");
+    if (user !== undefined && !perUser.tryAcquire(user)) {
+      perIp.release(ip);
+      return refuse(next, socket.id, "per user");
+    }
+    let held = true;
+    const release = () => {
+      if (!held) return;
+      held = false;
+      perIp.release(ip);
+      if (user !== undefined) perUser.release(user);
+    };
+    socket.once("disconnect", release);
+    socket.conn.once("close", release);
+    socket.data = new SocketState(user, socket.id, log);
+    next();
   });
+
+  function refuse(next: (err?: Error) => void, socketId: string, which: string): void {
+    log.info({ socketId, which }, "handshake refused: too many connections");
+    next(new Error("too_many_connections"));
+  }
   return io;
 }
 
