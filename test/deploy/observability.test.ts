@@ -155,6 +155,9 @@ describe("dashboard and alerts on a live cluster scraped by Prometheus", () => {
     prometheus.stdout!.on("data", (d) => (promLog += d));
     prometheus.stderr!.on("data", (d) => (promLog = (promLog + d).slice(-20_000)));
     promExited = new Promise((r) => prometheus!.on("exit", r));
+    // If this process dies before after() runs, do not leave Prometheus behind.
+    const child = prometheus;
+    process.once("exit", () => child.exitCode === null && child.kill("SIGKILL"));
     await eventually(
       async () => {
         assert.equal(prometheus!.exitCode, null, `prometheus exited:\n${promLog}`);
