@@ -39,8 +39,13 @@ export function createHttpApp(deps: HttpDeps): express.Express {
           frameAncestors: ["'none'"],
           baseUri: ["'self'"],
           formAction: ["'self'"],
+          // Plain-HTTP deployments (a LAN demo on :8080) must not have their scripts and
+          // WebSocket upgraded to https; TLS, where there is one, ends at the load balancer.
+          upgradeInsecureRequests: null,
         },
       },
+      // HSTS belongs to whoever terminates TLS (the load balancer or Ingress).
+      strictTransportSecurity: false,
     }),
   );
   app.use(requestContext(deps.log, deps.metrics));

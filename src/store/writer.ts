@@ -45,6 +45,7 @@ const keyOf = (r: AppendRequest) => `${r.room}\u0000${r.user}\u0000${r.clientId}
 export class MessageWriter {
   private queue: Pending[] = [];
   private inFlight = 0;
+  private readonly busyRooms = new Set<string>();
   private idle: (() => void)[] = [];
   private readonly maxBatch: number;
   private readonly concurrency: number;
@@ -65,6 +66,23 @@ export class MessageWriter {
     });
   }
 
+  /**
+   * The next batch: queued appends, oldest first, skipping rooms that a running batch
+   * holds. A room is never in two batches at once, so one node writes each room's
+   * messages in the order they arrived (a sender's messages keep their order), and its
+   * own batches never wait for each other's room locks.
+   */
+  private takeBatch(): Pending[] {
+    const batch: Pending[] = [];
+    const rest: Pending[] = [];
+    for (const p of this.queue) {
+      if (batch.length < this.maxBatch && !this.busyRooms.has(p.room)) batch.push(p);
+      else rest.push(p);
+    }
+    this.queue = rest;
+    return batch;
+  }
+
   /** Resolves when every accepted append has finished. */
   drain(): Promise<void> {
     if (this.queue.length === 0 && this.inFlight === 0) return Promise.resolve();
@@ -73,9 +91,13 @@ export class MessageWriter {
 
   private pump(): void {
     while (this.queue.length > 0 && this.inFlight < this.concurrency) {
-      const batch = this.queue.splice(0, this.maxBatch);
+      const batch = this.takeBatch();
+      if (batch.length === 0) return; // every queued room is in a batch already
+      const rooms = new Set(batch.map((p) => p.room));
+      for (const r of rooms) this.busyRooms.add(r);
       this.inFlight++;
       void this.run(batch).finally(() => {
+        for (const r of rooms) this.busyRooms.delete(r);
         this.inFlight--;
         this.pump();
         if (this.queue.length === 0 && this.inFlight === 0) {

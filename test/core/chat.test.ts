@@ -118,6 +118,21 @@ for (const backend of backends) {
       assert.deepEqual(h.messages.map((m: { seq: number }) => m.seq), seqs);
     });
 
+    test("one sender's messages keep their order even when sent without waiting", async () => {
+      const r = room();
+      const s = await user("orderly");
+      await call(s, "room:join", { room: r });
+      const noise = await user("noisy"); // a second sender into the same room, interleaved
+      await call(noise, "room:join", { room: r });
+      const acks = await Promise.all(
+        Array.from({ length: 60 }, (_, i) =>
+          call(i % 3 === 2 ? noise : s, "message:send", { room: r, body: `o${i}`, clientId: `o${i}` }),
+        ),
+      );
+      const mine = acks.filter((_, i) => i % 3 !== 2).map((a) => a.message.seq);
+      assert.deepEqual(mine, [...mine].sort((x, y) => x - y));
+    });
+
     test("history pages backwards by before; limit bounds are enforced", async () => {
       const r = room();
       const alice = await user("alice");

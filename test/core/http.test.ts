@@ -69,6 +69,9 @@ describe("HTTP", () => {
     assert.match(csp, /default-src 'self'/);
     assert.match(csp, /script-src 'self'(;|$)/);
     assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
+    // A plain-HTTP deployment must keep working: nothing upgraded to https by the page.
+    assert.doesNotMatch(csp, /upgrade-insecure-requests/);
+    assert.equal(res.headers.get("strict-transport-security"), null);
     assert.equal(res.headers.get("x-content-type-options"), "nosniff");
     assert.ok(res.headers.get("x-request-id"));
   });

@@ -13,7 +13,7 @@ import {
   type Message,
   type RoomSummary,
   type ServerToClientEvents,
-} from "../../../src/shared/protocol.js";
+} from "../../../src/shared/wire.js";
 import type { ClientError } from "./format.js";
 import { RoomLog } from "./roomLog.js";
 import { TYPING_SHOW_MS, TypingEmitter, TypingTracker } from "./typing.js";

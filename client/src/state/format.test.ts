@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import type { Message } from "../../../src/shared/protocol.js";
+import type { Message } from "../../../src/shared/wire.js";
 import { buildRows, errorText, linkify, relativeTime, roomTitle, safeHref, type Segment } from "./format.js";
 
 const links = (segs: Segment[]) => segs.filter((s) => s.kind === "link").map((s) => (s.kind === "link" ? s.href : ""));

@@ -2,7 +2,7 @@
  * Pure presentation helpers: links, times, day separators, grouping, and error
  * messages in plain words. Everything returns data; the views render it as text.
  */
-import { dmParticipants, type ErrorBody, type ErrorCode, type Message } from "../../../src/shared/protocol.js";
+import { dmParticipants, type ErrorBody, type ErrorCode, type Message } from "../../../src/shared/wire.js";
 
 /** An ack error, or one the client itself concluded (no answer in time, connection lost). */
 export interface ClientError extends Omit<ErrorBody, "code"> {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import type { JoinResult, Message } from "../../../src/shared/protocol.js";
+import type { JoinResult, Message } from "../../../src/shared/wire.js";
 import { RoomLog } from "./roomLog.js";
 
 const ROOM = "general";

@@ -9,7 +9,7 @@
  * position up to which this client has seen every entry; a position seen above
  * `highWater + 1` means a gap that must be fetched (`room:join` with `since`).
  */
-import type { HistoryResult, JoinResult, Message } from "../../../src/shared/protocol.js";
+import type { HistoryResult, JoinResult, Message } from "../../../src/shared/wire.js";
 import type { ClientError } from "./format.js";
 
 export type SendStatus = "pending" | "failed";

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from "preact/hooks";
-import { PUBLIC_ROOM_PATTERN, isRoomName } from "../../../src/shared/protocol.js";
+import { PUBLIC_ROOM_PATTERN, isRoomName } from "../../../src/shared/wire.js";
 import { ChatClient, type ConnState, type Credentials, type RoomState } from "../state/chat.js";
 import { connectErrorText, errorText, roomTitle } from "../state/format.js";
 import { typingText } from "../state/typing.js";

@@ -1,5 +1,5 @@
 import { Component, createRef, type ComponentChildren } from "preact";
-import type { Message } from "../../../src/shared/protocol.js";
+import type { Message } from "../../../src/shared/wire.js";
 import { buildRows, dayLabel, errorText, fullTime, linkify, relativeTime } from "../state/format.js";
 import type { Notice, Outgoing } from "../state/roomLog.js";
 import { Avatar, Icon, memo } from "./bits.js";
