@@ -87,6 +87,75 @@ describe("HAProxy configuration", () => {
   });
 });
 
+describe("what HAProxy passes to the nodes (echo nodes)", () => {
+  // Nodes that answer /readyz and echo each request's headers: HAProxy's header handling
+  // can be observed exactly, which the chat server does not expose.
+  const echo = path.join(tmp, "echo-node.mjs");
+  let cluster: Cluster | undefined;
+  before(async () => {
+    writeFileSync(
+      echo,
+      `import http from "node:http";
+http.createServer((req, res) => {
+  if (req.url === "/readyz") { res.writeHead(200).end("{}"); return; }
+  res.writeHead(200, { "content-type": "application/json" });
+  res.end(JSON.stringify({ node: process.env.NODE_ID, headers: req.headers }));
+}).listen(Number(process.env.PORT), process.env.HOST);
+process.on("SIGTERM", () => process.exit(0));
+`,
+    );
+    cluster = await startCluster({
+      nodes: 3,
+      port: 0,
+      command: [process.execPath, echo],
+      // Not used by the echo nodes; startCluster insists on them as for real nodes.
+      env: { DATABASE_URL: "postgres://unused@127.0.0.1:1/x", REDIS_URL: "redis://127.0.0.1:1" },
+    });
+  });
+  after(() => cluster?.stop());
+
+  async function get(headers: Record<string, string> = {}) {
+    const res = await fetch(`${cluster!.url}/echo`, { headers });
+    const body = (await res.json()) as { node: string; headers: Record<string, string | undefined> };
+    return { res, ...body };
+  }
+
+  test("X-Forwarded-For is the client's address only, whatever the client sends; X-Forwarded-Proto is set", async () => {
+    const r = await get({ "x-forwarded-for": "6.6.6.6" });
+    assert.equal(r.headers["x-forwarded-for"], "127.0.0.1");
+    assert.equal(r.headers["x-forwarded-proto"], "http");
+  });
+
+  test("the SERVERID cookie pins each request to its node and is stripped before the node", async () => {
+    const first = await get();
+    const cookie = /SERVERID=(n\d)/.exec(first.res.headers.get("set-cookie") ?? "")?.[1];
+    assert.ok(cookie, "cookie inserted on the first response");
+    assert.equal(first.node, `node-${cookie.slice(1)}`);
+    for (const n of cluster!.nodes) {
+      for (let i = 0; i < 3; i++) {
+        const r = await get({ cookie: `SERVERID=${n.server}; theme=dark` });
+        assert.equal(r.node, n.id, `cookie ${n.server} reaches ${n.id}`);
+        assert.equal(r.headers.cookie, "theme=dark", "indirect: the node never sees SERVERID");
+        assert.equal(r.res.headers.get("set-cookie"), null, "no new cookie while the pinned node is up");
+      }
+    }
+  });
+
+  test("a pinned node that goes away: the client is moved to a live node with a new cookie", async () => {
+    const c = cluster!;
+    await c.nodes[0]!.kill("SIGTERM");
+    await eventually(async () => (await c.serverStates()).n1 === "DOWN", 30_000, "n1 DOWN");
+    const r = await get({ cookie: "SERVERID=n1" });
+    assert.notEqual(r.node, "node-1");
+    assert.match(r.res.headers.get("set-cookie") ?? "", new RegExp(`SERVERID=n${r.node.slice(5)}`));
+  });
+
+  test("HAProxy's own Prometheus exporter answers on the stats port", async () => {
+    const text = await (await fetch(`${cluster!.statsUrl}metrics`)).text();
+    assert.match(text, /^haproxy_backend_active_servers\{proxy="chat"\} \d+/m);
+  });
+});
+
 describe("a local cluster behind HAProxy", () => {
   let db: TestDatabase;
   let cluster: Cluster | undefined;
