@@ -1,0 +1,74 @@
+/**
+ * SIGKILL one of three nodes under steady load. Every acked message is stored once at its
+ * acked position and every client (those of the dead node reconnect elsewhere) ends with
+ * every message of its room exactly once, gap-free; the dead node's presence is reaped.
+ * Short by default; CHAOS_LONG=1 for hundreds of clients over a minute.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { Redis } from "ioredis";
+import { startCluster, type Cluster } from "../../scripts/cluster.js";
+import { closeAll, eventually, sleep } from "../helpers/client.js";
+import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
+import { uniquePrefix } from "../helpers/node.js";
+import { LONG, shape, Traffic } from "./harness.js";
+
+const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
+
+test(`SIGKILL one of three nodes under load (${LONG ? "long" : "short"})`, async () => {
+  const s = shape({ clients: 90, rooms: 6, rate: 20 }, { clients: 400, rooms: 20, rate: 50 });
+  const [before, afterKill] = LONG ? [20_000, 40_000] : [3000, 5000];
+  const ttl = 4000;
+  const prefix = uniquePrefix("chaoskill");
+  let db: TestDatabase | undefined;
+  let cluster: Cluster | undefined;
+  let traffic: Traffic | undefined;
+  try {
+    db = await createTestDatabase("chaoskill");
+    cluster = await startCluster({
+      nodes: 3,
+      haproxy: false,
+      env: {
+        DATABASE_URL: db.url,
+        REDIS_URL,
+        REDIS_KEY_PREFIX: prefix,
+        PRESENCE_TTL_MS: String(ttl),
+        RATE_LIMIT_SENDS: "1000000",
+        LOG_LEVEL: "warn",
+      },
+    });
+    const c = cluster;
+    const rooms = Array.from({ length: s.rooms }, (_, i) => `kill-${i}`);
+    traffic = new Traffic("k", rooms, () => c.nodes.filter((n) => n.running).map((n) => n.url));
+    await traffic.connect(s.clients);
+    traffic.start(s.rate);
+    await sleep(before);
+    const victim = c.nodes[0]!;
+    await victim.kill("SIGKILL");
+    await sleep(afterKill);
+    await traffic.stop();
+
+    assert.ok(traffic.readers.some((r) => r.reconnects > 0), "the dead node's clients reconnected");
+    await traffic.assertAllConnected();
+    await traffic.audit(db.url, `node SIGKILL (${LONG ? "long" : "short"})`);
+    // Presence: the dead node's share is reaped; every user counts on exactly one node.
+    const redis = new Redis(REDIS_URL);
+    try {
+      await eventually(async () => (await redis.exists(`${prefix}:pr:node:${victim.id}`)) === 0, 3 * ttl, "dead node's pairs reaped");
+      for (const room of rooms) {
+        const counts = await redis.hgetall(`${prefix}:pr:room:${room}`);
+        const want = traffic.readers.filter((r) => r.rooms[0] === room).map((r) => r.user).sort();
+        assert.deepEqual(Object.keys(counts).sort(), want, `presence hash of ${room}`);
+        assert.ok(Object.values(counts).every((v) => v === "1"), `${room}: each user on one node`);
+      }
+    } finally {
+      redis.disconnect();
+    }
+    await traffic.assertPresence();
+  } finally {
+    traffic?.stopReaders();
+    closeAll();
+    await cluster?.stop();
+    await db?.drop().catch(() => {});
+  }
+});
