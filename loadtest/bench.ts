@@ -212,6 +212,7 @@ const S1: Scenario = async (ctx, targets) => {
     higherIsBetter: true,
   });
   rows.push({ scenario: name, metric: "lost / duplicated deliveries", ...pick((m) => m.report.delivery.lost + m.report.delivery.duplicates) });
+  rows.push({ scenario: name, metric: "errors (failed connects, joins, sends)", ...pick((m) => m.report.errors) });
   rows.push(otherRow(name, pick));
   return { rows, raw };
 };
@@ -250,7 +251,9 @@ const S2: Scenario = async (ctx, targets) => {
     });
     raw[t] = steps;
   }
-  rows.push({ scenario: name, metric: "highest rate with p99 ≤ 200 ms, no loss (msg/s)", ...sustained, higherIsBetter: true });
+  // 0: not even the first step held.
+  for (const t of targets) sustained[t] ??= 0;
+  rows.push({ scenario: name, metric: `highest rate with p99 ≤ 200 ms, no loss (msg/s; 0 = not even ${rates[0]})`, ...sustained, higherIsBetter: true });
   rows.push({ scenario: name, metric: "deliveries/s at that rate", ...deliveriesAt, higherIsBetter: true });
   return { rows, raw };
 };
@@ -338,6 +341,7 @@ const S4: Scenario = async (ctx, targets) => {
   rows.push({ scenario: name, metric: "server CPU-s per s (2 nodes)", ...pick((m) => m.serverCpu / m.report.seconds.sending) });
   rows.push({ scenario: name, metric: "store: messages per transaction (mean)", chat: per.chat?.store?.meanBatchSize });
   rows.push({ scenario: name, metric: "store: transaction time (mean ms)", chat: per.chat?.store?.meanWriteMs });
+  rows.push({ scenario: name, metric: "errors (failed connects, joins, sends)", ...pick((m) => m.report.errors) });
   rows.push(otherRow(name, pick));
   return { rows, raw };
 };
@@ -369,6 +373,7 @@ const S5: Scenario = async (ctx, targets) => {
   rows.push({ scenario: name, metric: "presence events while the room filled", ...pick((m) => m.report.connect.presenceEvents) });
   rows.push({ scenario: name, metric: "seconds until the join fan-out settled", ...pick((m) => m.report.seconds.connect + m.report.seconds.settle) });
   rows.push({ scenario: name, metric: "lost / duplicated deliveries", ...pick((m) => m.report.delivery.lost + m.report.delivery.duplicates) });
+  rows.push({ scenario: name, metric: "errors (failed connects, joins, sends)", ...pick((m) => m.report.errors) });
   rows.push(otherRow(name, pick));
   return { rows, raw };
 };
