@@ -12,10 +12,22 @@ import {
   type JoinResult,
   type Message,
   type RoomSummary,
+  type SearchResult,
   type ServerToClientEvents,
 } from "../../../src/shared/wire.js";
 import type { ClientError } from "./format.js";
+import { actionErrorText, reactionToggle, withReaction, type MessageAction } from "./rich.js";
 import { RoomLog } from "./roomLog.js";
+import {
+  applySearchError,
+  applySearchPage,
+  applySearchUpdate,
+  firstPageRequest,
+  loadingMore,
+  nextPageRequest,
+  startSearch,
+  type SearchState,
+} from "./search.js";
 import { TYPING_SHOW_MS, TypingEmitter, TypingTracker } from "./typing.js";
 
 export type ConnState = "connecting" | "connected" | "reconnecting" | "offline" | "refused";
@@ -43,6 +55,17 @@ export interface RoomState {
   invitedBy?: string;
   /** Position in the last `rooms:list` (newest activity first). */
   listRank: number;
+  /** The newest edit/delete/react error per message seq, in plain words, shown on it. */
+  messageErrors: Map<number, string>;
+}
+
+/** A `mention` event: someone named this user in a room. */
+export interface MentionAlert {
+  id: number;
+  room: string;
+  seq: number;
+  from: string;
+  at: number;
 }
 
 export interface ChatOptions {
@@ -93,6 +116,10 @@ export class ChatClient {
   lastIncoming?: Message;
   /** Connections made so far (1 after the first connect). */
   connects = 0;
+  /** `mention` events, newest last (the views show them as toasts). */
+  readonly mentionAlerts: MentionAlert[] = [];
+  /** The running or last search, if any. */
+  search?: SearchState;
 
   private readonly socket: Sock;
   private readonly listeners = new Set<() => void>();
@@ -104,6 +131,7 @@ export class ChatClient {
   private online = true;
   private stopped = false;
   private notifyQueued = false;
+  private nextAlertId = 1;
 
   constructor(opts: ChatOptions) {
     const cred = opts.credentials;
@@ -245,6 +273,14 @@ export class ChatClient {
       const st = this.rooms.get(u.room);
       if (!st) return;
       if (st.log.applyUpdated(u) && st.joined) void this.join(u.room);
+      if (u.message.deleted) st.messageErrors.delete(u.seq);
+      if (this.search) this.search = applySearchUpdate(this.search, u.message);
+      this.changed();
+    });
+    s.on("mention", ({ room, seq, from }) => {
+      if (!isRoomName(room) || from === this.me) return;
+      this.mentionAlerts.push({ id: this.nextAlertId++, room, seq, from, at: this.now() });
+      if (this.mentionAlerts.length > 20) this.mentionAlerts.splice(0, this.mentionAlerts.length - 20);
       this.changed();
     });
     s.on("presence:join", ({ room, user }) => {
@@ -328,6 +364,7 @@ export class ChatClient {
         loadingOlder: false,
         sending: false,
         listRank: Number.POSITIVE_INFINITY,
+        messageErrors: new Map(),
       };
       st = created;
       this.rooms.set(room, st);
@@ -399,7 +436,7 @@ export class ChatClient {
       const st = this.ensureRoom(r.room);
       st.listRank = i;
       // A room already loaded counts its own unread; the list's count is for the rest.
-      if (!known || !st.log.joinedOnce) st.log.setListUnread(r.unread, r.lastSeq, r.readSeq);
+      if (!known || !st.log.joinedOnce) st.log.setListUnread(r.unread, r.lastSeq, r.readSeq, r.mentions ?? 0);
       if (!st.joined && !st.joining) void this.join(r.room);
     });
     this.changed();
@@ -565,6 +602,113 @@ export class ChatClient {
   /** The composer lost focus or the room was switched away. */
   typingStop(room: string) {
     this.rooms.get(room)?.emitter.stop();
+  }
+
+  // ---- rich messaging ----
+
+  private actionFailed(st: RoomState, seq: number, action: MessageAction, error: ClientError) {
+    st.messageErrors.set(seq, actionErrorText(action, error));
+    if (error.code === "not_joined") {
+      st.joined = false;
+      void this.join(st.room);
+    }
+    this.changed();
+  }
+
+  /** Edits this user's message. Resolves to true when the server took it. */
+  async edit(room: string, seq: number, body: string): Promise<boolean> {
+    const st = this.rooms.get(room);
+    const text = body.trim();
+    if (!st || text === "") return false;
+    st.messageErrors.delete(seq);
+    const current = st.log.get(seq);
+    if (current && current.body === text) return true;
+    const ack = await this.call<{ message: Message }>("message:edit", { room, seq, body: text });
+    if (!ack.ok) {
+      this.actionFailed(st, seq, "edit", ack.error);
+      return false;
+    }
+    st.log.applyChange(ack.message);
+    if (this.search) this.search = applySearchUpdate(this.search, ack.message);
+    this.changed();
+    return true;
+  }
+
+  /** Deletes this user's message (the others see a tombstone). */
+  async remove(room: string, seq: number): Promise<boolean> {
+    const st = this.rooms.get(room);
+    if (!st) return false;
+    st.messageErrors.delete(seq);
+    const ack = await this.call("message:delete", { room, seq });
+    if (!ack.ok) {
+      this.actionFailed(st, seq, "delete", ack.error);
+      return false;
+    }
+    this.changed();
+    return true;
+  }
+
+  /** Toggles this user's `emoji` on a message: shown at once, settled by the server's answer. */
+  async react(room: string, seq: number, emoji: string): Promise<void> {
+    const st = this.rooms.get(room);
+    const m = st?.log.get(seq);
+    if (!st || !m || m.deleted) return;
+    st.messageErrors.delete(seq);
+    const on = reactionToggle(m, emoji, this.me);
+    const old = st.log.applyOptimistic(withReaction(m, emoji, this.me, on));
+    this.changed();
+    const ack = await this.call<{ message: Message }>("message:react", { room, seq, emoji, on });
+    if (!ack.ok) {
+      if (old) st.log.revert(old);
+      this.actionFailed(st, seq, "react", ack.error);
+      return;
+    }
+    st.log.applyChange(ack.message);
+    this.changed();
+  }
+
+  clearMessageError(room: string, seq: number) {
+    if (this.rooms.get(room)?.messageErrors.delete(seq)) this.changed();
+  }
+
+  /** Drops a shown mention alert. */
+  dismissMention(id: number) {
+    const i = this.mentionAlerts.findIndex((a) => a.id === id);
+    if (i >= 0) {
+      this.mentionAlerts.splice(i, 1);
+      this.changed();
+    }
+  }
+
+  /** Searches messages (every readable room, or one). */
+  async runSearch(query: string, room?: string): Promise<void> {
+    if (query.trim() === "") return;
+    const s = startSearch(query, room);
+    this.search = s;
+    this.changed();
+    const ack = await this.call<SearchResult>("messages:search", firstPageRequest(s));
+    if (!this.search) return;
+    this.search = ack.ok ? applySearchPage(this.search, s.ticket, ack) : applySearchError(this.search, s.ticket, ack.error);
+    this.changed();
+  }
+
+  /** The next (older) page of the current search. */
+  async searchMore(): Promise<void> {
+    if (!this.search) return;
+    const req = nextPageRequest(this.search);
+    if (!req) return;
+    const s = loadingMore(this.search);
+    this.search = s;
+    this.changed();
+    const ack = await this.call<SearchResult>("messages:search", req);
+    if (!this.search) return;
+    this.search = ack.ok ? applySearchPage(this.search, s.ticket, ack) : applySearchError(this.search, s.ticket, ack.error);
+    this.changed();
+  }
+
+  closeSearch() {
+    this.search = undefined;
+    this.changed();
   }
 
   clearError(room: string) {

@@ -9,7 +9,10 @@ export interface ClientError extends Omit<ErrorBody, "code"> {
   code: ErrorCode | "timeout" | "disconnected";
 }
 
-export type Segment = { kind: "text"; text: string } | { kind: "link"; text: string; href: string };
+export type Segment =
+  | { kind: "text"; text: string }
+  | { kind: "link"; text: string; href: string }
+  | { kind: "mention"; text: string; user: string; me: boolean };
 
 const URL_CANDIDATE = /\bhttps?:\/\/[^\s<>"'`]+/gi;
 const TRAILING = /[.,;:!?'"*_~]+$/;
@@ -62,6 +65,49 @@ export function linkify(body: string): Segment[] {
     at = start + text.length;
   }
   if (at < body.length) out.push({ kind: "text", text: body.slice(at) });
+  return out;
+}
+
+/** `@name` as `mentionsIn` (wire.ts) reads it: not inside an e-mail address; "@bob." names bob. */
+const MENTION = /(^|[^A-Za-z0-9_.@-])@([A-Za-z0-9_.-]{1,32})/g;
+
+/** Where the `@name` mentions of a body are: [start, end) of "@name", and the name. */
+export function mentionRanges(body: string): { start: number; end: number; user: string }[] {
+  const out: { start: number; end: number; user: string }[] = [];
+  for (const m of body.matchAll(MENTION)) {
+    const user = m[2]!.replace(/\.+$/, "");
+    if (!user) continue;
+    const start = (m.index ?? 0) + m[1]!.length;
+    out.push({ start, end: start + 1 + user.length, user });
+  }
+  return out;
+}
+
+/**
+ * A body as text, http(s) links and `@name` mentions (`me` marks the ones naming this
+ * user). Never produces markup: the segments' texts joined are exactly the body.
+ */
+export function richText(body: string, me: string): Segment[] {
+  const mentions = mentionRanges(body);
+  if (mentions.length === 0) return linkify(body);
+  const out: Segment[] = [];
+  let offset = 0;
+  for (const seg of linkify(body)) {
+    const segStart = offset;
+    offset += seg.text.length;
+    if (seg.kind !== "text") {
+      out.push(seg);
+      continue;
+    }
+    let at = segStart;
+    for (const m of mentions) {
+      if (m.start < at || m.end > offset) continue;
+      if (m.start > at) out.push({ kind: "text", text: body.slice(at, m.start) });
+      out.push({ kind: "mention", text: body.slice(m.start, m.end), user: m.user, me: m.user === me });
+      at = m.end;
+    }
+    if (at < offset) out.push({ kind: "text", text: body.slice(at, offset) });
+  }
   return out;
 }
 

@@ -11,6 +11,7 @@
  */
 import type { HistoryResult, JoinResult, Message } from "../../../src/shared/wire.js";
 import type { ClientError } from "./format.js";
+import { mentionsMe } from "./rich.js";
 
 export type SendStatus = "pending" | "failed";
 
@@ -70,6 +71,7 @@ export class RoomLog {
   readonly notices: Notice[] = [];
   /** Unread count from `rooms:list`, valid for entries up to `baseSeq`. */
   private baseUnread = 0;
+  private baseMentions = 0;
   private baseSeq = 0;
   /** Bumped on every change, so views can cheaply tell whether to re-render. */
   version = 0;
@@ -227,6 +229,34 @@ export class RoomLog {
   }
 
   /**
+   * The ack of this client's own edit or reaction: the message in its new state. Like a
+   * send's ack it does not count as seeing its position (`message:updated` does that).
+   */
+  applyChange(m: Message) {
+    if (m.room !== this.room || m.seq < this.loadedFrom) return;
+    this.upsert(m);
+  }
+
+  /**
+   * Shows `m` at once while the server answers (a reaction). The answer, carrying a
+   * newer `updateSeq`, replaces it; `revert` puts the stored state back on failure.
+   */
+  applyOptimistic(m: Message): Message | undefined {
+    const old = this.bySeq.get(m.seq);
+    if (!old || m.room !== this.room) return undefined;
+    this.bySeq.set(m.seq, { ...m, updateSeq: old.updateSeq });
+    this.changed();
+    return old;
+  }
+
+  revert(old: Message) {
+    const cur = this.bySeq.get(old.seq);
+    if (!cur || (cur.updateSeq ?? 0) > (old.updateSeq ?? 0)) return;
+    this.bySeq.set(old.seq, old);
+    this.changed();
+  }
+
+  /**
    * The ack of this client's own send. Stores the message but does not count as a
    * live delivery for gap detection: the ack may overtake `message:new` of an earlier
    * entry that is still on its way.
@@ -286,9 +316,10 @@ export class RoomLog {
 
   // ---- reading ----
 
-  /** Takes the unread count that `rooms:list` reported at position `lastSeq`. */
-  setListUnread(unread: number, lastSeq: number, readSeq: number) {
+  /** Takes the unread (and mention) counts that `rooms:list` reported at position `lastSeq`. */
+  setListUnread(unread: number, lastSeq: number, readSeq: number, mentions = 0) {
     this.baseUnread = unread;
+    this.baseMentions = mentions;
     this.baseSeq = lastSeq;
     this.readSeq = Math.max(this.readSeq, readSeq);
     if (lastSeq > this.lastSeq) this.lastSeq = lastSeq;
@@ -301,6 +332,16 @@ export class RoomLog {
     let n = this.readSeq < this.baseSeq ? this.baseUnread : 0;
     for (const m of this.messages()) {
       if (m.seq > from && m.user !== this.me && !m.deleted) n++;
+    }
+    return n;
+  }
+
+  /** Unread messages by others that mention this user with `@name`. */
+  mentions(): number {
+    const from = Math.max(this.readSeq, this.baseSeq);
+    let n = this.readSeq < this.baseSeq ? this.baseMentions : 0;
+    for (const m of this.messages()) {
+      if (m.seq > from && mentionsMe(m, this.me)) n++;
     }
     return n;
   }
