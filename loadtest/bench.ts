@@ -266,6 +266,8 @@ const S3: Scenario = async (ctx, targets) => {
   const rssPer: Partial<Record<TargetName, number>> = {};
   const heapPer: Partial<Record<TargetName, number>> = {};
   const connectP99: Partial<Record<TargetName, number>> = {};
+  const cpuPerConnect: Partial<Record<TargetName, number>> = {};
+  const errors: Partial<Record<TargetName, number>> = {};
   for (const t of targets) {
     await withNodes(ctx, t, 2, async (n) => {
       // The JS heap grows and shrinks with garbage: take the lowest of several samples
@@ -304,6 +306,9 @@ const S3: Scenario = async (ctx, targets) => {
       rssPer[t] = rssDelta / perNode / 1024;
       if (heapDelta !== undefined) heapPer[t] = heapDelta / perNode / 1024;
       connectP99[t] = report.connect.latency.p99Ms;
+      // Connect + join + holding (pings): CPU-ms per connection on its node.
+      cpuPerConnect[t] = (held.reduce((s, p, i) => s + (p.cpu - before[i]!.cpu), 0) / clients) * 1000;
+      errors[t] = report.errors;
       raw[t] = { report, before, held };
       ctx.log(
         `  S3 ${t}: ${report.connect.connected}/${clients} connected, RSS +${(rssDelta / 1048576).toFixed(1)} MB per node, ` +
@@ -314,6 +319,8 @@ const S3: Scenario = async (ctx, targets) => {
   rows.push({ scenario: name, metric: "RSS per connection (KB)", ...rssPer, target: "≤ 12" });
   rows.push({ scenario: name, metric: "JS heap per connection (KB)", ...heapPer });
   rows.push({ scenario: name, metric: "connect p99 (ms, during ramp)", ...connectP99 });
+  rows.push({ scenario: name, metric: "server CPU-ms per connection (connect, join, hold)", ...cpuPerConnect });
+  rows.push({ scenario: name, metric: "errors (failed connects, joins)", ...errors });
   return { rows, raw };
 };
 
