@@ -6,12 +6,15 @@
  * Prometheus configuration and the alert rules (including their unit tests).
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, describe, test } from "node:test";
 import { parse } from "yaml";
 import { CONFIG_VARIABLES, loadConfig } from "../../src/config.js";
+import { freePorts } from "../../scripts/cluster.js";
+import { eventually } from "../helpers/client.js";
 import { durationMs, ROOT, run, runOk, type K8sObject } from "./helpers.js";
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), "chat-deploy-compose-"));
@@ -188,6 +191,60 @@ describe("deploy/Dockerfile", () => {
     };
     walk(path.join(ROOT, "src"));
     assert.deepEqual([...missing], []);
+  });
+
+  test("the build stage's COPY set is enough: npm run build, then the runtime CMD serves and its HEALTHCHECK passes", async () => {
+    // Without Docker: copy what the build stage copies into an empty directory (minus
+    // what .dockerignore drops), build there, and run the runtime's CMD and HEALTHCHECK.
+    const ctx = mkdtempSync(path.join(os.tmpdir(), "chat-deploy-image-"));
+    try {
+      const build = text.slice(text.indexOf(" AS build"), text.indexOf("\nFROM ", text.indexOf(" AS build")));
+      const sources = [...build.matchAll(/^COPY (?!--from)(.+) \S+$/gm)].flatMap((m) => m[1]!.split(/\s+/));
+      assert.ok(sources.includes("src") && sources.includes("client"), `build stage copies ${sources}`);
+      for (const src of sources) {
+        cpSync(path.join(ROOT, src), path.join(ctx, src), {
+          recursive: true,
+          filter: (f) => !/(^|\/)(node_modules|dist|\.data)(\/|$)/.test(path.relative(ROOT, f)),
+        });
+      }
+      symlinkSync(path.join(ROOT, "node_modules"), path.join(ctx, "node_modules"));
+      runOk("npm", ["run", "build", "--silent"], { cwd: ctx });
+      assert.ok(existsSync(path.join(ctx, "dist/main.js")), "dist/main.js");
+      assert.ok(existsSync(path.join(ctx, "client/dist/index.html")), "client/dist/index.html");
+
+      const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(text)![1]!) as string[];
+      const health = JSON.parse(/HEALTHCHECK [^\n]*\\\n\s+CMD (\[.*\])$/m.exec(text)![1]!) as string[];
+      assert.equal(cmd[0], "node");
+      assert.equal(health[0], "node");
+      const [port] = await freePorts(1);
+      const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: "production", PORT: String(port), DATA_DIR: path.join(ctx, "data"), LOG_LEVEL: "warn" };
+      for (const k of ["DATABASE_URL", "REDIS_URL"]) delete env[k];
+      const server = spawn(process.execPath, cmd.slice(1), { cwd: ctx, env, stdio: ["ignore", "ignore", "pipe"] });
+      let err = "";
+      server.stderr.on("data", (d) => (err += d));
+      const exited = new Promise<number | null>((r) => server.on("exit", (code) => r(code)));
+      try {
+        await eventually(
+          () => {
+            assert.equal(server.exitCode, null, `node dist/main.js exited: ${err}`);
+            return run(process.execPath, health.slice(1), { cwd: ctx, env }).status === 0;
+          },
+          60_000,
+          "the image's HEALTHCHECK command passes",
+        );
+        const page = await fetch(`http://127.0.0.1:${port}/`);
+        assert.equal(page.status, 200);
+        assert.match(await page.text(), /<html/i, "the built client is served");
+        server.kill("SIGTERM");
+        assert.equal(await exited, 0, "SIGTERM drains and exits 0");
+        // And the HEALTHCHECK fails once nothing serves.
+        assert.notEqual(run(process.execPath, health.slice(1), { cwd: ctx, env }).status, 0);
+      } finally {
+        if (server.exitCode === null) server.kill("SIGKILL");
+      }
+    } finally {
+      rmSync(ctx, { recursive: true, force: true });
+    }
   });
 
   test(".dockerignore keeps local state and build output out of the context", () => {
