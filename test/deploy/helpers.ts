@@ -36,8 +36,18 @@ export function runOk(cmd: string, args: string[], opts: { cwd?: string; env?: N
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type K8sObject = Record<string, any>;
 
+let kustomizeChecked = false;
+
 /** `kubectl kustomize <dir>`: every rendered object. */
 export function kustomize(dir: string): K8sObject[] {
+  if (!kustomizeChecked) {
+    // The manifests use kustomize v5 features (labels, inline patches); Debian's
+    // kubernetes-client 1.20 embeds kustomize v2 and cannot render them.
+    const v = runOk("kubectl", ["version", "--client"]);
+    const major = Number(/Kustomize Version: v(\d+)/.exec(v)?.[1] ?? 0);
+    assert.ok(major >= 5, `kubectl with kustomize >= v5 needed (kubectl >= 1.27), got:\n${v}`);
+    kustomizeChecked = true;
+  }
   const out = runOk("kubectl", ["kustomize", path.join(ROOT, dir)]);
   const docs = parseAllDocuments(out);
   for (const d of docs) assert.equal(d.errors.length, 0, `${dir}: YAML errors ${d.errors.join(", ")}`);
