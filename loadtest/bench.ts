@@ -213,6 +213,7 @@ const S1: Scenario = async (ctx, targets) => {
   });
   rows.push({ scenario: name, metric: "lost / duplicated deliveries", ...pick((m) => m.report.delivery.lost + m.report.delivery.duplicates) });
   rows.push({ scenario: name, metric: "errors (failed connects, joins, sends)", ...pick((m) => m.report.errors) });
+  rows.push({ scenario: name, metric: "load generator event-loop delay p99 (ms)", ...pick((m) => m.report.loadgen.eventLoopDelayP99Ms) });
   rows.push(otherRow(name, pick));
   return { rows, raw };
 };
@@ -349,6 +350,7 @@ const S4: Scenario = async (ctx, targets) => {
   rows.push({ scenario: name, metric: "store: messages per transaction (mean)", chat: per.chat?.store?.meanBatchSize });
   rows.push({ scenario: name, metric: "store: transaction time (mean ms)", chat: per.chat?.store?.meanWriteMs });
   rows.push({ scenario: name, metric: "errors (failed connects, joins, sends)", ...pick((m) => m.report.errors) });
+  rows.push({ scenario: name, metric: "load generator event-loop delay p99 (ms)", ...pick((m) => m.report.loadgen.eventLoopDelayP99Ms) });
   rows.push(otherRow(name, pick));
   return { rows, raw };
 };
@@ -381,6 +383,7 @@ const S5: Scenario = async (ctx, targets) => {
   rows.push({ scenario: name, metric: "seconds until the join fan-out settled", ...pick((m) => m.report.seconds.connect + m.report.seconds.settle) });
   rows.push({ scenario: name, metric: "lost / duplicated deliveries", ...pick((m) => m.report.delivery.lost + m.report.delivery.duplicates) });
   rows.push({ scenario: name, metric: "errors (failed connects, joins, sends)", ...pick((m) => m.report.errors) });
+  rows.push({ scenario: name, metric: "load generator event-loop delay p99 (ms)", ...pick((m) => m.report.loadgen.eventLoopDelayP99Ms) });
   rows.push(otherRow(name, pick));
   return { rows, raw };
 };
