@@ -102,9 +102,7 @@ export class SeqTracker {
 
   /** Missing entries up to finalSeq. */
   lost(finalSeq: number): number {
-    let got = 0;
-    if (this.watermark <= finalSeq) got = this.watermark - this.joinSeq;
-    else got = finalSeq - this.joinSeq;
+    let got = Math.min(this.watermark, finalSeq) - this.joinSeq;
     for (const s of this.above) if (s <= finalSeq) got++;
     return Math.max(0, this.expected(finalSeq) - got);
   }
