@@ -19,6 +19,7 @@ export interface Metrics {
   redisUp: client.Gauge;
   dbUp: client.Gauge;
   httpRequests: client.Counter<"route" | "status">;
+  ready: client.Gauge;
 }
 
 export function createMetrics(nodeId: string): Metrics {
@@ -85,6 +86,11 @@ export function createMetrics(nodeId: string): Metrics {
     dbUp: new client.Gauge({
       name: "chat_db_up",
       help: "1 when the last database check or write succeeded, 0 when it failed",
+      registers: [registry],
+    }),
+    ready: new client.Gauge({
+      name: "chat_ready",
+      help: "1 while this node accepts connections (/readyz 200), 0 while starting or draining",
       registers: [registry],
     }),
     httpRequests: new client.Counter({

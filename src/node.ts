@@ -134,6 +134,7 @@ export function createNode(config: Config, log: Logger): ChatNode {
     stopWriter = () => writer.drain();
     if (done) throw new Error("shut down while starting");
     state = "ready";
+    metrics.ready.set(1);
     log.info({ port, db: db.kind, redis: Boolean(config.redisUrl), auth: config.auth.mode }, "ready");
     return port;
   }
@@ -142,6 +143,7 @@ export function createNode(config: Config, log: Logger): ChatNode {
   async function runShutdown(): Promise<void> {
     const budget = config.shutdownTimeoutMs;
     state = "draining";
+    metrics.ready.set(0);
     log.info({ inFlight: inflight.count }, "draining");
     // Let in-flight handlers (writes before their acks) finish, then move the clients away.
     await withTimeout(inflight.idle(), budget / 3).catch(() => log.warn("in-flight events did not finish in time"));

@@ -38,11 +38,13 @@ describe("HTTP", () => {
       "chat_store_write_duration_seconds",
       "chat_rate_limited_total",
       "chat_unknown_events_total",
+      "chat_ready",
       "process_cpu_seconds_total",
       "nodejs_eventloop_lag_p99_seconds",
     ]) {
       assert.match(m, new RegExp(`^# TYPE ${name} `, "m"), name);
     }
+    assert.match(m, /^chat_ready\{node="[^"]+"\} 1$/m);
   });
 
   test("REST history: pagination, codes and error bodies", async () => {
