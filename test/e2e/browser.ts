@@ -44,6 +44,7 @@ export function ensureClientBuilt(): void {
     newestMtime(path.join(REPO, "client/vite.config.ts")),
     newestMtime(path.join(REPO, "client/public")),
     newestMtime(path.join(REPO, "src/shared/protocol.ts")),
+    newestMtime(path.join(REPO, "src/shared/wire.ts")),
   );
   if (fs.existsSync(index) && fs.statSync(index).mtimeMs >= sources) return;
   const vite = path.join(REPO, "node_modules/vite/bin/vite.js");

@@ -568,6 +568,22 @@ export class ChatClient {
     }
   }
 
+  /** Loads older pages until `seq` is loaded (a search result to jump to), at most `pages` of them. */
+  async loadUntil(room: string, seq: number, pages = 10): Promise<boolean> {
+    for (let i = 0; i < pages; i++) {
+      const st = this.rooms.get(room);
+      if (!st) return false;
+      if (st.log.joinedOnce && st.log.loadedFrom <= seq) return true;
+      if (!st.log.joinedOnce || st.loadingOlder) {
+        await new Promise((r) => setTimeout(r, 100));
+        continue;
+      }
+      if (st.log.olderCursor() === undefined) return false;
+      await this.loadOlder(room);
+    }
+    return (this.rooms.get(room)?.log.loadedFrom ?? Infinity) <= seq;
+  }
+
   /** The newest message of `room` is on screen and the window has focus. */
   markRead(room: string) {
     const st = this.rooms.get(room);

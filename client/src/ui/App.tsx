@@ -1,11 +1,13 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from "preact/hooks";
-import { PUBLIC_ROOM_PATTERN, isRoomName } from "../../../src/shared/wire.js";
-import { ChatClient, type ConnState, type Credentials, type RoomState } from "../state/chat.js";
-import { connectErrorText, errorText, roomTitle } from "../state/format.js";
+import { PUBLIC_ROOM_PATTERN, isRoomName, type Message } from "../../../src/shared/wire.js";
+import { ChatClient, type ConnState, type Credentials, type MentionAlert, type RoomState } from "../state/chat.js";
+import { connectErrorText, errorText, fullTime, relativeTime, richText, roomTitle } from "../state/format.js";
+import { lastEditable } from "../state/rich.js";
+import { searchErrorText, type SearchState } from "../state/search.js";
 import { typingText } from "../state/typing.js";
 import { Avatar, Icon } from "./bits.js";
 import { Composer } from "./Composer.js";
-import { MessageList } from "./MessageList.js";
+import { MessageList, type MessageActions } from "./MessageList.js";
 import { clearCredentials, loadCredentials, roomFromHash, saveCredentials, setHashRoom } from "./session.js";
 import { SignIn } from "./SignIn.js";
 
@@ -96,6 +98,9 @@ function Chat({ credentials, onRefused, onSignOut }: ChatProps) {
   const [drawer, setDrawer] = useState<"none" | "rooms" | "members">("none");
   const [roomError, setRoomError] = useState<string | undefined>();
   const drafts = useRef(new Map<string, string>());
+  const [editing, setEditing] = useState<{ room: string; seq: number } | undefined>();
+  const [highlight, setHighlight] = useState<{ room: string; seq: number } | undefined>();
+  const [searchOpen, setSearchOpen] = useState(false);
   const me = chat.me;
 
   useEffect(() => {
@@ -135,7 +140,64 @@ function Chat({ credentials, onRefused, onSignOut }: ChatProps) {
     setRoomError(undefined);
     setActive(room);
     setDrawer("none");
+    setSearchOpen(false);
   }, []);
+
+  const focusComposer = () => setTimeout(() => document.getElementById("composer-input")?.focus(), 0);
+
+  // One actions object per room, so message rows that did not change skip re-rendering.
+  const actions = useMemo<MessageActions | undefined>(() => {
+    if (!active) return undefined;
+    const room = active;
+    return {
+      startEdit: (seq) => setEditing({ room, seq }),
+      saveEdit: (seq, body) => chat.edit(room, seq, body),
+      cancelEdit: () => {
+        setEditing(undefined);
+        focusComposer();
+      },
+      remove: (seq) => {
+        void chat.remove(room, seq).then((ok) => {
+          if (ok) focusComposer();
+        });
+      },
+      react: (seq, emoji) => void chat.react(room, seq, emoji),
+      dismissError: (seq) => chat.clearMessageError(room, seq),
+    };
+  }, [chat, active]);
+
+  /** Opens a room (joining it if need be) and brings one message into view. */
+  const jumpTo = async (room: string, seq: number) => {
+    if (!chat.rooms.has(room)) {
+      const err = await chat.openRoom(room);
+      if (err && err.code !== "disconnected") {
+        setRoomError(errorText(err));
+        return;
+      }
+    }
+    select(room);
+    setHighlight({ room, seq });
+    void chat.loadUntil(room, seq);
+  };
+  useEffect(() => {
+    if (!highlight) return;
+    const t = setTimeout(() => setHighlight(undefined), 4000);
+    return () => clearTimeout(t);
+  }, [highlight]);
+
+  // Mentions in the room on screen need no toast; the others go after a while.
+  const alerts = chat.mentionAlerts.filter((a) => searchOpen || a.room !== active || !document.hasFocus());
+  useEffect(() => {
+    for (const a of chat.mentionAlerts) if (!alerts.includes(a)) chat.dismissMention(a.id);
+  }, [chat.mentionAlerts.length, active, searchOpen]);
+  const alertTimers = useRef(new Set<number>());
+  useEffect(() => {
+    for (const a of alerts) {
+      if (alertTimers.current.has(a.id)) continue;
+      alertTimers.current.add(a.id);
+      setTimeout(() => chat.dismissMention(a.id), 10_000);
+    }
+  }, [alerts.length]);
 
   // Read receipts: the newest message is visible and the window has focus.
   const seeNewest = useCallback(() => {
@@ -159,12 +221,17 @@ function Chat({ credentials, onRefused, onSignOut }: ChatProps) {
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       if (e.key === "Escape" && drawer !== "none") setDrawer("none");
+      else if (e.key === "Escape" && searchOpen) {
+        setSearchOpen(false);
+        focusComposer();
+      }
     };
     addEventListener("keydown", onKey);
     return () => removeEventListener("keydown", onKey);
-  }, [drawer]);
+  }, [drawer, searchOpen]);
 
   const totalUnread = rooms.reduce((n, r) => n + (r.room === active ? 0 : r.log.unread()), 0);
+  const totalMentions = rooms.reduce((n, r) => n + (r.room === active ? 0 : r.log.mentions()), 0);
   useEffect(() => {
     document.title = totalUnread > 0 ? `(${totalUnread}) Chat` : "Chat";
   }, [totalUnread]);
@@ -178,6 +245,16 @@ function Chat({ credentials, onRefused, onSignOut }: ChatProps) {
   const title = current ? roomTitle(current.room, me) : undefined;
   const typingUsers = current ? chat.typingUsers(current.room) : [];
   const incoming = chat.lastIncoming;
+  const editingSeq = current && editing?.room === current.room ? editing.seq : undefined;
+  const editingLive = editingSeq !== undefined && current?.log.get(editingSeq)?.deleted !== true ? editingSeq : undefined;
+  const people = useMemo(() => {
+    if (!current) return [];
+    if (title?.dm) return title.peer ? [title.peer] : [];
+    const names = new Set(current.members);
+    const list = current.log.messages();
+    for (let i = list.length - 1; i >= 0 && i >= list.length - 300; i--) names.add(list[i]!.user);
+    return [...names];
+  }, [current, current?.log.version, current?.members]);
 
   return (
     <div class={`shell drawer-${drawer}`}>
@@ -196,6 +273,11 @@ function Chat({ credentials, onRefused, onSignOut }: ChatProps) {
           return undefined;
         }}
         onSignOut={onSignOut}
+        onSearch={(q) => {
+          setSearchOpen(true);
+          setDrawer("none");
+          void chat.runSearch(q);
+        }}
       />
       <div class="scrim" onClick={() => setDrawer("none")} aria-hidden="true" />
       <main class="room" aria-label={title ? (title.dm ? `Conversation with ${title.title}` : `#${title.title}`) : "Chat"}>
@@ -209,7 +291,12 @@ function Chat({ credentials, onRefused, onSignOut }: ChatProps) {
             onClick={() => setDrawer(drawer === "rooms" ? "none" : "rooms")}
           >
             <Icon name="menu" />
-            {totalUnread > 0 && <span class="dot" aria-label={`${totalUnread} unread`} />}
+            {totalUnread > 0 && (
+              <span
+                class={`dot${totalMentions > 0 ? " mention" : ""}`}
+                aria-label={totalMentions > 0 ? `${totalUnread} unread, ${totalMentions} mentioning you` : `${totalUnread} unread`}
+              />
+            )}
           </button>
           <h1 class="room-title">
             {title ? (
@@ -248,7 +335,21 @@ function Chat({ credentials, onRefused, onSignOut }: ChatProps) {
             {roomError}
           </p>
         )}
-        {current ? (
+        {searchOpen && chat.search ? (
+          <SearchPanel
+            search={chat.search}
+            me={me}
+            now={now}
+            current={current?.room}
+            onScope={(room) => void chat.runSearch(chat.search!.query, room)}
+            onMore={() => void chat.searchMore()}
+            onOpen={(m) => void jumpTo(m.room, m.seq)}
+            onClose={() => {
+              setSearchOpen(false);
+              focusComposer();
+            }}
+          />
+        ) : current && actions ? (
           <>
             <MessageList
               room={current.room}
@@ -267,6 +368,10 @@ function Chat({ credentials, onRefused, onSignOut }: ChatProps) {
               }}
               onRetry={(id) => chat.retry(current.room, id)}
               onDiscard={(id) => chat.discard(current.room, id)}
+              actions={actions}
+              editing={editingLive}
+              errors={current.messageErrors}
+              highlight={highlight?.room === current.room ? highlight.seq : undefined}
             />
             <Composer
               room={current.room}
@@ -279,6 +384,14 @@ function Chat({ credentials, onRefused, onSignOut }: ChatProps) {
               onTyping={(has) => chat.typingInput(current.room, has)}
               onStopTyping={() => chat.typingStop(current.room)}
               onDismissError={() => chat.clearError(current.room)}
+              onEditLast={() => {
+                const m = lastEditable(current.log.messages(), me);
+                if (m) setEditing({ room: current.room, seq: m.seq });
+                return m !== undefined;
+              }}
+              people={people}
+              online={current.members}
+              me={me}
             />
           </>
         ) : (
@@ -305,6 +418,15 @@ function Chat({ credentials, onRefused, onSignOut }: ChatProps) {
           {incoming && incoming.room === active ? `${incoming.user}: ${incoming.body}` : ""}
         </div>
       </main>
+      <Toasts
+        alerts={alerts}
+        me={me}
+        onOpen={(a) => {
+          chat.dismissMention(a.id);
+          void jumpTo(a.room, a.seq);
+        }}
+        onDismiss={(a) => chat.dismissMention(a.id)}
+      />
       {current && <Members me={me} members={current.members} dm={title?.dm === true} onOpenDm={openDm} />}
     </div>
   );
@@ -333,10 +455,12 @@ interface SidebarProps {
   onSelect(room: string): void;
   onJoin(room: string): Promise<string | undefined>;
   onSignOut(): void;
+  onSearch(query: string): void;
 }
 
-function Sidebar({ me, rooms, active, onSelect, onJoin, onSignOut }: SidebarProps) {
+function Sidebar({ me, rooms, active, onSelect, onJoin, onSignOut, onSearch }: SidebarProps) {
   const [name, setName] = useState("");
+  const [query, setQuery] = useState("");
   const [error, setError] = useState<string | undefined>();
   const publicRooms = rooms.filter((r) => !roomTitle(r.room, me).dm);
   const dms = rooms.filter((r) => roomTitle(r.room, me).dm);
@@ -358,6 +482,7 @@ function Sidebar({ me, rooms, active, onSelect, onJoin, onSignOut }: SidebarProp
   const item = (r: RoomState) => {
     const t = roomTitle(r.room, me);
     const unread = r.room === active ? 0 : r.log.unread();
+    const mentions = r.room === active ? 0 : r.log.mentions();
     return (
       <li key={r.room}>
         <button
@@ -374,6 +499,12 @@ function Sidebar({ me, rooms, active, onSelect, onJoin, onSignOut }: SidebarProp
             </span>
           )}
           <span class="room-name">{t.title}</span>
+          {mentions > 0 && (
+            <span class="badge mention-badge" title={`${mentions} ${mentions === 1 ? "mention" : "mentions"} of you`}>
+              @{mentions > 1 ? (mentions > 99 ? "99+" : mentions) : ""}
+              <span class="sr-only"> {mentions === 1 ? "mention" : "mentions"}</span>
+            </span>
+          )}
           {unread > 0 && (
             <span class="badge">
               {unread > 99 ? "99+" : unread}
@@ -391,6 +522,29 @@ function Sidebar({ me, rooms, active, onSelect, onJoin, onSignOut }: SidebarProp
         <span class="brand-mark" aria-hidden="true" />
         <span>Chat</span>
       </div>
+      <form
+        class="join-box search-box"
+        role="search"
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (query.trim() !== "") onSearch(query.trim());
+        }}
+      >
+        <label class="sr-only" for="search-messages">
+          Search messages
+        </label>
+        <input
+          id="search-messages"
+          type="search"
+          placeholder="Search messages"
+          autocomplete="off"
+          value={query}
+          onInput={(e) => setQuery(e.currentTarget.value)}
+        />
+        <button class="icon-btn" type="submit" aria-label="Search">
+          <Icon name="search" />
+        </button>
+      </form>
       <form class="join-box" onSubmit={submit}>
         <label class="sr-only" for="join-room">
           Join or create a room
@@ -491,5 +645,135 @@ function Welcome({ waiting, onJoin }: { waiting: boolean; onJoin(room: string): 
         </>
       )}
     </section>
+  );
+}
+
+function roomLabel(room: string, me: string): string {
+  const t = roomTitle(room, me);
+  return t.dm ? t.title : `#${t.title}`;
+}
+
+/** A result's body: text and mentions; links stay text (the whole result is one button). */
+function ResultBody({ text, me }: { text: string; me: string }) {
+  return (
+    <>
+      {richText(text, me).map((s, i) =>
+        s.kind === "mention" ? (
+          <span key={i} class={`mention${s.me ? " me" : ""}`}>
+            {s.text}
+          </span>
+        ) : (
+          s.text
+        ),
+      )}
+    </>
+  );
+}
+
+interface SearchPanelProps {
+  search: SearchState;
+  me: string;
+  now: number;
+  current?: string;
+  onScope(room: string | undefined): void;
+  onMore(): void;
+  onOpen(m: Message): void;
+  onClose(): void;
+}
+
+function SearchPanel({ search: s, me, now, current, onScope, onMore, onOpen, onClose }: SearchPanelProps) {
+  const at = new Date(now);
+  const scopeRoom = s.room ?? current;
+  return (
+    <section class="search-panel" aria-label="Search results">
+      <header class="search-head">
+        <h2>
+          Results for <q>{s.query}</q>
+        </h2>
+        <div class="scope" role="group" aria-label="Where to search">
+          <button type="button" class="btn small" aria-pressed={!s.room} onClick={() => onScope(undefined)}>
+            All rooms
+          </button>
+          {scopeRoom && (
+            <button type="button" class="btn small" aria-pressed={s.room === scopeRoom} onClick={() => onScope(scopeRoom)}>
+              {roomLabel(scopeRoom, me)}
+            </button>
+          )}
+        </div>
+        <button class="icon-btn" type="button" aria-label="Close search" title="Close search (Escape)" onClick={onClose}>
+          <Icon name="close" />
+        </button>
+      </header>
+      <div class="search-scroll">
+        {s.results.length > 0 && (
+          <ol class="results">
+            {s.results.map((m) => (
+              <li key={`${m.room}:${m.seq}`}>
+                <button type="button" class="result" onClick={() => onOpen(m)}>
+                  <span class="result-meta">
+                    <span class="result-room">{roomLabel(m.room, me)}</span>
+                    <span class="author">{m.user}</span>
+                    <time dateTime={m.createdAt} title={fullTime(m.createdAt)}>
+                      {relativeTime(m.createdAt, at)}
+                    </time>
+                  </span>
+                  <span class="result-body">
+                    <ResultBody text={m.body} me={me} />
+                  </span>
+                </button>
+              </li>
+            ))}
+          </ol>
+        )}
+        <div class="search-status" role="status">
+          {s.loading ? (
+            <span class="muted">Searching...</span>
+          ) : s.error ? (
+            <span class="form-error small">{searchErrorText(s.error)}</span>
+          ) : s.done && s.results.length === 0 ? (
+            <span class="muted">No messages found.</span>
+          ) : s.hasMore ? (
+            <button class="btn" type="button" onClick={onMore}>
+              Load more results
+            </button>
+          ) : s.done ? (
+            <span class="muted small">No more results.</span>
+          ) : null}
+        </div>
+      </div>
+    </section>
+  );
+}
+
+function Toasts({
+  alerts,
+  me,
+  onOpen,
+  onDismiss,
+}: {
+  alerts: MentionAlert[];
+  me: string;
+  onOpen(a: MentionAlert): void;
+  onDismiss(a: MentionAlert): void;
+}) {
+  return (
+    <div class="toasts" role="status" aria-live="polite">
+      {alerts.slice(-3).map((a) => (
+        <div class="toast" key={a.id}>
+          <span class="toast-icon" aria-hidden="true">
+            <Icon name="at" />
+          </span>
+          <span class="toast-text">
+            <strong>{a.from}</strong> mentioned you in {roomLabel(a.room, me)}
+          </span>
+          <button class="btn small primary" type="button" onClick={() => onOpen(a)}>
+            Open
+          </button>
+          <button class="icon-btn" type="button" aria-label="Dismiss" onClick={() => onDismiss(a)}>
+            <Icon name="close" />
+          </button>
+        </div>
+      ))}
+    </div>
   );
 }

@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from "preact/hooks";
-import { Icon } from "./bits.js";
+import { completeMention, mentionCandidates, mentionQuery, type MentionQuery } from "../state/rich.js";
+import { Avatar, Icon } from "./bits.js";
 
 interface Props {
   room: string;
@@ -13,11 +14,25 @@ interface Props {
   onTyping(hasText: boolean): void;
   onStopTyping(): void;
   onDismissError(): void;
+  /** Up arrow in an empty box: edit the last own message. Returns whether there was one. */
+  onEditLast(): boolean;
+  /** Names to offer after "@": the room's members and recent authors. */
+  people: readonly string[];
+  online: ReadonlySet<string>;
+  me: string;
 }
 
 export function Composer(p: Props) {
   const [text, setText] = useState(p.draft);
   const box = useRef<HTMLTextAreaElement>(null);
+  const [caret, setCaret] = useState(0);
+  const [pick, setPick] = useState(0);
+  /** The "@" position the person closed the list for with Escape. */
+  const [dismissedAt, setDismissedAt] = useState(-1);
+  const query: MentionQuery | undefined = mentionQuery(text, caret);
+  const candidates = query && query.start !== dismissedAt ? mentionCandidates(query.prefix, p.people, p.online, p.me) : [];
+  const listOpen = candidates.length > 0;
+  const active = Math.min(pick, candidates.length - 1);
 
   // Switching rooms brings that room's draft and puts the cursor in the box.
   useEffect(() => {
@@ -32,7 +47,48 @@ export function Composer(p: Props) {
     p.onDraft("");
   };
 
+  const choose = (name: string) => {
+    const el = box.current;
+    if (!el || !query) return;
+    const next = completeMention(text, caret, query, name);
+    setText(next.text);
+    p.onDraft(next.text);
+    setCaret(next.caret);
+    setPick(0);
+    el.value = next.text;
+    el.focus();
+    el.setSelectionRange(next.caret, next.caret);
+  };
+
+  const trackCaret = () => {
+    const el = box.current;
+    if (el) setCaret(el.selectionStart ?? el.value.length);
+  };
+
   const onKeyDown = (e: KeyboardEvent) => {
+    if (listOpen && !e.isComposing) {
+      if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+        e.preventDefault();
+        const n = candidates.length;
+        setPick((active + (e.key === "ArrowDown" ? 1 : n - 1)) % n);
+        return;
+      }
+      if ((e.key === "Enter" && !e.shiftKey) || e.key === "Tab") {
+        e.preventDefault();
+        choose(candidates[active]!);
+        return;
+      }
+      if (e.key === "Escape") {
+        e.preventDefault();
+        e.stopPropagation();
+        setDismissedAt(query!.start);
+        return;
+      }
+    }
+    if (e.key === "ArrowUp" && text === "" && !e.shiftKey && !e.altKey && !e.metaKey && !e.ctrlKey) {
+      if (p.onEditLast()) e.preventDefault();
+      return;
+    }
     if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
       e.preventDefault();
       send();
@@ -59,6 +115,28 @@ export function Composer(p: Props) {
           </button>
         </p>
       )}
+      {listOpen && (
+        <ul class="mention-list" id="mention-list" role="listbox" aria-label="People to mention">
+          {candidates.map((u, i) => (
+            <li
+              key={u}
+              id={`mention-opt-${i}`}
+              role="option"
+              aria-selected={i === active}
+              class={i === active ? "active" : undefined}
+              onMouseDown={(e) => {
+                e.preventDefault();
+                choose(u);
+              }}
+              onMouseEnter={() => setPick(i)}
+            >
+              <Avatar name={u} size="sm" />
+              <span>{u}</span>
+              {p.online.has(u) && <span class="online-dot" aria-label="online" />}
+            </li>
+          ))}
+        </ul>
+      )}
       <div class="composer-box">
         <label class="sr-only" for="composer-input">
           Message {p.label}
@@ -70,10 +148,21 @@ export function Composer(p: Props) {
           placeholder={`Message ${p.label}`}
           value={text}
           aria-describedby="composer-help"
+          aria-autocomplete="list"
+          aria-expanded={listOpen}
+          aria-controls={listOpen ? "mention-list" : undefined}
+          aria-activedescendant={listOpen ? `mention-opt-${active}` : undefined}
           onKeyDown={onKeyDown}
+          onKeyUp={(e) => {
+            if (e.key.startsWith("Arrow") || e.key === "Home" || e.key === "End") trackCaret();
+          }}
+          onClick={trackCaret}
           onInput={(e) => {
             const v = e.currentTarget.value;
             setText(v);
+            setCaret(e.currentTarget.selectionStart ?? v.length);
+            setPick(0);
+            if (dismissedAt >= 0 && !mentionQuery(v, e.currentTarget.selectionStart ?? v.length)) setDismissedAt(-1);
             p.onDraft(v);
             p.onTyping(v.trim() !== "");
           }}
@@ -84,7 +173,7 @@ export function Composer(p: Props) {
         </button>
       </div>
       <p id="composer-help" class="sr-only">
-        Enter sends, Shift+Enter starts a new line.
+        Enter sends, Shift+Enter starts a new line. Up arrow edits your last message. Type @ to mention someone.
       </p>
     </form>
   );

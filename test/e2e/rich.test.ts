@@ -1,0 +1,214 @@
+/**
+ * Rich messaging in the browser against one real node: two people edit (with the
+ * toolbar and with Up arrow), delete, react, mention each other (highlight, sidebar
+ * badge, toast) and search (newest first, paged, never another person's DM).
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import type { Browser, Locator } from "playwright-core";
+import { call, closeAll, connect } from "../helpers/client.js";
+import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
+import { startNode, type RunningNode } from "../helpers/node.js";
+import { CLIENT_DIST, ensureClientBuilt, launchBrowser, Person, waitUntil } from "./browser.js";
+
+let db: TestDatabase;
+let server: RunningNode;
+let browser: Browser;
+const people: Person[] = [];
+
+async function person(name: string, opts?: Parameters<typeof Person.open>[3]): Promise<Person> {
+  const p = await Person.open(browser, name, server.url, opts);
+  people.push(p);
+  return p;
+}
+
+before(async () => {
+  ensureClientBuilt();
+  db = await createTestDatabase("e2erich");
+  server = await startNode({ DATABASE_URL: db.url, STATIC_DIR: CLIENT_DIST, NODE_ID: "e2e-rich", RATE_LIMIT_SENDS: "1000" });
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  for (const p of people) assert.deepEqual(p.errors, [], `${p.name}: page errors`);
+  for (const p of people) assert.deepEqual(p.cspViolations, [], `${p.name}: CSP violations`);
+  await browser?.close();
+  closeAll();
+  await server?.stop();
+  await db?.drop();
+});
+
+/** A stored message on the page, by its text. */
+function row(p: Person, text: string | RegExp): Locator {
+  return p.page.locator(".message-list li.msg[data-seq]", { hasText: text });
+}
+
+/** Hovers a message and clicks one of its toolbar's buttons. */
+async function act(p: Person, text: string | RegExp, button: string): Promise<void> {
+  const r = row(p, text);
+  await r.hover();
+  await r.getByRole("button", { name: button, exact: true }).click();
+}
+
+describe("rich messaging in the browser", () => {
+  test("edit, Up-arrow edit, delete, react, and mentions between two people", async () => {
+    const alice = await person("alice");
+    const bob = await person("bob", { colorScheme: "dark" });
+    await alice.signIn();
+    await alice.join("side");
+    await alice.join("rich");
+    await bob.signIn();
+    await bob.join("side");
+    await bob.join("rich");
+
+    await alice.send("helo wrold");
+    await alice.send("to be deleted");
+    await row(bob, "to be deleted").waitFor();
+
+    // Edit with the toolbar: Enter saves; the other person sees the text and the mark.
+    await act(alice, "helo wrold", "Edit message");
+    const editor = alice.page.getByRole("textbox", { name: "Edit message" });
+    await editor.fill("hello world");
+    await editor.press("Enter");
+    await row(bob, "hello world").locator(".edited").waitFor();
+    assert.equal(await alice.composer().evaluate((el) => el === document.activeElement), true, "focus back in the composer");
+
+    // bob may react to alice's message but not edit or delete it.
+    const bobsView = row(bob, "hello world");
+    await bobsView.hover();
+    await bobsView.getByRole("button", { name: "Add reaction" }).waitFor();
+    assert.equal(await bobsView.getByRole("button", { name: "Edit message" }).count(), 0);
+    assert.equal(await bobsView.getByRole("button", { name: "Delete message" }).count(), 0);
+
+    // Up arrow in the empty composer edits alice's newest message; Escape cancels.
+    await alice.composer().press("ArrowUp");
+    await editor.waitFor();
+    assert.equal(await editor.inputValue(), "to be deleted");
+    await editor.press("End");
+    await editor.pressSequentially(" NOT");
+    await editor.press("Escape");
+    await editor.waitFor({ state: "detached" });
+    assert.equal(await row(alice, "to be deleted").locator(".body").textContent(), "to be deleted");
+    // An edit the server refuses is explained on the message, in plain words.
+    const seq = await row(alice, "to be deleted").getAttribute("data-seq");
+    await alice.composer().press("ArrowUp");
+    await editor.fill("y".repeat(4001));
+    await editor.press("Enter");
+    await alice.page
+      .locator(`.message-list li.msg[data-seq="${seq}"]`)
+      .getByRole("alert")
+      .filter({ hasText: "That message is too long (the limit is 4000 characters)." })
+      .waitFor();
+    await editor.press("Escape");
+
+    // Delete, with a confirmation: everyone sees the tombstone.
+    await act(alice, "to be deleted", "Delete message");
+    await alice.page.getByRole("button", { name: "Delete", exact: true }).click();
+    await bob.page.locator(".message-list li.msg.deleted", { hasText: "Message deleted" }).waitFor();
+    assert.equal(await bob.page.locator(".message-list").getByText("to be deleted").count(), 0);
+
+    // bob reacts from the picker; alice sees who, and toggles her own by clicking the count.
+    await act(bob, "hello world", "Add reaction");
+    await bob.page.getByRole("button", { name: "React with 👍" }).click();
+    const aliceChip = row(alice, "hello world").locator(".chip");
+    await alice.page.getByRole("button", { name: "👍 1 reaction from bob" }).waitFor();
+    assert.equal(await aliceChip.getAttribute("title"), "bob");
+    await aliceChip.click();
+    await bob.page.getByRole("button", { name: "👍 2 reactions from you and alice" }).waitFor();
+    assert.equal(await aliceChip.getAttribute("aria-pressed"), "true");
+    await aliceChip.click();
+    await bob.page.getByRole("button", { name: "👍 1 reaction from you" }).waitFor();
+
+    // Mention autocomplete: "@b" offers bob; Tab picks him.
+    await alice.composer().pressSequentially("look @b");
+    const option = alice.page.getByRole("option", { name: "bob" });
+    await option.waitFor();
+    await alice.composer().press("Tab");
+    assert.equal(await alice.composer().inputValue(), "look @bob ");
+    await alice.composer().pressSequentially("<b>this</b>");
+    await alice.composer().press("Enter");
+    const mentioned = bob.page.locator(".message-list li.msg.mentions-me", { hasText: "look @bob" });
+    await mentioned.waitFor();
+    assert.equal(await mentioned.locator(".mention.me").textContent(), "@bob");
+    assert.equal(await mentioned.locator(".body b").count(), 0, "markup stays text");
+    await alice.screenshot("rich-desktop-light.png");
+    await bob.screenshot("rich-desktop-dark.png");
+
+    // Mentioned in a room bob is not looking at: a badge in the sidebar and a toast.
+    await bob.page.getByRole("navigation", { name: "Rooms" }).getByRole("button", { name: /side/ }).click();
+    await bob.roomHeading("side").waitFor();
+    await alice.send("@bob can you check #rich?");
+    const richLink = bob.page.getByRole("navigation", { name: "Rooms" }).getByRole("button", { name: /rich/ });
+    await richLink.locator(".mention-badge").waitFor();
+    const toast = bob.page.locator(".toast", { hasText: "alice mentioned you in #rich" });
+    await toast.waitFor();
+    await bob.screenshot("rich-mention-toast.png");
+    await toast.getByRole("button", { name: "Open" }).click();
+    await bob.roomHeading("rich").waitFor();
+    await bob.page.locator(".message-list li.msg.mentions-me", { hasText: "can you check" }).waitFor();
+    await richLink.locator(".mention-badge").waitFor({ state: "detached" });
+    await alice.close();
+    await bob.close();
+  });
+
+  test("search: newest first, paged, opens the room at the message, never another person's DM", async () => {
+    // 45 matching messages in a public room, and a DM between ann and ben.
+    const writer = await connect(server.url, { username: "writer" });
+    assert.equal((await call(writer, "room:join", { room: "zoo" })).ok, true);
+    for (let i = 1; i <= 45; i++) {
+      const body = i % 5 === 0 ? `filler line ${i}` : `zebra sighting ${i}`;
+      assert.equal((await call(writer, "message:send", { room: "zoo", body, clientId: `z${i}` })).ok, true);
+    }
+    const ann = await connect(server.url, { username: "ann" });
+    const dm = await call(ann, "dm:open", { user: "ben" });
+    assert.equal((await call(ann, "room:join", { room: dm.room })).ok, true);
+    assert.equal((await call(ann, "message:send", { room: dm.room, body: "zebra secret plans", clientId: "s1" })).ok, true);
+
+    // cat, on a phone: the search box is in the rooms drawer.
+    const cat = await person("cat", { width: 390, height: 844 });
+    await cat.signIn("#/lobby");
+    await cat.roomHeading("lobby").waitFor();
+    await cat.page.getByRole("button", { name: "Rooms", exact: true }).click();
+    const box = cat.page.getByRole("searchbox", { name: "Search messages" });
+    await box.fill("zebra");
+    await box.press("Enter");
+    const results = cat.page.getByRole("region", { name: "Search results" }).locator(".result");
+    await waitUntil("the first page", async () => (await results.count()) === 20);
+    const first = await results.first().textContent();
+    assert.match(first ?? "", /#zoo/);
+    assert.match(first ?? "", /writer/);
+    assert.match(first ?? "", /zebra sighting 44/);
+    await cat.screenshot("search-phone-light.png");
+    await cat.page.getByRole("button", { name: "Load more results" }).click();
+    await waitUntil("the second page", async () => (await results.count()) === 36);
+    await cat.page.getByText("No more results.").waitFor();
+    const texts = await results.allTextContents();
+    const numbers = texts.map((t) => Number(/zebra sighting (\d+)/.exec(t)?.[1]));
+    assert.deepEqual(numbers, [...numbers].sort((a, b) => b - a), "newest first");
+    assert.equal(new Set(numbers).size, 36, "each once");
+    assert.ok(!texts.some((t) => t.includes("secret")), "never another person's DM");
+
+    // The oldest result: the room opens (cat never joined it) and older pages load to it.
+    await results.last().click();
+    await cat.roomHeading("zoo").waitFor();
+    const target = cat.page.locator('.message-list li.msg[data-seq="1"]');
+    await target.waitFor();
+    await waitUntil("the message in view", () => target.isVisible());
+    assert.match((await target.textContent()) ?? "", /zebra sighting 1/);
+
+    // ben, a participant, finds his DM (newest first) and the room scope narrows it.
+    const ben = await person("ben", { colorScheme: "dark" });
+    await ben.signIn();
+    await ben.page.getByRole("searchbox", { name: "Search messages" }).fill("zebra plans");
+    await ben.page.getByRole("searchbox", { name: "Search messages" }).press("Enter");
+    const benResults = ben.page.locator(".search-panel .result");
+    await benResults.first().waitFor();
+    assert.match((await benResults.first().textContent()) ?? "", /ann.*zebra secret plans/);
+    await ben.screenshot("search-desktop-dark.png");
+    await benResults.first().click();
+    await ben.roomHeading("ann").waitFor();
+    await ben.page.locator(".message-list .body", { hasText: "zebra secret plans" }).waitFor();
+    await cat.close();
+    await ben.close();
+  });
+});
