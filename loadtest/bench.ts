@@ -1,5 +1,5 @@
 /**
- * npm run bench -- [--only S1,S3] [--quick] [--no-baseline] [--cpu-prof] [--out DIR]
+ * npm run bench -- [--only S1,S3] [--quick] [--no-baseline] [--cpu-prof] [--adapter classic|sharded] [--out DIR]
  *
  * Starts a local 2-node chat cluster (scripts/cluster startCluster, nodes addressed
  * directly: the load tester spreads clients over them round-robin, so HAProxy's CPU is
@@ -34,6 +34,8 @@ interface BenchContext {
   redisUrl: string;
   runTag: string;
   cpuProfDir?: string;
+  /** REDIS_ADAPTER of the chat nodes; unset: the server's default. */
+  adapter?: string;
   log(line: string): void;
 }
 
@@ -68,6 +70,7 @@ async function withNodes<T>(ctx: BenchContext, target: TargetName, count: number
       RATE_LIMIT_WINDOW_MS: "1000",
       LOG_LEVEL: "warn",
       NODE_ENV: "production",
+      ...(ctx.adapter ? { REDIS_ADAPTER: ctx.adapter } : {}),
     },
     log: (source, line) => {
       if (/error|fatal|warn/i.test(line)) ctx.log(`  [${target} ${source}] ${line.slice(0, 300)}`);
@@ -489,16 +492,20 @@ async function main() {
       quick: { type: "boolean" },
       "no-baseline": { type: "boolean" },
       "cpu-prof": { type: "boolean" },
+      adapter: { type: "string" },
       out: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
   if (values.help) {
-    console.log("Usage: npm run bench -- [--only S1,S3] [--quick] [--no-baseline] [--cpu-prof] [--out DIR]");
+    console.log("Usage: npm run bench -- [--only S1,S3] [--quick] [--no-baseline] [--cpu-prof] [--adapter classic|sharded] [--out DIR]");
     return;
   }
   const only = (values.only ?? "S1,S2,S3,S4,S5").split(",").map((s) => s.trim().toUpperCase());
   for (const s of only) if (!SCENARIOS[s]) throw new Error(`unknown scenario ${s}`);
+  if (values.adapter !== undefined && !["classic", "sharded"].includes(values.adapter)) {
+    throw new Error("--adapter must be classic or sharded");
+  }
   const targets: TargetName[] = values["no-baseline"] ? ["chat"] : ["chat", "baseline"];
   const baseDb = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
   const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -520,6 +527,7 @@ async function main() {
     redisUrl,
     runTag,
     cpuProfDir,
+    adapter: values.adapter,
     log: (l) => console.error(l),
   };
   const rows: Row[] = [];
@@ -538,7 +546,8 @@ async function main() {
   }
   const endMachine = machine();
   const md = [
-    `Run ${started.toISOString()} – ${new Date().toISOString()}${values.quick ? " (--quick)" : ""}`,
+    `Run ${started.toISOString()} – ${new Date().toISOString()}${values.quick ? " (--quick)" : ""}` +
+      (values.adapter ? `, REDIS_ADAPTER=${values.adapter}` : ""),
     "",
     `Machine: ${startMachine.nproc} CPUs (${startMachine.cpuModel}), ${startMachine.memoryGiB} GiB, Node ${startMachine.node}, ${startMachine.kernel};` +
       ` load average before ${startMachine.loadavg.join(" / ")}, after ${endMachine.loadavg.join(" / ")}`,
