@@ -84,6 +84,7 @@ describe("rich messaging in the browser", () => {
     await alice.composer().press("ArrowUp");
     await editor.waitFor();
     assert.equal(await editor.inputValue(), "to be deleted");
+    await alice.screenshot("rich-editing-light.png");
     await editor.press("End");
     await editor.pressSequentially(" NOT");
     await editor.press("Escape");
@@ -109,6 +110,7 @@ describe("rich messaging in the browser", () => {
 
     // bob reacts from the picker; alice sees who, and toggles her own by clicking the count.
     await act(bob, "hello world", "Add reaction");
+    await bob.screenshot("rich-picker-dark.png");
     await bob.page.getByRole("button", { name: "React with 👍" }).click();
     const aliceChip = row(alice, "hello world").locator(".chip");
     await alice.page.getByRole("button", { name: "👍 1 reaction from bob" }).waitFor();
@@ -129,7 +131,7 @@ describe("rich messaging in the browser", () => {
     await alice.composer().press("Enter");
     const mentioned = bob.page.locator(".message-list li.msg.mentions-me", { hasText: "look @bob" });
     await mentioned.waitFor();
-    assert.equal(await mentioned.locator(".mention.me").textContent(), "@bob");
+    assert.equal(await mentioned.locator(".mention.is-me").textContent(), "@bob");
     assert.equal(await mentioned.locator(".body b").count(), 0, "markup stays text");
     await alice.screenshot("rich-desktop-light.png");
     await bob.screenshot("rich-desktop-dark.png");
@@ -147,6 +149,11 @@ describe("rich messaging in the browser", () => {
     await bob.roomHeading("rich").waitFor();
     await bob.page.locator(".message-list li.msg.mentions-me", { hasText: "can you check" }).waitFor();
     await richLink.locator(".mention-badge").waitFor({ state: "detached" });
+    // The same conversation on a phone.
+    await alice.page.setViewportSize({ width: 390, height: 844 });
+    await row(alice, "look @bob").click();
+    await row(alice, "look @bob").getByRole("button", { name: "Edit message" }).waitFor();
+    await alice.screenshot("rich-phone-light.png");
     await alice.close();
     await bob.close();
   });
@@ -203,7 +210,7 @@ describe("rich messaging in the browser", () => {
     await ben.page.getByRole("searchbox", { name: "Search messages" }).press("Enter");
     const benResults = ben.page.locator(".search-panel .result");
     await benResults.first().waitFor();
-    assert.match((await benResults.first().textContent()) ?? "", /ann.*zebra secret plans/);
+    assert.match((await benResults.first().textContent()) ?? "", /Direct message.*ann.*zebra secret plans/);
     await ben.screenshot("search-desktop-dark.png");
     await benResults.first().click();
     await ben.roomHeading("ann").waitFor();

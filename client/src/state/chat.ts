@@ -696,12 +696,28 @@ export class ChatClient {
     }
   }
 
+  /** Resolves when the socket is connected (at once if it is), or after `ms`. */
+  private connected(ms: number): Promise<void> {
+    if (this.socket.connected || this.conn === "refused" || this.conn === "offline") return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(t);
+        this.socket.off("connect", done);
+        resolve();
+      };
+      const t = setTimeout(done, ms);
+      this.socket.on("connect", done);
+    });
+  }
+
   /** Searches messages (every readable room, or one). */
   async runSearch(query: string, room?: string): Promise<void> {
     if (query.trim() === "") return;
     const s = startSearch(query, room);
     this.search = s;
     this.changed();
+    // Searching right after the page opened: give the connection a moment to come up.
+    await this.connected(this.ackTimeoutMs);
     const ack = await this.call<SearchResult>("messages:search", firstPageRequest(s));
     if (!this.search) return;
     this.search = ack.ok ? applySearchPage(this.search, s.ticket, ack) : applySearchError(this.search, s.ticket, ack.error);

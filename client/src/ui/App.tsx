@@ -659,7 +659,7 @@ function ResultBody({ text, me }: { text: string; me: string }) {
     <>
       {richText(text, me).map((s, i) =>
         s.kind === "mention" ? (
-          <span key={i} class={`mention${s.me ? " me" : ""}`}>
+          <span key={i} class={`mention${s.me ? " is-me" : ""}`}>
             {s.text}
           </span>
         ) : (
@@ -711,7 +711,7 @@ function SearchPanel({ search: s, me, now, current, onScope, onMore, onOpen, onC
               <li key={`${m.room}:${m.seq}`}>
                 <button type="button" class="result" onClick={() => onOpen(m)}>
                   <span class="result-meta">
-                    <span class="result-room">{roomLabel(m.room, me)}</span>
+                    <span class="result-room">{roomTitle(m.room, me).dm ? "Direct message" : roomLabel(m.room, me)}</span>
                     <span class="author">{m.user}</span>
                     <time dateTime={m.createdAt} title={fullTime(m.createdAt)}>
                       {relativeTime(m.createdAt, at)}

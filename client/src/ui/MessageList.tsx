@@ -255,7 +255,7 @@ export function Body({ text, me }: { text: string; me: string }) {
             {s.text}
           </a>
         ) : s.kind === "mention" ? (
-          <span key={i} class={`mention${s.me ? " me" : ""}`}>
+          <span key={i} class={`mention${s.me ? " is-me" : ""}`}>
             {s.text}
           </span>
         ) : (
