@@ -37,7 +37,9 @@ const USAGE = `Usage: npm run loadtest -- [options]
   --quiet              no progress lines
 `;
 
-const { values } = parseArgs({
+let parsed;
+try {
+  parsed = parseArgs({
   options: {
     url: { type: "string" },
     urls: { type: "string" },
@@ -65,7 +67,12 @@ const { values } = parseArgs({
     help: { type: "boolean", short: "h" },
   },
   strict: true,
-});
+  });
+} catch (e) {
+  process.stderr.write(`error: ${(e as Error).message}\n\n${USAGE}`);
+  process.exit(2);
+}
+const { values } = parsed;
 
 function usage(msg?: string): never {
   if (msg) process.stderr.write(`error: ${msg}\n\n`);
