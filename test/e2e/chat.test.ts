@@ -32,8 +32,9 @@ before(async () => {
     DATABASE_URL: db.url,
     STATIC_DIR: CLIENT_DIST,
     NODE_ID: "e2e-node",
-    // The history test writes 130 messages as one user.
+    // The history test writes 130 messages as one user, from one connection, at once.
     RATE_LIMIT_SENDS: "1000",
+    EVENT_RATE_LIMIT: "0",
   });
   browser = await launchBrowser();
 });
