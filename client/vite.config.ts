@@ -27,9 +27,11 @@ export default defineConfig({
     port: 5173,
     // The client imports ../src/shared/wire.ts (the wire contract without zod).
     fs: { allow: [repoDir] },
+    // The server accepts browser connections only from its own origin (or CORS_ORIGINS):
+    // present the proxied requests as same-origin, as the built page would be.
     proxy: {
-      "/socket.io": { target: backend, ws: true, changeOrigin: true },
-      "/api": { target: backend, changeOrigin: true },
+      "/socket.io": { target: backend, ws: true, changeOrigin: true, headers: { origin: backend } },
+      "/api": { target: backend, changeOrigin: true, headers: { origin: backend } },
     },
   },
 });
