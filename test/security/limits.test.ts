@@ -1,0 +1,136 @@
+/**
+ * Floods and connection abuse: the per-connection event limit (rate_limited with
+ * retryAfterMs, a sustained flood disconnected), the per-user send limit across two
+ * connections, connections per user and per address refused in the handshake (and given
+ * back when closed), X-Forwarded-For honoured only with TRUST_PROXY, oversize frames.
+ */
+import assert from "node:assert/strict";
+import { after, afterEach, before, describe, test } from "node:test";
+import { io } from "socket.io-client";
+import { call, closeAll, connect, waitFor } from "../helpers/client.js";
+import { createTestDatabase, queryDb, type TestDatabase } from "../helpers/db.js";
+import { startNode, type RunningNode } from "../helpers/node.js";
+
+let db: TestDatabase;
+before(async () => {
+  db = await createTestDatabase("limits");
+});
+after(() => db.drop());
+afterEach(() => closeAll());
+
+function connectWithHeaders(url: string, username: string, headers: Record<string, string>): Promise<ReturnType<typeof io>> {
+  const s = io(url, { auth: { username }, transports: ["websocket"], reconnection: false, forceNew: true, extraHeaders: headers });
+  return new Promise((resolve, reject) => {
+    s.once("connect", () => resolve(s));
+    s.once("connect_error", (e) => {
+      s.close();
+      reject(e);
+    });
+  });
+}
+
+describe("limits", () => {
+  let node: RunningNode;
+  before(async () => {
+    node = await startNode({
+      DATABASE_URL: db.url,
+      EVENT_RATE_LIMIT: "10",
+      EVENT_RATE_WINDOW_MS: "2000",
+      RATE_LIMIT_SENDS: "5",
+      RATE_LIMIT_WINDOW_MS: "60000",
+      MAX_CONNECTIONS_PER_USER: "2",
+      MAX_CONNECTIONS_PER_IP: "4",
+      MAX_HTTP_BUFFER_SIZE: "4096",
+    });
+  });
+  after(() => node.stop());
+
+  test("per connection: events over EVENT_RATE_LIMIT are rate_limited; a flood at twice the limit is disconnected", async () => {
+    const s = await connect(node.url, { username: "flooder" });
+    const acks = await Promise.all(Array.from({ length: 15 }, () => call(s, "typing", { room: "lobby", typing: true })));
+    // Ten pass the limiter (and get not_joined from the handler); five are refused by it.
+    assert.equal(acks.filter((a) => a.error?.code === "not_joined").length, 10);
+    const limited = acks.filter((a) => a.error?.code === "rate_limited");
+    assert.equal(limited.length, 5);
+    for (const a of limited) assert.ok(a.error.retryAfterMs > 0 && a.error.retryAfterMs <= 2000, JSON.stringify(a));
+    // Unknown event names count too, and the 20th event of the window closes the connection.
+    const gone = waitFor(s, "disconnect");
+    for (let i = 0; i < 6; i++) s.emit("junk", i);
+    assert.equal(await gone, "io server disconnect");
+    // Another connection of the same user is not affected.
+    const other = await connect(node.url, { username: "flooder" });
+    assert.equal((await call(other, "room:join", { room: "lobby" })).ok, true);
+  });
+
+  test("per user: RATE_LIMIT_SENDS counts the user's sends on all connections; nothing over it is stored", async () => {
+    const a = await connect(node.url, { username: "chatty" });
+    const b = await connect(node.url, { username: "chatty" });
+    for (const s of [a, b]) assert.equal((await call(s, "room:join", { room: "limits" })).ok, true);
+    const results = [];
+    for (let i = 0; i < 7; i++) results.push(await call(i % 2 ? a : b, "message:send", { room: "limits", body: `m${i}`, clientId: `c${i}` }));
+    assert.equal(results.filter((r) => r.ok).length, 5);
+    const refused = results.filter((r) => !r.ok);
+    assert.deepEqual(refused.map((r) => r.error.code), ["rate_limited", "rate_limited"]);
+    assert.ok(refused.every((r) => r.error.retryAfterMs > 0));
+    const rows = await queryDb(db.url, "SELECT seq FROM messages WHERE room = 'limits' AND user_name = 'chatty'");
+    assert.equal(rows.length, 5);
+  });
+
+  test("per user: the third connection is refused with too_many_connections; closing one frees a slot", async () => {
+    const one = await connect(node.url, { username: "tabby" });
+    await connect(node.url, { username: "tabby" });
+    await assert.rejects(connect(node.url, { username: "tabby" }), { message: "too_many_connections" });
+    await connect(node.url, { username: "other" }); // other users are not affected
+    one.close();
+    await waitFor(one, "disconnect").catch(() => {});
+    let third;
+    for (let i = 0; i < 50 && !third; i++) third = await connect(node.url, { username: "tabby" }).catch(() => new Promise((r) => setTimeout(r, 20)).then(() => undefined));
+    assert.ok(third, "a slot was given back");
+  });
+
+  test("per address: the fifth connection from 127.0.0.1 is refused, anonymous ones included", async () => {
+    await connect(node.url, { username: "ip1" });
+    await connect(node.url, { username: "ip2" });
+    await connect(node.url, {});
+    await connect(node.url, { username: "ip3" });
+    await assert.rejects(connect(node.url, { username: "ip4" }), { message: "too_many_connections" });
+    // Without TRUST_PROXY, X-Forwarded-For is not believed.
+    await assert.rejects(connectWithHeaders(node.url, "ip5", { "X-Forwarded-For": "203.0.113.9" }), { message: "too_many_connections" });
+    closeAll();
+  });
+
+  test("a frame over MAX_HTTP_BUFFER_SIZE closes the connection and stores nothing", async () => {
+    const s = await connect(node.url, { username: "big" });
+    assert.equal((await call(s, "room:join", { room: "big" })).ok, true);
+    const gone = waitFor(s, "disconnect");
+    s.emit("message:send", { room: "big", body: "x".repeat(5000), clientId: "big" });
+    assert.match(await gone, /transport (close|error)/);
+    assert.equal((await queryDb(db.url, "SELECT 1 FROM messages WHERE room = 'big'")).length, 0);
+  });
+});
+
+test("TRUST_PROXY: connections are counted per X-Forwarded-For client", async () => {
+  const node = await startNode({ DATABASE_URL: db.url, TRUST_PROXY: "true", MAX_CONNECTIONS_PER_IP: "1" });
+  try {
+    await connectWithHeaders(node.url, "p1", { "X-Forwarded-For": "203.0.113.1, 10.0.0.1" });
+    await connectWithHeaders(node.url, "p2", { "X-Forwarded-For": "203.0.113.2" });
+    await assert.rejects(connectWithHeaders(node.url, "p3", { "X-Forwarded-For": "203.0.113.1" }), { message: "too_many_connections" });
+  } finally {
+    closeAll();
+    await node.stop();
+  }
+});
+
+test("defaults: no per-address limit, 50 per user, 100 events per second per connection", async () => {
+  const node = await startNode({ DATABASE_URL: db.url });
+  try {
+    const sockets = await Promise.all(Array.from({ length: 60 }, (_, i) => connect(node.url, { username: `u${i}` })));
+    assert.equal(sockets.length, 60);
+    const s = sockets[0]!;
+    const acks = await Promise.all(Array.from({ length: 100 }, () => call(s, "rooms:list", {})));
+    assert.ok(acks.every((a) => a.ok), "100 events in a burst pass");
+  } finally {
+    closeAll();
+    await node.stop();
+  }
+});
