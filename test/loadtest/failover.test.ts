@@ -8,6 +8,7 @@ import { randomBytes } from "node:crypto";
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { Redis } from "ioredis";
 import { startCluster, type Cluster } from "../../scripts/cluster.js";
 import { runLoad } from "../../loadtest/run.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
@@ -17,6 +18,7 @@ const haveHaproxy = spawnSync("haproxy", ["-v"], { stdio: "ignore" }).status ===
 
 let db: TestDatabase;
 let cluster: Cluster | undefined;
+const prefix = `lt-fo-${randomBytes(4).toString("hex")}`;
 
 before(async () => {
   if (!haveHaproxy) return;
@@ -27,7 +29,7 @@ before(async () => {
     env: {
       DATABASE_URL: db.url,
       REDIS_URL,
-      REDIS_KEY_PREFIX: `lt-fo-${randomBytes(4).toString("hex")}`,
+      REDIS_KEY_PREFIX: prefix,
       RATE_LIMIT_SENDS: "100000",
       LOG_LEVEL: "warn",
       SHUTDOWN_TIMEOUT_MS: "3000",
@@ -39,6 +41,19 @@ before(async () => {
 after(async () => {
   await cluster?.stop();
   await db?.drop().catch(() => {});
+  if (!haveHaproxy) return;
+  const r = new Redis(REDIS_URL, { lazyConnect: true });
+  await r.connect();
+  try {
+    let cursor = "0";
+    do {
+      const [next, keys] = await r.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000);
+      cursor = next;
+      if (keys.length > 0) await r.del(...keys);
+    } while (cursor !== "0");
+  } finally {
+    r.disconnect();
+  }
 });
 
 test("a node stopped mid-run: clients reconnect, recover by join since, nothing lost", { skip: !haveHaproxy && "haproxy not installed" }, async (t) => {

@@ -11,6 +11,7 @@ import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
+import { Redis } from "ioredis";
 import { startRelay, type Relay } from "../../loadtest/baselines/ws-relay.js";
 import { runLoad, type LoadReport } from "../../loadtest/run.js";
 import { SeqTracker } from "../../loadtest/stats.js";
@@ -20,6 +21,30 @@ import { startNode, type RunningNode } from "../helpers/node.js";
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const tag = () => randomBytes(4).toString("hex");
+const usedPrefixes: string[] = [];
+const newPrefix = () => {
+  const p = `lt-test-${tag()}`;
+  usedPrefixes.push(p);
+  return p;
+};
+
+after(async () => {
+  // The relay's seq counters and the nodes' keys: leave the shared Redis as it was.
+  const r = new Redis(REDIS_URL, { lazyConnect: true });
+  await r.connect();
+  try {
+    for (const p of usedPrefixes) {
+      let cursor = "0";
+      do {
+        const [next, keys] = await r.scan(cursor, "MATCH", `${p}*`, "COUNT", 1000);
+        cursor = next;
+        if (keys.length > 0) await r.del(...keys);
+      } while (cursor !== "0");
+    }
+  } finally {
+    r.disconnect();
+  }
+});
 
 /** Every acked message reached every member of its room once: nothing lost, nothing extra. */
 function assertExactAccounting(r: LoadReport, membersPerRoom: number) {
@@ -73,7 +98,7 @@ describe("SeqTracker", () => {
 describe("load tester against the ws relay baseline", () => {
   let relays: Relay[] = [];
   before(async () => {
-    const prefix = `lt-test-${tag()}`;
+    const prefix = newPrefix();
     relays = [await startRelay({ redisUrl: REDIS_URL, keyPrefix: prefix }), await startRelay({ redisUrl: REDIS_URL, keyPrefix: prefix })];
   });
   after(async () => {
@@ -114,7 +139,7 @@ describe("load tester against the ws relay baseline", () => {
 
   test("CLI: a relay stopped mid-run is reported as loss and errors, exit 1", async () => {
     // A relay of its own, so stopping it leaves the other tests' relays alone.
-    const prefix = `lt-test-${tag()}`;
+    const prefix = newPrefix();
     const a = await startRelay({ redisUrl: REDIS_URL, keyPrefix: prefix });
     const b = await startRelay({ redisUrl: REDIS_URL, keyPrefix: prefix });
     try {
@@ -151,7 +176,7 @@ describe("load tester against two chat nodes (PostgreSQL + Redis)", () => {
     const env = {
       DATABASE_URL: db.url,
       REDIS_URL,
-      REDIS_KEY_PREFIX: `lt-test-${tag()}`,
+      REDIS_KEY_PREFIX: newPrefix(),
       RATE_LIMIT_SENDS: "100000",
     };
     nodes = [await startNode(env), await startNode(env)];
