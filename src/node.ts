@@ -147,8 +147,12 @@ export function createNode(config: Config, log: Logger): ChatNode {
     log.info({ inFlight: inflight.count }, "draining");
     // Let in-flight handlers (writes before their acks) finish, then move the clients away.
     await withTimeout(inflight.idle(), budget / 3).catch(() => log.warn("in-flight events did not finish in time"));
-    // Only this node's sockets (without .local the adapter would disconnect every node's).
-    io.local.disconnectSockets(true);
+    // Only this node's sockets (io.disconnectSockets without .local would reach every
+    // node's through the adapter), and at the transport rather than with a Socket.IO
+    // DISCONNECT packet: a client treats a closed transport as a network failure and
+    // reconnects by itself, through the load balancer to another node, whereas after
+    // "io server disconnect" a stock socket.io client stays offline.
+    for (const socket of io.of("/").sockets.values()) socket.conn.close();
     // Their presence:leave announcements and any write still queued.
     await withTimeout(Promise.all([inflight.idle(), stopWriter()]), budget / 3).catch(() =>
       log.warn("writes or presence cleanup did not finish in time"),
