@@ -36,14 +36,15 @@ export function createIo(http: HttpServer, { config, log, auth, accepting }: IoO
 
   // The handshake's HTTP request is not needed once the connection exists; dropping it
   // saves memory per connection (the Socket.IO docs' advice for large deployments).
-  // Behind a trusted proxy the client's address is the first X-Forwarded-For entry, which
-  // must be read before the request goes.
+  // Behind a trusted proxy the client's address is the last X-Forwarded-For entry: the one
+  // our proxy added. Earlier entries come from the client and could be forged by it when a
+  // proxy appends instead of replacing. It must be read before the request goes.
   const forwardedFor = new WeakMap<object, string>();
   io.engine.on("connection", function dropRequest(raw: { request: IncomingMessage | null }) {
     if (config.trustProxy && raw.request) {
       const xff = raw.request.headers["x-forwarded-for"];
-      const first = (Array.isArray(xff) ? xff[0] : xff)?.split(",")[0]?.trim();
-      if (first) forwardedFor.set(raw, first);
+      const last = (Array.isArray(xff) ? xff.join(",") : xff)?.split(",").pop()?.trim();
+      if (last) forwardedFor.set(raw, last);
     }
     raw.request = null;
   });

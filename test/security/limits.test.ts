@@ -109,12 +109,15 @@ describe("limits", () => {
   });
 });
 
-test("TRUST_PROXY: connections are counted per X-Forwarded-For client", async () => {
+test("TRUST_PROXY: connections are counted per client address that the proxy added", async () => {
   const node = await startNode({ DATABASE_URL: db.url, TRUST_PROXY: "true", MAX_CONNECTIONS_PER_IP: "1" });
   try {
-    await connectWithHeaders(node.url, "p1", { "X-Forwarded-For": "203.0.113.1, 10.0.0.1" });
+    // An appending proxy: the client forged the first entry, the proxy added the last.
+    await connectWithHeaders(node.url, "p1", { "X-Forwarded-For": "198.51.100.7, 203.0.113.1" });
     await connectWithHeaders(node.url, "p2", { "X-Forwarded-For": "203.0.113.2" });
     await assert.rejects(connectWithHeaders(node.url, "p3", { "X-Forwarded-For": "203.0.113.1" }), { message: "too_many_connections" });
+    // Forging a fresh first entry does not buy another slot.
+    await assert.rejects(connectWithHeaders(node.url, "p4", { "X-Forwarded-For": "192.0.2.99, 203.0.113.2" }), { message: "too_many_connections" });
   } finally {
     closeAll();
     await node.stop();
