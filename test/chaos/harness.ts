@@ -5,12 +5,11 @@
  * PostgreSQL (initdb + pg_ctl as the postgres user), so that the shared ones are never hurt.
  */
 import assert from "node:assert/strict";
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { Redis } from "ioredis";
 import pg from "pg";
 import { call, eventually, sleep } from "../helpers/client.js";
 import { Reader } from "../helpers/reader.js";
@@ -224,22 +223,7 @@ export class Traffic {
   }
 }
 
-export async function startRedis(port: number): Promise<ChildProcess> {
-  const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
-  await eventually(async () => {
-    const c = new Redis(port, "127.0.0.1", { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
-    c.on("error", () => {});
-    try {
-      await c.connect();
-      return (await c.ping()) === "PONG";
-    } catch {
-      return false;
-    } finally {
-      c.disconnect();
-    }
-  }, 10_000, "redis up");
-  return child;
-}
+export { startRedis } from "../helpers/redis.js";
 
 export async function killProcess(child: ChildProcess, signal: NodeJS.Signals = "SIGKILL"): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;

@@ -3,7 +3,6 @@
  * every acked message of its room exactly once, in a gap-free log.
  */
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
 import { Redis } from "ioredis";
 import { once } from "node:events";
 import { after, afterEach, before, test } from "node:test";
@@ -12,6 +11,7 @@ import { call, closeAll, eventually, sleep, waitFor } from "../helpers/client.js
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
 import { startNode, uniquePrefix, type RunningNode } from "../helpers/node.js";
 import { Reader } from "../helpers/reader.js";
+import { startRedis } from "../helpers/redis.js";
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 const ROOM = "failover";
@@ -140,22 +140,6 @@ test("SIGKILL: a dead node's users leave everyone's presence within PRESENCE_TTL
     await cluster.stop();
   }
 });
-
-async function startRedis(port: number): Promise<ChildProcess> {
-  const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
-  await eventually(async () => {
-    const c = new Redis(port, "127.0.0.1", { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
-    try {
-      await c.connect();
-      return (await c.ping()) === "PONG";
-    } catch {
-      return false;
-    } finally {
-      c.disconnect();
-    }
-  }, 10_000, "redis up");
-  return child;
-}
 
 test("Redis restarted during traffic: nodes stay up, then every client has every acked message", async () => {
   const [port] = await freePorts(1);
