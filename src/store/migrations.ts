@@ -5,7 +5,7 @@
  */
 import type { Db } from "./db.js";
 
-export const MIGRATIONS: { name: string; sql: string }[] = [
+export const MIGRATIONS: { name: string; sql: string; single?: boolean }[] = [
   {
     name: "001_init",
     sql: `
@@ -64,6 +64,80 @@ export const MIGRATIONS: { name: string; sql: string }[] = [
       );
     `,
   },
+  {
+    name: "003_append_function",
+    // One statement (a function body contains semicolons): run as is.
+    single: true,
+    sql: `
+      -- The write path in one round trip: the room locks are held only while the database
+      -- itself works, never across a network round trip to the node. Sends of one batch are
+      -- given in arrays, index i (1-based) in each; returns one row per input.
+      CREATE FUNCTION chat_append(
+        p_room text[], p_user text[], p_body text[], p_client text[],
+        p_mention_idx int[], p_mention_user text[]
+      ) RETURNS TABLE (
+        i int, seq bigint, created boolean, body text, created_at timestamptz,
+        edited_at timestamptz, deleted boolean, update_seq bigint, reactions jsonb
+      ) LANGUAGE plpgsql AS $fn$
+      #variable_conflict use_column
+      BEGIN
+        -- A room nobody joined through this database yet (rare: joining creates it). It is
+        -- not created here: inserting a row while holding other rooms' locks can deadlock
+        -- with a writer that inserted it first. The caller creates it on its own and retries.
+        IF EXISTS (SELECT 1 FROM unnest(p_room) AS r WHERE NOT EXISTS (SELECT 1 FROM rooms WHERE name = r)) THEN
+          RAISE EXCEPTION 'chat_append: missing rooms' USING ERRCODE = 'CH001';
+        END IF;
+        -- Lock the batch's rooms in name order (writers never deadlock). The next
+        -- statement starts after the locks, so it sees every earlier writer's commit.
+        PERFORM 1 FROM rooms WHERE name = ANY (p_room) ORDER BY name FOR UPDATE;
+        RETURN QUERY
+        WITH input AS (
+          SELECT t.ord::int AS i, t.room, t.usr, t.body, t.cid
+            FROM unnest(p_room, p_user, p_body, p_client) WITH ORDINALITY AS t(room, usr, body, cid, ord)
+        ), old AS (
+          SELECT inp.i, m.seq, m.body, m.created_at, m.edited_at, m.deleted, m.update_seq, m.reactions
+            FROM input inp
+            JOIN messages m ON m.room = inp.room AND m.user_name = inp.usr AND m.client_id = inp.cid
+        ), firsts AS (
+          SELECT DISTINCT ON (room, usr, cid) i, room, usr, body, cid
+            FROM input WHERE NOT EXISTS (SELECT 1 FROM old WHERE old.i = input.i)
+           ORDER BY room, usr, cid, i
+        ), numbered AS (
+          SELECT f.i, f.room, f.usr, f.body, f.cid,
+                 r.last_seq + row_number() OVER (PARTITION BY f.room ORDER BY f.i) AS seq
+            FROM firsts f JOIN rooms r ON r.name = f.room
+        ), ins AS (
+          INSERT INTO messages (room, seq, user_name, body, client_id)
+          SELECT room, seq, usr, body, cid FROM numbered
+          RETURNING room, seq, created_at
+        ), bump AS (
+          UPDATE rooms SET last_seq = x.top, last_message_at = now()
+            FROM (SELECT room, max(seq) AS top FROM numbered GROUP BY room) x
+           WHERE rooms.name = x.room
+        ), ment AS (
+          INSERT INTO mentions (user_name, room, seq)
+          SELECT mu.u, n.room, n.seq
+            FROM unnest(p_mention_idx, p_mention_user) AS mu(idx, u) JOIN numbered n ON n.i = mu.idx
+          ON CONFLICT DO NOTHING
+        )
+        SELECT inp.i,
+               coalesce(o.seq, n.seq),
+               (o.i IS NULL AND n.i = inp.i),
+               coalesce(o.body, n.body),
+               coalesce(o.created_at, ins.created_at),
+               o.edited_at,
+               coalesce(o.deleted, false),
+               o.update_seq,
+               o.reactions
+          FROM input inp
+          LEFT JOIN old o ON o.i = inp.i
+          LEFT JOIN numbered n ON o.i IS NULL AND n.room = inp.room AND n.usr = inp.usr AND n.cid = inp.cid
+          LEFT JOIN ins ON ins.room = n.room AND ins.seq = n.seq
+         ORDER BY inp.i;
+      END
+      $fn$
+    `,
+  },
 ];
 
 /** Arbitrary constant shared by every replica: "chat-cluster migrations". */
@@ -82,7 +156,7 @@ export async function migrate(db: Db): Promise<string[]> {
     for (const m of MIGRATIONS) {
       if (done.has(m.name)) continue;
       // Statements one by one: the extended protocol (pg with params, PGlite) takes one at a time.
-      for (const stmt of splitStatements(m.sql)) await tx.query(stmt);
+      for (const stmt of m.single ? [m.sql] : splitStatements(m.sql)) await tx.query(stmt);
       await tx.query("INSERT INTO schema_migrations (name) VALUES ($1)", [m.name]);
       applied.push(m.name);
     }

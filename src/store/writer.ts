@@ -2,7 +2,8 @@
  * The write path: appends messages to room logs with group commit.
  *
  * Sends that arrive while a batch is being written wait and go together into the next
- * transaction: one lock, one seq allocation and one INSERT per batch, whatever its size.
+ * batch: one statement, one lock, one seq allocation and one INSERT per batch, whatever
+ * its size.
  *
  * Why positions stay contiguous and are never filled in behind a reader: a writer locks the
  * room's row (`SELECT ... FOR UPDATE`) before it reads `last_seq`, and holds the lock until it
@@ -12,7 +13,7 @@
  */
 import { mentionTargets, type Message } from "../shared/protocol.js";
 import type { Db, Queryable } from "./db.js";
-import { MESSAGE_COLUMNS, toMessage, type MessageRow } from "./rows.js";
+import { toMessage } from "./rows.js";
 
 export interface AppendRequest {
   room: string;
@@ -29,7 +30,7 @@ export interface AppendResult {
 export interface WriterOptions {
   /** Largest number of messages in one transaction. @default 500 */
   maxBatch?: number;
-  /** Transactions in flight at once; rooms are locked in name order, so they never deadlock. @default 2 */
+  /** Batches in flight at once; rooms are locked in name order, so they never deadlock. @default 2 */
   concurrency?: number;
   /** Called with each transaction's duration and size. */
   onBatch?: (seconds: number, size: number, ok: boolean) => void;
@@ -39,8 +40,6 @@ interface Pending extends AppendRequest {
   resolve: (r: AppendResult) => void;
   reject: (e: unknown) => void;
 }
-
-const keyOf = (r: AppendRequest) => `${r.room}\u0000${r.user}\u0000${r.clientId}`;
 
 export class MessageWriter {
   private queue: Pending[] = [];
@@ -110,7 +109,7 @@ export class MessageWriter {
   private async run(batch: Pending[]): Promise<void> {
     const started = performance.now();
     try {
-      const results = await this.db.transaction((tx) => writeBatch(tx, batch));
+      const results = await writeBatch(this.db, batch);
       this.opts.onBatch?.((performance.now() - started) / 1000, batch.length, true);
       batch.forEach((p, i) => p.resolve(results[i]!));
     } catch (err) {
@@ -120,80 +119,65 @@ export class MessageWriter {
   }
 }
 
-/** One transaction: lock the rooms, find retried clientIds, allocate positions, insert. */
-async function writeBatch(tx: Queryable, batch: AppendRequest[]): Promise<AppendResult[]> {
-  const rooms = [...new Set(batch.map((b) => b.room))].sort();
-  let locked = await lockRooms(tx, rooms);
-  if (locked.size < rooms.length) {
-    // A room that nobody joined through this database yet (rare: join creates it).
-    await tx.query("INSERT INTO rooms (name) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING", [
-      rooms.filter((r) => !locked.has(r)),
-    ]);
-    locked = await lockRooms(tx, rooms);
-  }
+/** SQLSTATE chat_append raises when a room of the batch does not exist yet. */
+const MISSING_ROOMS = "CH001";
 
-  // Retries of messages stored earlier. Checked under the room locks, so no other writer
-  // can be inserting the same key at the same time.
-  const existing = new Map<string, Message>();
-  const found = await tx.query<MessageRow>(
-    `SELECT ${MESSAGE_COLUMNS} FROM messages
-      WHERE (room, user_name, client_id) IN (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]))`,
-    [batch.map((b) => b.room), batch.map((b) => b.user), batch.map((b) => b.clientId)],
-  );
-  for (const row of found) existing.set(keyOf({ room: row.room, user: row.user_name, clientId: row.client_id, body: "" }), toMessage(row));
-
-  const next = new Map(locked);
-  const fresh: (AppendRequest & { seq: number })[] = [];
-  const freshByKey = new Map<string, number>();
-  const plan = batch.map((b) => {
-    const key = keyOf(b);
-    if (existing.has(key)) return { kind: "old" as const, key };
-    let idx = freshByKey.get(key);
-    if (idx === undefined) {
-      const seq = next.get(b.room)! + 1;
-      next.set(b.room, seq);
-      idx = fresh.push({ ...b, seq }) - 1;
-      freshByKey.set(key, idx);
-      return { kind: "new" as const, idx };
-    }
-    return { kind: "dup" as const, idx };
-  });
-
-  const inserted: Message[] = [];
-  if (fresh.length > 0) {
-    const rows = await tx.query<MessageRow>(
-      `INSERT INTO messages (room, seq, user_name, body, client_id)
-       SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[])
-       RETURNING ${MESSAGE_COLUMNS}`,
-      [fresh.map((f) => f.room), fresh.map((f) => f.seq), fresh.map((f) => f.user), fresh.map((f) => f.body), fresh.map((f) => f.clientId)],
-    );
-    const bySeq = new Map(rows.map((r) => [`${r.room}\u0000${r.seq}`, toMessage(r)]));
-    for (const f of fresh) inserted.push(bySeq.get(`${f.room}\u0000${f.seq}`)!);
-    const mentions = fresh.flatMap((f) => mentionTargets(f.room, f.user, f.body).map((u) => [u, f.room, f.seq] as const));
-    if (mentions.length > 0) {
-      await tx.query(
-        "INSERT INTO mentions (user_name, room, seq) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[]) ON CONFLICT DO NOTHING",
-        [mentions.map((m) => m[0]), mentions.map((m) => m[1]), mentions.map((m) => m[2])],
-      );
-    }
-    const changed = rooms.filter((r) => next.get(r) !== locked.get(r));
-    await tx.query(
-      `UPDATE rooms SET last_seq = v.last_seq, last_message_at = now()
-         FROM unnest($1::text[], $2::bigint[]) AS v(name, last_seq) WHERE rooms.name = v.name`,
-      [changed, changed.map((r) => next.get(r))],
-    );
-  }
-
-  return plan.map((p) => {
-    if (p.kind === "old") return { message: existing.get(p.key)!, created: false };
-    return { message: inserted[p.idx]!, created: p.kind === "new" };
-  });
+interface AppendRow {
+  i: number;
+  seq: number;
+  created: boolean;
+  body: string;
+  created_at: Date | string;
+  edited_at: Date | string | null;
+  deleted: boolean;
+  update_seq: number | null;
+  reactions: Record<string, string[]> | null;
 }
 
-async function lockRooms(tx: Queryable, rooms: string[]): Promise<Map<string, number>> {
-  const rows = await tx.query<{ name: string; last_seq: number }>(
-    "SELECT name, last_seq FROM rooms WHERE name = ANY($1::text[]) ORDER BY name FOR UPDATE",
-    [rooms],
-  );
-  return new Map(rows.map((r) => [r.name, r.last_seq]));
+/**
+ * One batch in one statement (`chat_append`, migration 003): lock the rooms, find retried
+ * clientIds, allocate positions, insert the messages and their mentions, move last_seq.
+ * It runs as its own transaction, so the room locks last only as long as the database
+ * works, not across round trips to this node.
+ */
+async function writeBatch(db: Queryable, batch: AppendRequest[]): Promise<AppendResult[]> {
+  const mentionIdx: number[] = [];
+  const mentionUser: string[] = [];
+  batch.forEach((b, k) => {
+    for (const u of mentionTargets(b.room, b.user, b.body)) {
+      mentionIdx.push(k + 1);
+      mentionUser.push(u);
+    }
+  });
+  const rooms = batch.map((b) => b.room);
+  const call = () =>
+    db.query<AppendRow>(
+      "SELECT * FROM chat_append($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[])",
+      [rooms, batch.map((b) => b.user), batch.map((b) => b.body), batch.map((b) => b.clientId), mentionIdx, mentionUser],
+    );
+  let rows: AppendRow[];
+  try {
+    rows = await call();
+  } catch (err) {
+    if ((err as { code?: string }).code !== MISSING_ROOMS) throw err;
+    // Create them in a statement of their own, holding no other lock, then try again.
+    await db.query("INSERT INTO rooms (name) SELECT DISTINCT unnest($1::text[]) ON CONFLICT DO NOTHING", [rooms]);
+    rows = await call();
+  }
+  return rows.map((r, k) => {
+    const b = batch[k]!;
+    const message = toMessage({
+      room: b.room,
+      seq: r.seq,
+      user_name: b.user,
+      body: r.body,
+      client_id: b.clientId,
+      created_at: r.created_at,
+      edited_at: r.edited_at,
+      deleted: r.deleted,
+      update_seq: r.update_seq,
+      reactions: r.reactions,
+    });
+    return { message, created: r.created };
+  });
 }
