@@ -9,6 +9,7 @@ import type { Config } from "./config.js";
 import { connectCluster, type ClusterLink } from "./cluster/link.js";
 import type { ChatContext } from "./chat/context.js";
 import { LocalPresence } from "./chat/presence.js";
+import { UserSockets, userChannel } from "./chat/users.js";
 import { createHttpApp } from "./http/app.js";
 import type { DependencyState, Lifecycle } from "./http/health.js";
 import type { Logger } from "./logger.js";
@@ -108,6 +109,7 @@ export function createNode(config: Config, log: Logger): ChatNode {
     db = await connectDb(config, log, () => done !== undefined);
     metrics.dbUp.set(1);
     if (config.redisUrl) cluster = await connectCluster({ config, io, log: log.child({ module: "cluster" }), metrics });
+    const users = new UserSockets();
     const writer = new MessageWriter(db, {
       onBatch(seconds, size, ok) {
         metrics.storeWriteDuration.observe(seconds);
@@ -122,6 +124,7 @@ export function createNode(config: Config, log: Logger): ChatNode {
       db,
       writer,
       presence: cluster?.presence ?? new LocalPresence(),
+      users: userChannel(io, users, cluster !== undefined),
       sendLimiter: createSendLimiter(
         config.rateLimit,
         cluster && { client: cluster.commands, keyPrefix: config.redisKeyPrefix },
@@ -130,7 +133,7 @@ export function createNode(config: Config, log: Logger): ChatNode {
       log: log.child({ module: "chat" }),
       cluster,
     };
-    wireConnections(io, ctx, inflight);
+    wireConnections(io, ctx, inflight, users);
     stopWriter = () => writer.drain();
     if (done) throw new Error("shut down while starting");
     state = "ready";

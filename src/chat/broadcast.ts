@@ -3,14 +3,14 @@
  *
  * A chat room R maps to two Socket.IO rooms: `r:R` holds v1 sockets and `l:R` legacy
  * (Flask template) sockets, so every event reaches each socket in its own dialect through
- * the same adapter, on every node. `u:<user>` reaches all of a user's v1 connections.
+ * the same adapter, on every node. (A user's own connections are reached through
+ * chat/users.ts, without a room per user.)
  */
 import type { Server } from "socket.io";
 import type { Message } from "../shared/protocol.js";
 
 export const v1Room = (room: string) => `r:${room}`;
 export const legacyRoom = (room: string) => `l:${room}`;
-export const userRoom = (user: string) => `u:${user}`;
 
 /** Both dialect rooms, optionally without one socket (the sender of a "to the others" event). */
 function targets(io: Server, room: string, except?: string) {

@@ -6,6 +6,7 @@ import type { Metrics } from "../metrics.js";
 import type { Db } from "../store/db.js";
 import type { MessageWriter } from "../store/writer.js";
 import type { PresenceRegistry } from "./presence.js";
+import type { UserChannel } from "./users.js";
 import { ChatError } from "./errors.js";
 
 /** Everything a chat handler may use; built once per node in src/node.ts. */
@@ -18,6 +19,8 @@ export interface ChatContext {
   sendLimiter: RateLimiterAbstract;
   metrics: Metrics;
   log: Logger;
+  /** Reaches a user's connections on any node. */
+  users: UserChannel;
   /** Present when the node runs in a cluster (REDIS_URL). */
   cluster?: { noteLocalOnlyWrite(room: string): void };
 }

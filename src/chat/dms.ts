@@ -1,7 +1,6 @@
 /** dm:open: names the DM room of two users, records both memberships, invites the other. */
 import { dmOpenSchema, dmRoomName } from "../shared/protocol.js";
 import { addMembers } from "../store/rooms.js";
-import { userRoom } from "./broadcast.js";
 import { requireUser, type ChatContext } from "./context.js";
 import { ChatError } from "./errors.js";
 import type { On } from "./on.js";
@@ -13,7 +12,7 @@ export function registerDms(ctx: ChatContext, on: On): void {
     const room = dmRoomName(user, other);
     // Both memberships: the DM shows in the other user's rooms:list even if they were offline.
     await addMembers(ctx.db, room, [user, other]);
-    ctx.io.to(userRoom(other)).emit("dm:invited", { room, from: user });
+    ctx.users.emit(other, "dm:invited", { room, from: user });
     return { room };
   });
 }

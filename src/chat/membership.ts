@@ -35,7 +35,9 @@ export async function enterRoom(ctx: ChatContext, socket: Socket, room: string, 
 
 export async function leaveRoom(ctx: ChatContext, socket: Socket, room: string, user: string): Promise<void> {
   const s = state(socket);
-  s.rooms.delete(room);
+  // Whoever removes the room from the socket releases its presence, exactly once, even when
+  // room:leave and the disconnect cleanup race.
+  if (!s.rooms.delete(room)) return;
   await socket.leave(v1Room(room));
   await socket.leave(legacyRoom(room));
   const last = await ctx.presence.remove(room, user, socket.id);

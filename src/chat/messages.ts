@@ -2,7 +2,7 @@
 import { randomUUID } from "node:crypto";
 import { RateLimiterRes } from "rate-limiter-flexible";
 import { mentionTargets, sendSchema, type Message } from "../shared/protocol.js";
-import { emitMessage, userRoom } from "./broadcast.js";
+import { emitMessage } from "./broadcast.js";
 import { requireJoined, requireUser, type ChatContext } from "./context.js";
 import { ChatError } from "./errors.js";
 import type { On } from "./on.js";
@@ -29,7 +29,7 @@ export async function storeAndBroadcast(
     emitMessage(ctx.io, message);
     ctx.cluster?.noteLocalOnlyWrite(room);
     for (const target of mentionTargets(room, user, message.body)) {
-      ctx.io.to(userRoom(target)).emit("mention", { room, seq: message.seq, from: user });
+      ctx.users.emit(target, "mention", { room, seq: message.seq, from: user });
     }
   }
   return message;

@@ -19,16 +19,19 @@ export interface PresenceRegistry {
 }
 
 export class LocalPresence implements PresenceRegistry {
-  /** room -> user -> socket ids on this node */
-  private rooms = new Map<string, Map<string, Set<string>>>();
+  /**
+   * room -> user -> this node's connections of the user in the room. A count, not the
+   * socket ids: callers (chat/membership.ts) add and remove each socket's room once.
+   */
+  private rooms = new Map<string, Map<string, number>>();
   private pairs = 0;
 
-  async add(room: string, user: string, socketId: string): Promise<boolean> {
-    return this.addLocal(room, user, socketId);
+  async add(room: string, user: string, _socketId: string): Promise<boolean> {
+    return this.addLocal(room, user);
   }
 
-  async remove(room: string, user: string, socketId: string): Promise<boolean> {
-    return this.removeLocal(room, user, socketId);
+  async remove(room: string, user: string, _socketId: string): Promise<boolean> {
+    return this.removeLocal(room, user);
   }
 
   async members(room: string): Promise<string[]> {
@@ -45,25 +48,24 @@ export class LocalPresence implements PresenceRegistry {
   }
 
   /** true when the user had no connection in the room on this node before. */
-  addLocal(room: string, user: string, socketId: string): boolean {
+  addLocal(room: string, user: string): boolean {
     let users = this.rooms.get(room);
     if (!users) this.rooms.set(room, (users = new Map()));
-    let sockets = users.get(user);
-    const first = !sockets;
-    if (!sockets) {
-      users.set(user, (sockets = new Set()));
-      this.pairs++;
-    }
-    sockets.add(socketId);
-    return first;
+    const n = users.get(user) ?? 0;
+    users.set(user, n + 1);
+    if (n === 0) this.pairs++;
+    return n === 0;
   }
 
   /** true when that was the user's last connection in the room on this node. */
-  removeLocal(room: string, user: string, socketId: string): boolean {
+  removeLocal(room: string, user: string): boolean {
     const users = this.rooms.get(room);
-    const sockets = users?.get(user);
-    if (!users || !sockets || !sockets.delete(socketId)) return false;
-    if (sockets.size > 0) return false;
+    const n = users?.get(user);
+    if (!users || !n) return false;
+    if (n > 1) {
+      users.set(user, n - 1);
+      return false;
+    }
     users.delete(user);
     this.pairs--;
     if (users.size === 0) this.rooms.delete(room);

@@ -117,8 +117,8 @@ export class RedisPresence implements PresenceRegistry {
     this.timer.unref();
   }
 
-  async add(room: string, user: string, socketId: string): Promise<boolean> {
-    if (!this.local.addLocal(room, user, socketId)) return false;
+  async add(room: string, user: string, _socketId: string): Promise<boolean> {
+    if (!this.local.addLocal(room, user)) return false;
     try {
       const n = (await this.o.redis.eval(ADD, 2, this.roomKey(room), this.keys.node(this.o.nodeId), user, room + SEP + user)) as number;
       return n === 1;
@@ -128,8 +128,8 @@ export class RedisPresence implements PresenceRegistry {
     }
   }
 
-  async remove(room: string, user: string, socketId: string): Promise<boolean> {
-    if (!this.local.removeLocal(room, user, socketId)) return false;
+  async remove(room: string, user: string, _socketId: string): Promise<boolean> {
+    if (!this.local.removeLocal(room, user)) return false;
     try {
       const n = (await this.o.redis.eval(REMOVE, 2, this.roomKey(room), this.keys.node(this.o.nodeId), user, room + SEP + user)) as number;
       return n === 0;

@@ -3,8 +3,8 @@
  * every socket: a connection costs one `onAny` listener, not a closure per event.
  */
 import type { Server, Socket } from "socket.io";
-import { userRoom } from "../chat/broadcast.js";
 import { state, type ChatContext } from "../chat/context.js";
+import type { UserSockets } from "../chat/users.js";
 import { registerDms } from "../chat/dms.js";
 import { registerLegacy } from "../chat/legacy.js";
 import { leaveAll } from "../chat/membership.js";
@@ -32,7 +32,7 @@ export function buildEventTable(ctx: ChatContext, inflight: InFlight): Map<strin
   return table;
 }
 
-export function wireConnections(io: Server, ctx: ChatContext, inflight: InFlight): void {
+export function wireConnections(io: Server, ctx: ChatContext, inflight: InFlight, users: UserSockets): void {
   const table = buildEventTable(ctx, inflight);
   const debug = ctx.log.isLevelEnabled("debug");
 
@@ -68,6 +68,8 @@ export function wireConnections(io: Server, ctx: ChatContext, inflight: InFlight
   }
   function onDisconnect(this: Socket, reason: string): void {
     ctx.metrics.connectedSockets.dec();
+    const user = state(this).user;
+    if (user) users.remove(user, this);
     if (debug) state(this).log.debug({ reason }, "disconnected");
     // Counted as in flight: shutdown waits for the presence:leave announcements.
     inflight.enter();
@@ -79,7 +81,7 @@ export function wireConnections(io: Server, ctx: ChatContext, inflight: InFlight
     socket.onAny(dispatch);
     socket.on("disconnect", onDisconnect);
     ctx.metrics.connectedSockets.inc();
-    if (s.user) void socket.join(userRoom(s.user));
+    if (s.user) users.add(s.user, socket);
     socket.emit("server:hello", { node: ctx.config.nodeId, version: PROTOCOL_VERSION });
     if (debug) s.log.debug("connected");
   });

@@ -1,0 +1,51 @@
+/**
+ * Reaching one user's connections wherever they are (dm:invited, mention).
+ *
+ * Each node keeps its own sockets by user; a user-addressed event is delivered locally and,
+ * in a cluster, announced once to the other nodes with serverSideEmit. That costs nothing
+ * per connection in the adapter (a Socket.IO room per user would add a room, and with the
+ * sharded adapter a Redis subscription, for every connected user) and these events are rare.
+ */
+import type { Server, Socket } from "socket.io";
+
+const USER_EVENT = "chat:to-user";
+
+export class UserSockets {
+  private byUser = new Map<string, Set<Socket>>();
+
+  add(user: string, socket: Socket): void {
+    let set = this.byUser.get(user);
+    if (!set) this.byUser.set(user, (set = new Set()));
+    set.add(socket);
+  }
+
+  remove(user: string, socket: Socket): void {
+    const set = this.byUser.get(user);
+    if (set?.delete(socket) && set.size === 0) this.byUser.delete(user);
+  }
+
+  deliverLocal(user: string, event: string, payload: unknown): void {
+    for (const socket of this.byUser.get(user) ?? []) socket.emit(event, payload);
+  }
+}
+
+export interface UserChannel {
+  /** Sends `event` to every v1 connection of `user`, on any node. */
+  emit(user: string, event: string, payload: unknown): void;
+}
+
+export function userChannel(io: Server, users: UserSockets, clustered: boolean): UserChannel {
+  if (clustered) {
+    // Other nodes' announcements. Malformed ones are dropped, never thrown.
+    io.on(USER_EVENT, function fromOtherNode(user: unknown, event: unknown, payload: unknown) {
+      if (typeof user === "string" && typeof event === "string") users.deliverLocal(user, event, payload);
+    });
+  }
+  return {
+    emit(user, event, payload) {
+      users.deliverLocal(user, event, payload);
+      // The in-memory adapter of a single node has no serverSideEmit.
+      if (clustered) io.serverSideEmit(USER_EVENT, user, event, payload);
+    },
+  };
+}
