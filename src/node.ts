@@ -51,6 +51,8 @@ export function createNode(config: Config, log: Logger): ChatNode {
     lifecycle: () => state,
     checkRedis: (): DependencyState => (cluster ? (cluster.redisUp() ? "ok" : "down") : "disabled"),
     checkDb(): Promise<DependencyState> {
+      // Not connected yet: say so, and cache nothing that would outlive the connection.
+      if (!db) return Promise.resolve("down");
       // Probes from several sources within a second share one query.
       if (!dbCheck || Date.now() - dbCheck.at > 1000) dbCheck = { at: Date.now(), state: pingDb() };
       return dbCheck.state;
