@@ -50,14 +50,17 @@ local function release(nodeKey, roomPrefix)
   end
   redis.call('DEL', nodeKey)
   return gone
-end
+end`;
+
+/** Shared Lua: Redis's clock in ms, so that nodes' clocks never disagree about staleness. */
+const NOW = `
 local function now()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end`;
 
 /** KEYS: nodes zset, node set. ARGV: node id, room key prefix, pairs... Replaces the node's contribution. */
-const REPLACE = `${RELEASE}
+const REPLACE = `${RELEASE}${NOW}
 release(KEYS[2], ARGV[2])
 for i = 3, #ARGV do
   local p = ARGV[i]
@@ -69,21 +72,32 @@ redis.call('ZADD', KEYS[1], now(), ARGV[1])
 return 1`;
 
 /** KEYS: nodes zset. ARGV: node id. Returns 1 when the node was still registered, 0 when it had been reaped. */
-const HEARTBEAT = `${RELEASE}
+const HEARTBEAT = `${NOW}
 local added = redis.call('ZADD', KEYS[1], now(), ARGV[1])
 if added == 1 then return 0 end
 return 1`;
 
 /** KEYS: nodes zset, dead node's set. ARGV: dead node id, stale ms, room key prefix. */
-const REAP = `${RELEASE}
+const REAP = `${RELEASE}${NOW}
 local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
 if not score or tonumber(score) > now() - tonumber(ARGV[2]) then return {} end
 redis.call('ZREM', KEYS[1], ARGV[1])
 return release(KEYS[2], ARGV[3])`;
 
 /** KEYS: nodes zset. ARGV: stale ms. Ids of nodes whose heartbeat is older than that. */
-const STALE = `${RELEASE}
+const STALE = `${NOW}
 return redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now() - tonumber(ARGV[1]))`;
+
+/** Each script and its number of keys; registered once, then sent as EVALSHA. */
+const SCRIPTS = {
+  chatPresenceAdd: [ADD, 2],
+  chatPresenceRemove: [REMOVE, 2],
+  chatPresenceReplace: [REPLACE, 2],
+  chatPresenceHeartbeat: [HEARTBEAT, 1],
+  chatPresenceReap: [REAP, 2],
+  chatPresenceStale: [STALE, 1],
+} as const;
+type ScriptName = keyof typeof SCRIPTS;
 
 export interface RedisPresenceOptions {
   redis: Redis;
@@ -106,6 +120,12 @@ export class RedisPresence implements PresenceRegistry {
   constructor(private readonly o: RedisPresenceOptions) {
     const p = o.keyPrefix;
     this.keys = { nodes: `${p}:pr:nodes`, node: (id) => `${p}:pr:node:${id}`, roomPrefix: `${p}:pr:room:` };
+    for (const [name, [lua, numberOfKeys]] of Object.entries(SCRIPTS)) o.redis.defineCommand(name, { lua, numberOfKeys });
+  }
+
+  /** Runs a script by its SHA (ioredis falls back to EVAL after a Redis restart). */
+  private run(name: ScriptName, ...keysAndArgs: (string | number)[]): Promise<unknown> {
+    return (this.o.redis as unknown as Record<ScriptName, (...a: (string | number)[]) => Promise<unknown>>)[name](...keysAndArgs);
   }
 
   /** Registers the node and starts heartbeating and reaping. */
@@ -120,7 +140,7 @@ export class RedisPresence implements PresenceRegistry {
   async add(room: string, user: string, _socketId: string): Promise<boolean> {
     if (!this.local.addLocal(room, user)) return false;
     try {
-      const n = (await this.o.redis.eval(ADD, 2, this.roomKey(room), this.keys.node(this.o.nodeId), user, room + SEP + user)) as number;
+      const n = (await this.run("chatPresenceAdd", this.roomKey(room), this.keys.node(this.o.nodeId), user, room + SEP + user)) as number;
       return n === 1;
     } catch (err) {
       this.degrade(err);
@@ -131,7 +151,7 @@ export class RedisPresence implements PresenceRegistry {
   async remove(room: string, user: string, _socketId: string): Promise<boolean> {
     if (!this.local.removeLocal(room, user)) return false;
     try {
-      const n = (await this.o.redis.eval(REMOVE, 2, this.roomKey(room), this.keys.node(this.o.nodeId), user, room + SEP + user)) as number;
+      const n = (await this.run("chatPresenceRemove", this.roomKey(room), this.keys.node(this.o.nodeId), user, room + SEP + user)) as number;
       return n === 0;
     } catch (err) {
       this.degrade(err);
@@ -157,7 +177,7 @@ export class RedisPresence implements PresenceRegistry {
   /** Republishes this node's pairs, replacing what Redis had for it (after an outage or a reap). */
   async resync(): Promise<void> {
     const pairs = [...this.local.localPairs()].map(([room, user]) => room + SEP + user);
-    await this.o.redis.eval(REPLACE, 2, this.keys.nodes, this.keys.node(this.o.nodeId), this.o.nodeId, this.keys.roomPrefix, ...pairs);
+    await this.run("chatPresenceReplace", this.keys.nodes, this.keys.node(this.o.nodeId), this.o.nodeId, this.keys.roomPrefix, ...pairs);
     this.dirty = false;
   }
 
@@ -167,7 +187,7 @@ export class RedisPresence implements PresenceRegistry {
     this.closed = true;
     clearInterval(this.timer);
     try {
-      await this.o.redis.eval(REPLACE, 2, this.keys.nodes, this.keys.node(this.o.nodeId), this.o.nodeId, this.keys.roomPrefix);
+      await this.run("chatPresenceReplace", this.keys.nodes, this.keys.node(this.o.nodeId), this.o.nodeId, this.keys.roomPrefix);
       await this.o.redis.zrem(this.keys.nodes, this.o.nodeId);
     } catch (err) {
       this.o.log.warn({ err }, "could not remove this node's presence; the reaper will");
@@ -179,7 +199,7 @@ export class RedisPresence implements PresenceRegistry {
     if (this.closed) return;
     try {
       if (this.dirty) await this.resync();
-      const registered = (await this.o.redis.eval(HEARTBEAT, 1, this.keys.nodes, this.o.nodeId)) as number;
+      const registered = (await this.run("chatPresenceHeartbeat", this.keys.nodes, this.o.nodeId)) as number;
       if (registered === 0) {
         // Another node reaped us (we stalled past the TTL): publish our pairs again.
         this.o.log.warn("this node was reaped from presence; republishing");
@@ -193,10 +213,10 @@ export class RedisPresence implements PresenceRegistry {
 
   private async reapStale(): Promise<void> {
     const staleMs = Math.floor(this.o.ttlMs * 0.4);
-    const dead = (await this.o.redis.eval(STALE, 1, this.keys.nodes, staleMs)) as string[];
+    const dead = (await this.run("chatPresenceStale", this.keys.nodes, staleMs)) as string[];
     for (const id of dead) {
       if (id === this.o.nodeId) continue;
-      const gone = (await this.o.redis.eval(REAP, 2, this.keys.nodes, this.keys.node(id), id, staleMs, this.keys.roomPrefix)) as string[];
+      const gone = (await this.run("chatPresenceReap", this.keys.nodes, this.keys.node(id), id, staleMs, this.keys.roomPrefix)) as string[];
       if (gone.length === 0) continue;
       this.o.log.info({ node: id, users: gone.length }, "reaped a dead node's presence");
       this.o.onReaped(
