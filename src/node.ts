@@ -43,6 +43,7 @@ export function createNode(config: Config, log: Logger): ChatNode {
   const inflight = new InFlight();
   let state: Lifecycle = "starting";
   let db: Db | undefined;
+  let writer: MessageWriter | undefined;
   let cluster: ClusterLink | undefined;
   let dbCheck: { at: number; state: Promise<DependencyState> } | undefined;
   let done: Promise<void> | undefined;
@@ -112,7 +113,7 @@ export function createNode(config: Config, log: Logger): ChatNode {
     metrics.dbUp.set(1);
     if (config.redisUrl) cluster = await connectCluster({ config, io, log: log.child({ module: "cluster" }), metrics });
     const users = new UserSockets();
-    const writer = new MessageWriter(db, {
+    writer = new MessageWriter(db, {
       onBatch(seconds, size, ok) {
         metrics.storeWriteDuration.observe(seconds);
         metrics.storeBatchSize.observe(size);
@@ -136,14 +137,12 @@ export function createNode(config: Config, log: Logger): ChatNode {
       cluster,
     };
     wireConnections(io, ctx, inflight, users);
-    stopWriter = () => writer.drain();
     if (done) throw new Error("shut down while starting");
     state = "ready";
     metrics.ready.set(1);
     log.info({ port, db: db.kind, redis: Boolean(config.redisUrl), auth: config.auth.mode }, "ready");
     return port;
   }
-  let stopWriter: () => Promise<void> = async () => {};
 
   async function runShutdown(): Promise<void> {
     const budget = config.shutdownTimeoutMs;
@@ -159,7 +158,7 @@ export function createNode(config: Config, log: Logger): ChatNode {
     // "io server disconnect" a stock socket.io client stays offline.
     for (const socket of io.of("/").sockets.values()) socket.conn.close();
     // Their presence:leave announcements and any write still queued.
-    await withTimeout(Promise.all([inflight.idle(), stopWriter()]), budget / 3).catch(() =>
+    await withTimeout(Promise.all([inflight.idle(), writer?.drain()]), budget / 3).catch(() =>
       log.warn("writes or presence cleanup did not finish in time"),
     );
     // io.close() discards unsent packets: let the transports flush the last acks first.

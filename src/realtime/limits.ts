@@ -31,9 +31,11 @@ export class EventRateLimiter {
     if (this.events === 0) return OK;
     const t = this.now();
     let w = this.windows.get(socket);
-    if (!w || t - w.start >= this.windowMs) {
-      w = { start: t, count: 0 };
-      this.windows.set(socket, w);
+    if (!w) this.windows.set(socket, (w = { start: t, count: 0 }));
+    else if (t - w.start >= this.windowMs) {
+      // A new window reuses the socket's counter: no allocation per event on the hot path.
+      w.start = t;
+      w.count = 0;
     }
     w.count++;
     if (w.count <= this.events) return OK;
