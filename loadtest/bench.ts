@@ -19,7 +19,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
-import { Redis } from "ioredis";
+import { deleteKeysByPrefix } from "./redis-keys.js";
 import { startCluster, type Cluster } from "../scripts/cluster.js";
 import { machineCpu, sample, scrapeSums, type ProcSample } from "./procstat.js";
 import { runLoad, type LoadOptions, type LoadReport } from "./run.js";
@@ -468,23 +468,6 @@ async function dropDatabase(baseUrl: string, name: string) {
   }
 }
 
-async function cleanRedis(url: string, prefixList: string[]) {
-  const r = new Redis(url, { lazyConnect: true });
-  await r.connect();
-  try {
-    for (const p of prefixList) {
-      let cursor = "0";
-      do {
-        const [next, keys] = await r.scan(cursor, "MATCH", `${p}*`, "COUNT", 1000);
-        cursor = next;
-        if (keys.length > 0) await r.del(...keys);
-      } while (cursor !== "0");
-    }
-  } finally {
-    r.disconnect();
-  }
-}
-
 async function main() {
   const { values } = parseArgs({
     options: {
@@ -542,7 +525,7 @@ async function main() {
     }
   } finally {
     await dropDatabase(baseDb, dbName).catch((e) => console.error(`drop database: ${(e as Error).message}`));
-    await cleanRedis(redisUrl, prefixes).catch((e) => console.error(`redis cleanup: ${(e as Error).message}`));
+    await deleteKeysByPrefix(redisUrl, prefixes).catch((e) => console.error(`redis cleanup: ${(e as Error).message}`));
   }
   const endMachine = machine();
   const md = [

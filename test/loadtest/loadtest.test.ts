@@ -11,7 +11,7 @@ import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { Redis } from "ioredis";
+import { deleteKeysByPrefix } from "../../loadtest/redis-keys.js";
 import { startRelay, type Relay } from "../../loadtest/baselines/ws-relay.js";
 import { runLoad, type LoadReport } from "../../loadtest/run.js";
 import { SeqTracker } from "../../loadtest/stats.js";
@@ -30,20 +30,7 @@ const newPrefix = () => {
 
 after(async () => {
   // The relay's seq counters and the nodes' keys: leave the shared Redis as it was.
-  const r = new Redis(REDIS_URL, { lazyConnect: true });
-  await r.connect();
-  try {
-    for (const p of usedPrefixes) {
-      let cursor = "0";
-      do {
-        const [next, keys] = await r.scan(cursor, "MATCH", `${p}*`, "COUNT", 1000);
-        cursor = next;
-        if (keys.length > 0) await r.del(...keys);
-      } while (cursor !== "0");
-    }
-  } finally {
-    r.disconnect();
-  }
+  await deleteKeysByPrefix(REDIS_URL, usedPrefixes);
 });
 
 /** Every acked message reached every member of its room once: nothing lost, nothing extra. */
