@@ -27,11 +27,20 @@ export interface ChatContext {
 
 export type Dialect = "v1" | "legacy";
 
-/** What the server keeps on each socket: little, since a node holds tens of thousands. */
+/**
+ * What the server keeps on each socket: little, since a node holds tens of thousands.
+ * Per-connection bookkeeping lives in plain fields here rather than in closures, once
+ * wrappers or WeakMap entries per socket (docs/benchmarks.md, S3).
+ */
 export class SocketState {
   /** Chat rooms this socket has joined, and the dialect it joined them in. */
   readonly rooms = new Map<string, Dialect>();
   private child: Logger | undefined;
+  /** The address and user its connection slots were counted under (realtime/limits.ts). */
+  slot: { ip: string; user: string | undefined } | undefined = undefined;
+  /** The per-connection event window (realtime/limits.ts). */
+  eventWindowStart = 0;
+  eventCount = 0;
 
   constructor(
     public user: string | undefined,

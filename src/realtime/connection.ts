@@ -40,7 +40,7 @@ export function wireConnections(io: Server, ctx: ChatContext, inflight: InFlight
 
   function dispatch(this: Socket, event: string, ...args: unknown[]): void {
     const h = table.get(event);
-    const verdict = limiter.take(this);
+    const verdict = limiter.take(state(this));
     if (!verdict.ok) {
       refuseEvent(this, h ? event : undefined, args, verdict.retryAfterMs, verdict.abusive);
       return;

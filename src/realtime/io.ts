@@ -1,13 +1,30 @@
 /** The Socket.IO server: transport options, the handshake gate, and per-connection wiring. */
-import type { IncomingMessage, Server as HttpServer } from "node:http";
+import { ServerResponse, type IncomingMessage, type Server as HttpServer } from "node:http";
 import { Server, type Socket } from "socket.io";
 import type { Config } from "../config.js";
 import type { Logger } from "../logger.js";
-import { SocketState } from "../chat/context.js";
+import { SocketState, state } from "../chat/context.js";
 import { AuthError, type Authenticator } from "./auth.js";
-import { ConnectionCounter } from "./limits.js";
+import { ConnectionSlots } from "./limits.js";
 
 export const PROTOCOL_VERSION = 1;
+
+/** The engine connection's SocketState, so that one shared "close" listener can find it. */
+const CONN_STATE = Symbol("chat.state");
+type ConnWithState = Socket["conn"] & { [CONN_STATE]?: SocketState };
+
+/** What `socket.handshake` becomes once authentication has read it. */
+const EMPTY_HANDSHAKE = Object.freeze({
+  headers: Object.freeze({}),
+  time: "",
+  address: "",
+  xdomain: false,
+  secure: false,
+  issued: 0,
+  url: "",
+  query: Object.freeze({}),
+  auth: Object.freeze({}),
+});
 
 export interface IoOptions {
   config: Config;
@@ -49,8 +66,24 @@ export function createIo(http: HttpServer, { config, log, auth, accepting }: IoO
     raw.request = null;
   });
 
-  const perIp = new ConnectionCounter(config.maxConnectionsPerIp);
-  const perUser = new ConnectionCounter(config.maxConnectionsPerUser);
+  // Engine.IO's upgrade response object keeps the handshake request (headers and all) for
+  // as long as the WebSocket lives, through a "close" listener on the TCP socket. Nothing
+  // reads it once the middlewares have run, which this last middleware marks.
+  io.engine.use(function releaseUpgradeRequest(_req: IncomingMessage, res: { req?: unknown }, next: () => void) {
+    next();
+    if (!(res instanceof ServerResponse)) res.req = undefined;
+  });
+
+  const slots = new ConnectionSlots(config.maxConnectionsPerIp, config.maxConnectionsPerUser);
+  // Shared listeners (no closure per connection): the slots go when the socket disconnects
+  // or, should it never finish connecting, when its transport closes.
+  function releaseOnDisconnect(this: Socket): void {
+    slots.release(state(this));
+  }
+  function releaseOnConnClose(this: Socket["conn"]): void {
+    const s = (this as ConnWithState)[CONN_STATE];
+    if (s) slots.release(s);
+  }
 
   io.use(async function authenticate(socket, next) {
     let user: string | undefined;
@@ -62,23 +95,18 @@ export function createIo(http: HttpServer, { config, log, auth, accepting }: IoO
       return next(new Error(reason));
     }
     // Taken after the (asynchronous) verification and before any await, so that concurrent
-    // handshakes cannot overshoot; released once, whichever of the two closes comes first.
+    // handshakes cannot overshoot.
     const ip = forwardedFor.get(socket.conn) ?? socket.conn.remoteAddress ?? "unknown";
-    if (!perIp.tryAcquire(ip)) return refuse(next, socket.id, "per address");
-    if (user !== undefined && !perUser.tryAcquire(user)) {
-      perIp.release(ip);
-      return refuse(next, socket.id, "per user");
-    }
-    let held = true;
-    const release = () => {
-      if (!held) return;
-      held = false;
-      perIp.release(ip);
-      if (user !== undefined) perUser.release(user);
-    };
-    socket.once("disconnect", release);
-    socket.conn.once("close", release);
-    socket.data = new SocketState(user, socket.id, log);
+    const s = new SocketState(user, socket.id, log);
+    const full = slots.acquire(s, ip, user);
+    if (full) return refuse(next, socket.id, full);
+    socket.data = s;
+    (socket.conn as ConnWithState)[CONN_STATE] = s;
+    socket.on("disconnect", releaseOnDisconnect);
+    socket.conn.on("close", releaseOnConnClose);
+    // Nothing reads the handshake after this point; its headers, time and auth payload
+    // would otherwise stay for the connection's lifetime.
+    (socket as { handshake: unknown }).handshake = EMPTY_HANDSHAKE;
     next();
   });
 

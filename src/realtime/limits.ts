@@ -3,8 +3,6 @@
  * event name counts, unknown ones included) and open connections per client address and
  * per user. They complement the per-user send limit (ratelimit.ts), which is cluster-wide.
  */
-import type { Socket } from "socket.io";
-
 export interface EventVerdict {
   ok: boolean;
   /** When refused: milliseconds until the window resets. */
@@ -15,31 +13,38 @@ export interface EventVerdict {
 
 const OK: EventVerdict = { ok: true, retryAfterMs: 0, abusive: false };
 
+/** Where a connection's event window is kept: two numbers on its SocketState. */
+export interface EventWindow {
+  eventWindowStart: number;
+  eventCount: number;
+}
+
 /**
- * A fixed-window counter per socket, held in a WeakMap: synchronous, no timers, nothing to
- * clean up when the socket goes. `events` 0 turns it off.
+ * A fixed-window counter per connection, kept on the connection's own state: synchronous,
+ * no timers, no allocation per event, nothing to clean up when it goes. `events` 0 turns
+ * it off.
  */
 export class EventRateLimiter {
-  private readonly windows = new WeakMap<Socket, { start: number; count: number }>();
   constructor(
     private readonly events: number,
     private readonly windowMs: number,
     private readonly now: () => number = Date.now,
   ) {}
 
-  take(socket: Socket): EventVerdict {
+  take(w: EventWindow): EventVerdict {
     if (this.events === 0) return OK;
     const t = this.now();
-    let w = this.windows.get(socket);
-    if (!w) this.windows.set(socket, (w = { start: t, count: 0 }));
-    else if (t - w.start >= this.windowMs) {
-      // A new window reuses the socket's counter: no allocation per event on the hot path.
-      w.start = t;
-      w.count = 0;
+    if (t - w.eventWindowStart >= this.windowMs) {
+      w.eventWindowStart = t;
+      w.eventCount = 0;
     }
-    w.count++;
-    if (w.count <= this.events) return OK;
-    return { ok: false, retryAfterMs: Math.max(1, w.start + this.windowMs - t), abusive: w.count >= 2 * this.events };
+    w.eventCount++;
+    if (w.eventCount <= this.events) return OK;
+    return {
+      ok: false,
+      retryAfterMs: Math.max(1, w.eventWindowStart + this.windowMs - t),
+      abusive: w.eventCount >= 2 * this.events,
+    };
   }
 }
 
@@ -66,5 +71,39 @@ export class ConnectionCounter {
 
   get size(): number {
     return this.counts.size;
+  }
+}
+
+/** Where a connection's slots are recorded: on its SocketState, until released. */
+export interface SlotHolder {
+  slot: { ip: string; user: string | undefined } | undefined;
+}
+
+/** Both connection limits of a node. A holder's slots are released once, whoever asks first. */
+export class ConnectionSlots {
+  private readonly perIp: ConnectionCounter;
+  private readonly perUser: ConnectionCounter;
+  constructor(maxPerIp: number, maxPerUser: number) {
+    this.perIp = new ConnectionCounter(maxPerIp);
+    this.perUser = new ConnectionCounter(maxPerUser);
+  }
+
+  /** Takes a slot for the address and one for the user, or names the limit that is full. */
+  acquire(holder: SlotHolder, ip: string, user: string | undefined): "per address" | "per user" | undefined {
+    if (!this.perIp.tryAcquire(ip)) return "per address";
+    if (user !== undefined && !this.perUser.tryAcquire(user)) {
+      this.perIp.release(ip);
+      return "per user";
+    }
+    holder.slot = { ip, user };
+    return undefined;
+  }
+
+  release(holder: SlotHolder): void {
+    const slot = holder.slot;
+    if (!slot) return;
+    holder.slot = undefined;
+    this.perIp.release(slot.ip);
+    if (slot.user !== undefined) this.perUser.release(slot.user);
   }
 }

@@ -82,10 +82,30 @@ describe("limits", () => {
     await assert.rejects(connect(node.url, { username: "tabby" }), { message: "too_many_connections" });
     await connect(node.url, { username: "other" }); // other users are not affected
     one.close();
-    await waitFor(one, "disconnect").catch(() => {});
     let third;
     for (let i = 0; i < 50 && !third; i++) third = await connect(node.url, { username: "tabby" }).catch(() => new Promise((r) => setTimeout(r, 20)).then(() => undefined));
     assert.ok(third, "a slot was given back");
+  });
+
+  test("per user: a closed connection gives its slot back once, and a legacy rename keeps the handshake's count", async () => {
+    const one = await connect(node.url, { username: "once" });
+    const two = await connect(node.url, { username: "once" });
+    one.close(); // both the disconnect and the transport close release: only one may count
+    let three;
+    for (let i = 0; i < 50 && !three; i++) three = await connect(node.url, { username: "once" }).catch(() => new Promise((r) => setTimeout(r, 20)).then(() => undefined));
+    assert.ok(three, "the slot came back");
+    await assert.rejects(connect(node.url, { username: "once" }), { message: "too_many_connections" });
+    // A template connection with no handshake user names itself later: closing it must not
+    // give back a slot of the user it named.
+    const legacy = await connect(node.url, {});
+    const history = waitFor(legacy, "rejoin_room");
+    legacy.emit("joined_room", { username: "once", room: "limits-legacy" });
+    await history;
+    legacy.close();
+    await new Promise((r) => setTimeout(r, 200));
+    await assert.rejects(connect(node.url, { username: "once" }), { message: "too_many_connections" });
+    two.close();
+    (three as { close(): void }).close();
   });
 
   test("per address: the fifth connection from 127.0.0.1 is refused, anonymous ones included", async () => {
