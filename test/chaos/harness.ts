@@ -11,7 +11,9 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import pg from "pg";
-import { call, eventually, sleep } from "../helpers/client.js";
+import { startCluster, type Cluster } from "../../scripts/cluster.js";
+import { call, closeAll, eventually, sleep } from "../helpers/client.js";
+import { clusterEnv } from "../helpers/node.js";
 import { Reader } from "../helpers/reader.js";
 
 /** CHAOS_LONG=1 (npm run test:chaos) runs the big variants; npm test runs short ones. */
@@ -26,6 +28,24 @@ export interface Shape {
 
 export function shape(short: Shape, long: Shape): Shape {
   return LONG ? long : short;
+}
+
+/** No HAProxy: Traffic spreads readers over the nodes itself. Sends unlimited: the stream outruns a user's limit. */
+export function startChaosCluster(nodes: number, databaseUrl: string, prefix: string, extra: Record<string, string>): Promise<Cluster> {
+  return startCluster({ nodes, haproxy: false, env: clusterEnv(databaseUrl, prefix, { RATE_LIMIT_SENDS: "1000000", ...extra }) });
+}
+
+/** Traffic in `rooms` rooms `${roomLabel}-0..`; readers go to whichever nodes are running. */
+export function clusterTraffic(label: string, roomLabel: string, rooms: number, cluster: Cluster): Traffic {
+  const names = Array.from({ length: rooms }, (_, i) => `${roomLabel}-${i}`);
+  return new Traffic(label, names, () => cluster.nodes.filter((n) => n.running).map((n) => n.url));
+}
+
+/** The chaos tests' cleanup: readers stop first, so none reconnects while the nodes go down. */
+export async function stopChaos(traffic: Traffic | undefined, cluster: Cluster | undefined): Promise<void> {
+  traffic?.stopReaders();
+  closeAll();
+  await cluster?.stop();
 }
 
 export interface Acked {

@@ -7,13 +7,11 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Redis } from "ioredis";
-import { startCluster, type Cluster } from "../../scripts/cluster.js";
-import { closeAll, eventually, sleep } from "../helpers/client.js";
+import type { Cluster } from "../../scripts/cluster.js";
+import { eventually, sleep } from "../helpers/client.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
-import { uniquePrefix } from "../helpers/node.js";
-import { LONG, shape, Traffic } from "./harness.js";
-
-const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
+import { REDIS_URL, uniquePrefix } from "../helpers/node.js";
+import { clusterTraffic, LONG, shape, startChaosCluster, stopChaos, type Traffic } from "./harness.js";
 
 test(`SIGKILL one of three nodes under load (${LONG ? "long" : "short"})`, async () => {
   const s = shape({ clients: 90, rooms: 6, rate: 20 }, { clients: 400, rooms: 20, rate: 50 });
@@ -25,21 +23,9 @@ test(`SIGKILL one of three nodes under load (${LONG ? "long" : "short"})`, async
   let traffic: Traffic | undefined;
   try {
     db = await createTestDatabase("chaoskill");
-    cluster = await startCluster({
-      nodes: 3,
-      haproxy: false,
-      env: {
-        DATABASE_URL: db.url,
-        REDIS_URL,
-        REDIS_KEY_PREFIX: prefix,
-        PRESENCE_TTL_MS: String(ttl),
-        RATE_LIMIT_SENDS: "1000000",
-        LOG_LEVEL: "warn",
-      },
-    });
+    cluster = await startChaosCluster(3, db.url, prefix, { PRESENCE_TTL_MS: String(ttl), LOG_LEVEL: "warn" });
     const c = cluster;
-    const rooms = Array.from({ length: s.rooms }, (_, i) => `kill-${i}`);
-    traffic = new Traffic("k", rooms, () => c.nodes.filter((n) => n.running).map((n) => n.url));
+    traffic = clusterTraffic("k", "kill", s.rooms, c);
     await traffic.connect(s.clients);
     traffic.start(s.rate);
     await sleep(before);
@@ -55,7 +41,7 @@ test(`SIGKILL one of three nodes under load (${LONG ? "long" : "short"})`, async
     const redis = new Redis(REDIS_URL);
     try {
       await eventually(async () => (await redis.exists(`${prefix}:pr:node:${victim.id}`)) === 0, 3 * ttl, "dead node's pairs reaped");
-      for (const room of rooms) {
+      for (const room of traffic.rooms) {
         const counts = await redis.hgetall(`${prefix}:pr:room:${room}`);
         const want = traffic.readers.filter((r) => r.rooms[0] === room).map((r) => r.user).sort();
         assert.deepEqual(Object.keys(counts).sort(), want, `presence hash of ${room}`);
@@ -66,9 +52,7 @@ test(`SIGKILL one of three nodes under load (${LONG ? "long" : "short"})`, async
     }
     await traffic.assertPresence();
   } finally {
-    traffic?.stopReaders();
-    closeAll();
-    await cluster?.stop();
+    await stopChaos(traffic, cluster);
     await db?.drop().catch(() => {});
   }
 });

@@ -7,12 +7,10 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { startCluster, freePorts, type Cluster } from "../../scripts/cluster.js";
-import { closeAll, eventually, sleep } from "../helpers/client.js";
+import { freePorts, type Cluster } from "../../scripts/cluster.js";
+import { eventually, sleep } from "../helpers/client.js";
 import { uniquePrefix } from "../helpers/node.js";
-import { LONG, PrivatePostgres, shape, Traffic } from "./harness.js";
-
-const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
+import { clusterTraffic, LONG, PrivatePostgres, shape, startChaosCluster, stopChaos, type Traffic } from "./harness.js";
 
 async function readyz(url: string): Promise<{ status: number; db?: string }> {
   try {
@@ -34,20 +32,9 @@ test(`PostgreSQL stopped for seconds under load (${LONG ? "long" : "short"})`, {
   try {
     pgsrv.init();
     pgsrv.start();
-    cluster = await startCluster({
-      nodes: 2,
-      haproxy: false,
-      env: {
-        DATABASE_URL: pgsrv.url,
-        REDIS_URL,
-        REDIS_KEY_PREFIX: uniquePrefix("chaospg"),
-        RATE_LIMIT_SENDS: "1000000",
-        LOG_LEVEL: "error",
-      },
-    });
+    cluster = await startChaosCluster(2, pgsrv.url, uniquePrefix("chaospg"), { LOG_LEVEL: "error" });
     const c = cluster;
-    const rooms = Array.from({ length: s.rooms }, (_, i) => `pg-${i}`);
-    traffic = new Traffic("p", rooms, () => c.nodes.filter((n) => n.running).map((n) => n.url));
+    traffic = clusterTraffic("p", "pg", s.rooms, c);
     await traffic.connect(s.clients);
 
     let phase: "before" | "down" | "after" = "before";
@@ -85,9 +72,7 @@ test(`PostgreSQL stopped for seconds under load (${LONG ? "long" : "short"})`, {
     // Every ok ack, including any during the window, is stored at its position: no false ok.
     await traffic.audit(pgsrv.url, `PostgreSQL outage (${LONG ? "long" : "short"})`);
   } finally {
-    traffic?.stopReaders();
-    closeAll();
-    await cluster?.stop();
+    await stopChaos(traffic, cluster);
     pgsrv.destroy();
   }
 });

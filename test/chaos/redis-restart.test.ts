@@ -6,11 +6,11 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { ChildProcess } from "node:child_process";
-import { startCluster, freePorts, type Cluster } from "../../scripts/cluster.js";
-import { closeAll, eventually, sleep } from "../helpers/client.js";
+import { freePorts, type Cluster } from "../../scripts/cluster.js";
+import { eventually, sleep } from "../helpers/client.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
 import { uniquePrefix } from "../helpers/node.js";
-import { killProcess, LONG, shape, startRedis, Traffic } from "./harness.js";
+import { clusterTraffic, killProcess, LONG, shape, startChaosCluster, startRedis, stopChaos, type Traffic } from "./harness.js";
 
 async function redisState(url: string): Promise<string | undefined> {
   try {
@@ -32,21 +32,9 @@ test(`Redis killed and restarted under load (${LONG ? "long" : "short"})`, async
     const [port] = await freePorts(1);
     redis = await startRedis(port!);
     db = await createTestDatabase("chaosredis");
-    cluster = await startCluster({
-      nodes: 3,
-      haproxy: false,
-      env: {
-        DATABASE_URL: db.url,
-        REDIS_URL: `redis://127.0.0.1:${port}`,
-        REDIS_KEY_PREFIX: uniquePrefix("chaosredis"),
-        PRESENCE_TTL_MS: "4000",
-        RATE_LIMIT_SENDS: "1000000",
-        LOG_LEVEL: "error",
-      },
-    });
+    cluster = await startChaosCluster(3, db.url, uniquePrefix("chaosredis"), { REDIS_URL: `redis://127.0.0.1:${port}`, PRESENCE_TTL_MS: "4000", LOG_LEVEL: "error" });
     const c = cluster;
-    const rooms = Array.from({ length: s.rooms }, (_, i) => `redis-${i}`);
-    traffic = new Traffic("r", rooms, () => c.nodes.filter((n) => n.running).map((n) => n.url));
+    traffic = clusterTraffic("r", "redis", s.rooms, c);
     await traffic.connect(s.clients);
     traffic.start(s.rate);
     await sleep(before);
@@ -67,9 +55,7 @@ test(`Redis killed and restarted under load (${LONG ? "long" : "short"})`, async
     await traffic.audit(db.url, `Redis restart (${LONG ? "long" : "short"})`);
     await traffic.assertPresence();
   } finally {
-    traffic?.stopReaders();
-    closeAll();
-    await cluster?.stop();
+    await stopChaos(traffic, cluster);
     if (redis) await killProcess(redis);
     await db?.drop().catch(() => {});
   }

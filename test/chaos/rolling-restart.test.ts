@@ -5,13 +5,11 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { startCluster, type Cluster } from "../../scripts/cluster.js";
-import { closeAll, sleep } from "../helpers/client.js";
+import type { Cluster } from "../../scripts/cluster.js";
+import { sleep } from "../helpers/client.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
 import { uniquePrefix } from "../helpers/node.js";
-import { LONG, shape, Traffic } from "./harness.js";
-
-const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
+import { clusterTraffic, LONG, shape, startChaosCluster, stopChaos, type Traffic } from "./harness.js";
 
 test(`rolling restart of three nodes with SIGTERM under load (${LONG ? "long" : "short"})`, async () => {
   const s = shape({ clients: 90, rooms: 6, rate: 20 }, { clients: 400, rooms: 20, rate: 50 });
@@ -21,22 +19,9 @@ test(`rolling restart of three nodes with SIGTERM under load (${LONG ? "long" : 
   let traffic: Traffic | undefined;
   try {
     db = await createTestDatabase("chaosroll");
-    cluster = await startCluster({
-      nodes: 3,
-      haproxy: false,
-      env: {
-        DATABASE_URL: db.url,
-        REDIS_URL,
-        REDIS_KEY_PREFIX: uniquePrefix("chaosroll"),
-        PRESENCE_TTL_MS: "4000",
-        RATE_LIMIT_SENDS: "1000000",
-        SHUTDOWN_TIMEOUT_MS: "5000",
-        LOG_LEVEL: "warn",
-      },
-    });
+    cluster = await startChaosCluster(3, db.url, uniquePrefix("chaosroll"), { PRESENCE_TTL_MS: "4000", SHUTDOWN_TIMEOUT_MS: "5000", LOG_LEVEL: "warn" });
     const c = cluster;
-    const rooms = Array.from({ length: s.rooms }, (_, i) => `roll-${i}`);
-    traffic = new Traffic("o", rooms, () => c.nodes.filter((n) => n.running).map((n) => n.url));
+    traffic = clusterTraffic("o", "roll", s.rooms, c);
     await traffic.connect(s.clients);
     traffic.start(s.rate);
     await sleep(pause);
@@ -55,9 +40,7 @@ test(`rolling restart of three nodes with SIGTERM under load (${LONG ? "long" : 
     await traffic.audit(db.url, `rolling restart (${LONG ? "long" : "short"})`);
     await traffic.assertPresence();
   } finally {
-    traffic?.stopReaders();
-    closeAll();
-    await cluster?.stop();
+    await stopChaos(traffic, cluster);
     await db?.drop().catch(() => {});
   }
 });

@@ -6,9 +6,7 @@ import assert from "node:assert/strict";
 import { after, afterEach, before, describe, test } from "node:test";
 import { call, closeAll, collect, connect, eventually, sleep, waitFor } from "../helpers/client.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
-import { startNode, uniquePrefix, type RunningNode } from "../helpers/node.js";
-
-const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
+import { clusterEnv, startNodes, stopNodes, uniquePrefix, type RunningNode } from "../helpers/node.js";
 
 for (const mode of ["classic", "sharded"] as const) {
   describe(`three nodes, ${mode} adapter`, () => {
@@ -19,25 +17,18 @@ for (const mode of ["classic", "sharded"] as const) {
 
     before(async () => {
       db = await createTestDatabase("cl");
-      const env = {
-        DATABASE_URL: db.url,
-        REDIS_URL,
+      const env = clusterEnv(db.url, uniquePrefix(mode), {
         REDIS_ADAPTER: mode,
-        REDIS_KEY_PREFIX: uniquePrefix(mode),
         RATE_LIMIT_SENDS: "5",
         RATE_LIMIT_WINDOW_MS: "60000",
         PRESENCE_TTL_MS: "3000",
         PING_TIMEOUT_MS: "2000",
         PING_INTERVAL_MS: "2000",
-      };
+      });
       nodes = [];
-      for (let i = 0; i < 3; i++) nodes.push(await startNode({ ...env, NODE_ID: `${mode}-n${i + 1}` }));
+      await startNodes(nodes, env, [1, 2, 3].map((i) => `${mode}-n${i}`));
     });
-    after(async () => {
-      closeAll();
-      for (const x of nodes) await x.stop();
-      await db.drop();
-    });
+    after(() => stopNodes(nodes, db));
     afterEach(() => closeAll());
 
     const on = (i: number, username: string) => connect(nodes[i]!.url, { username });

@@ -9,11 +9,10 @@ import { after, afterEach, before, test } from "node:test";
 import { startCluster, freePorts, type Cluster } from "../../scripts/cluster.js";
 import { call, closeAll, eventually, sleep, waitFor } from "../helpers/client.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
-import { startNode, uniquePrefix, type RunningNode } from "../helpers/node.js";
+import { clusterEnv, REDIS_URL, startNodes, uniquePrefix, type RunningNode } from "../helpers/node.js";
 import { Reader } from "../helpers/reader.js";
 import { startRedis } from "../helpers/redis.js";
 
-const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 const ROOM = "failover";
 
 let db: TestDatabase;
@@ -63,14 +62,7 @@ test("SIGKILL one of three nodes while everyone sends: presence cleaned up, noth
     cluster = await startCluster({
       nodes: 3,
       haproxy: false,
-      env: {
-        DATABASE_URL: db.url,
-        REDIS_URL,
-        REDIS_KEY_PREFIX: prefix,
-        PRESENCE_TTL_MS: String(ttl),
-        RATE_LIMIT_SENDS: "100000",
-        LOG_LEVEL: "warn",
-      },
+      env: clusterEnv(db.url, prefix, { PRESENCE_TTL_MS: String(ttl), RATE_LIMIT_SENDS: "100000", LOG_LEVEL: "warn" }),
     });
     const c = cluster;
     const live = () => c.nodes.filter((x) => x.running).map((x) => x.url);
@@ -118,7 +110,7 @@ test("SIGKILL: a dead node's users leave everyone's presence within PRESENCE_TTL
   const cluster = await startCluster({
     nodes: 2,
     haproxy: false,
-    env: { DATABASE_URL: db.url, REDIS_URL, REDIS_KEY_PREFIX: uniquePrefix("ttl"), PRESENCE_TTL_MS: String(ttl), LOG_LEVEL: "warn" },
+    env: clusterEnv(db.url, uniquePrefix("ttl"), { PRESENCE_TTL_MS: String(ttl), LOG_LEVEL: "warn" }),
   });
   const readers: Reader[] = [];
   try {
@@ -147,14 +139,12 @@ test("Redis restarted during traffic: nodes stay up, then every client has every
   const nodes: RunningNode[] = [];
   const readers: Reader[] = [];
   try {
-    const env = {
-      DATABASE_URL: db.url,
+    const env = clusterEnv(db.url, uniquePrefix("rr"), {
       REDIS_URL: `redis://127.0.0.1:${port}`,
-      REDIS_KEY_PREFIX: uniquePrefix("rr"),
       RATE_LIMIT_SENDS: "100000",
       PRESENCE_TTL_MS: "3000",
-    };
-    for (let i = 0; i < 3; i++) nodes.push(await startNode({ ...env, NODE_ID: `rr${i}` }));
+    });
+    await startNodes(nodes, env, ["rr0", "rr1", "rr2"]);
     for (let i = 0; i < 6; i++) {
       const r = new Reader(`rr${i}`, () => [nodes[i % 3]!.url], [ROOM]);
       await r.start();

@@ -4,24 +4,18 @@ import { after, afterEach, before, test } from "node:test";
 import type { Message } from "../../src/shared/protocol.js";
 import { call, closeAll, collect, connect, eventually, sleep, waitFor } from "../helpers/client.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
-import { startNode, uniquePrefix, type RunningNode } from "../helpers/node.js";
+import { clusterEnv, startNodes, stopNodes, uniquePrefix, type RunningNode } from "../helpers/node.js";
 
-const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 let db: TestDatabase;
-let nodes: RunningNode[] = [];
+const nodes: RunningNode[] = [];
 let n = 0;
 const room = () => `rich-${++n}`;
 
 before(async () => {
   db = await createTestDatabase("rich");
-  const env = { DATABASE_URL: db.url, REDIS_URL, REDIS_KEY_PREFIX: uniquePrefix("rich"), RATE_LIMIT_SENDS: "10000" };
-  nodes = [await startNode({ ...env, NODE_ID: "rich-a" }), await startNode({ ...env, NODE_ID: "rich-b" })];
+  await startNodes(nodes, clusterEnv(db.url, uniquePrefix("rich"), { RATE_LIMIT_SENDS: "10000" }), ["rich-a", "rich-b"]);
 });
-after(async () => {
-  closeAll();
-  for (const x of nodes) await x.stop();
-  await db.drop();
-});
+after(() => stopNodes(nodes, db));
 afterEach(() => closeAll());
 
 const on = (i: number, username: string) => connect(nodes[i]!.url, { username });

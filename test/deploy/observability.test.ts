@@ -16,10 +16,9 @@ import { stringify, parse } from "yaml";
 import { freePorts, startCluster, type Cluster } from "../../scripts/cluster.js";
 import { call, eventually, sleep } from "../helpers/client.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
-import { uniquePrefix } from "../helpers/node.js";
+import { clusterEnv, uniquePrefix } from "../helpers/node.js";
 import { ROOT } from "./helpers.js";
 
-const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 const RULE_FILES = [path.join(ROOT, "deploy/prometheus/alerts.yml"), path.join(ROOT, "k8s/monitoring/alerts-kubernetes.yml")];
 const DASHBOARD = JSON.parse(readFileSync(path.join(ROOT, "deploy/grafana/dashboards/chat-cluster.json"), "utf8"));
 
@@ -116,14 +115,7 @@ describe("dashboard and alerts on a live cluster scraped by Prometheus", () => {
     cluster = await startCluster({
       nodes: 3,
       port: 0,
-      env: {
-        DATABASE_URL: db.url,
-        REDIS_URL,
-        REDIS_KEY_PREFIX: uniquePrefix("obs"),
-        LOG_LEVEL: "warn",
-        RATE_LIMIT_SENDS: "5",
-        RATE_LIMIT_WINDOW_MS: "1000",
-      },
+      env: clusterEnv(db.url, uniquePrefix("obs"), { LOG_LEVEL: "warn", RATE_LIMIT_SENDS: "5", RATE_LIMIT_WINDOW_MS: "1000" }),
     });
     // The names the server really exposes, for the static cross-check below.
     const text = await (await fetch(`${cluster.nodes[0]!.url}/metrics`)).text();

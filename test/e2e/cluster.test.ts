@@ -10,9 +10,8 @@ import { after, before, describe, test } from "node:test";
 import type { Browser } from "playwright-core";
 import { startCluster, type Cluster } from "../../scripts/cluster/index.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
+import { clusterEnv } from "../helpers/node.js";
 import { CLIENT_DIST, ensureClientBuilt, launchBrowser, Person, waitUntil } from "./browser.js";
-
-const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 
 let db: TestDatabase;
 let cluster: Cluster;
@@ -26,14 +25,7 @@ before(async () => {
     nodes: 2,
     port: 0,
     basePort: 0,
-    env: {
-      DATABASE_URL: db.url,
-      REDIS_URL,
-      REDIS_KEY_PREFIX: `e2e-${randomBytes(4).toString("hex")}`,
-      LOG_LEVEL: "warn",
-      STATIC_DIR: CLIENT_DIST,
-      SHUTDOWN_TIMEOUT_MS: "2000",
-    },
+    env: clusterEnv(db.url, `e2e-${randomBytes(4).toString("hex")}`, { LOG_LEVEL: "warn", STATIC_DIR: CLIENT_DIST, SHUTDOWN_TIMEOUT_MS: "2000" }),
   });
   await cluster.waitBalanced();
   browser = await launchBrowser();

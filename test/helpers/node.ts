@@ -9,6 +9,8 @@ import path from "node:path";
 import { loadConfig } from "../../src/config.js";
 import { createLogger } from "../../src/logger.js";
 import { createNode, type ChatNode } from "../../src/node.js";
+import { closeAll } from "./client.js";
+import type { TestDatabase } from "./db.js";
 
 export interface RunningNode {
   node: ChatNode;
@@ -18,6 +20,9 @@ export interface RunningNode {
 }
 
 export const LOG_LEVEL = process.env.TEST_LOG_LEVEL ?? "silent";
+
+/** The shared Redis of the multi-node tests (TEST_REDIS_URL points them at another one). */
+export const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 
 export function tempDir(label: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `chat-${label}-`));
@@ -45,4 +50,26 @@ export async function startNode(env: Record<string, string | undefined> = {}, op
   const node = createNode(config, createLogger(config.logLevel, config.nodeId, dest));
   const port = await node.start();
   return { node, port, url: `http://127.0.0.1:${port}`, stop: () => node.shutdown() };
+}
+
+/**
+ * The environment every node of one test cluster shares: one database, one Redis, and a key
+ * prefix of its own so that runs on the shared Redis never see each other's keys. `extra`
+ * adds the test's settings and may override these (REDIS_URL for a private redis-server).
+ */
+export function clusterEnv(databaseUrl: string, prefix: string, extra: Record<string, string> = {}): Record<string, string> {
+  return { DATABASE_URL: databaseUrl, REDIS_URL, REDIS_KEY_PREFIX: prefix, ...extra };
+}
+
+/** Starts one in-process node per id on the same `env`, one after the other, into `nodes`. */
+export async function startNodes(nodes: RunningNode[], env: Record<string, string>, ids: string[]): Promise<void> {
+  // Pushed one by one so that the file's after() stops those that started if a later one fails.
+  for (const id of ids) nodes.push(await startNode({ ...env, NODE_ID: id }));
+}
+
+/** After hook of the in-process cluster files: clients first, then the nodes, then their database. */
+export async function stopNodes(nodes: RunningNode[], db: TestDatabase): Promise<void> {
+  closeAll();
+  for (const x of nodes) await x.stop();
+  await db.drop();
 }
