@@ -3,11 +3,15 @@
  * (never a downloaded browser), the built client, and page helpers that act as a person
  * would (labels and roles, the keyboard), so the tests also exercise accessibility.
  */
+import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from "playwright-core";
+import { closeAll } from "../helpers/client.js";
+import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
+import { startNode, type RunningNode } from "../helpers/node.js";
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const CLIENT_DIST = path.join(REPO, "client/dist");
@@ -155,6 +159,48 @@ export class Person {
 
   async close(): Promise<void> {
     await this.context.close();
+  }
+}
+
+/**
+ * One node on a fresh database serving the built client, and one browser: the start-up and
+ * the final checks every single-node e2e file shares. Call start() in before() and stop() in
+ * after(); if start() fails part-way, stop() still closes what did start.
+ */
+export class OneNodeSite {
+  db!: TestDatabase;
+  server!: RunningNode;
+  browser!: Browser;
+  /** Everyone opened in the file, so that stop() can check none of them saw an error. */
+  readonly people: Person[] = [];
+
+  /** `env`: the node's own settings (NODE_ID, limits) on top of the database and the client. */
+  async start(label: string, env: Record<string, string>): Promise<void> {
+    ensureClientBuilt();
+    this.db = await createTestDatabase(label);
+    this.server = await this.startServer(env);
+    this.browser = await launchBrowser();
+  }
+
+  /** A node on the file's database serving the client; tests start extra ones for other settings. */
+  startServer(env: Record<string, string>): Promise<RunningNode> {
+    return startNode({ DATABASE_URL: this.db.url, STATIC_DIR: CLIENT_DIST, ...env });
+  }
+
+  /** A person on the file's node, checked for page errors and CSP violations in stop(). */
+  async person(name: string, opts?: PersonOptions): Promise<Person> {
+    const p = await Person.open(this.browser, name, this.server.url, opts);
+    this.people.push(p);
+    return p;
+  }
+
+  async stop(): Promise<void> {
+    for (const p of this.people) assert.deepEqual(p.errors, [], `${p.name}: page errors`);
+    for (const p of this.people) assert.deepEqual(p.cspViolations, [], `${p.name}: CSP violations`);
+    await this.browser?.close();
+    closeAll();
+    await this.server?.stop();
+    await this.db?.drop();
   }
 }
 

@@ -8,49 +8,24 @@ import fs from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { SignJWT } from "jose";
-import type { Browser } from "playwright-core";
-import { call, closeAll, connect } from "../helpers/client.js";
-import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
-import { startNode, type RunningNode } from "../helpers/node.js";
-import { CLIENT_DIST, ensureClientBuilt, launchBrowser, Person, REPO, RESULTS, waitUntil } from "./browser.js";
+import { call, connect } from "../helpers/client.js";
+import { OneNodeSite, Person, REPO, RESULTS, waitUntil } from "./browser.js";
 
-let db: TestDatabase;
-let server: RunningNode;
-let browser: Browser;
-const people: Person[] = [];
+const site = new OneNodeSite();
 
-async function person(name: string, opts?: Parameters<typeof Person.open>[3]): Promise<Person> {
-  const p = await Person.open(browser, name, server.url, opts);
-  people.push(p);
-  return p;
-}
-
-before(async () => {
-  ensureClientBuilt();
-  db = await createTestDatabase("e2e");
-  server = await startNode({
-    DATABASE_URL: db.url,
-    STATIC_DIR: CLIENT_DIST,
+before(() =>
+  site.start("e2e", {
     NODE_ID: "e2e-node",
     // The history test writes 130 messages as one user, from one connection, at once.
     RATE_LIMIT_SENDS: "1000",
     EVENT_RATE_LIMIT: "0",
-  });
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  for (const p of people) assert.deepEqual(p.errors, [], `${p.name}: page errors`);
-  for (const p of people) assert.deepEqual(p.cspViolations, [], `${p.name}: CSP violations`);
-  await browser?.close();
-  closeAll();
-  await server?.stop();
-  await db?.drop();
-});
+  }),
+);
+after(() => site.stop());
 
 describe("browser client, one node", () => {
   test("a refused username is explained in plain words", async () => {
-    const p = await person("bad name!");
+    const p = await site.person("bad name!");
     await p.page.goto("/");
     await p.page.getByLabel("Username").fill("bad name!");
     await p.page.getByLabel("Username").press("Enter");
@@ -61,8 +36,8 @@ describe("browser client, one node", () => {
   });
 
   test("two people chat both ways, with presence, typing and read receipts", async () => {
-    const alice = await person("alice");
-    const bob = await person("bob", { colorScheme: "dark" });
+    const alice = await site.person("alice");
+    const bob = await site.person("bob", { colorScheme: "dark" });
     await alice.signIn();
     await alice.join("lobby");
     await bob.signIn();
@@ -108,8 +83,8 @@ describe("browser client, one node", () => {
   });
 
   test("markup in a message is shown as text and never runs", async () => {
-    const mallory = await person("mallory");
-    const victim = await person("victim");
+    const mallory = await site.person("mallory");
+    const victim = await site.person("victim");
     await mallory.signIn();
     await mallory.join("xss");
     await victim.signIn();
@@ -135,9 +110,9 @@ describe("browser client, one node", () => {
   });
 
   test("a DM: opened from the member list, shown to the other person, closed to a third", async () => {
-    const ann = await person("ann");
-    const ben = await person("ben");
-    const cat = await person("cat");
+    const ann = await site.person("ann");
+    const ben = await site.person("ben");
+    const cat = await site.person("cat");
     await ann.signIn();
     await ann.join("team");
     await ben.signIn();
@@ -168,7 +143,7 @@ describe("browser client, one node", () => {
     await box.press("Enter");
     await cat.page.locator("#join-error", { hasText: "You don't have access to that conversation." }).waitFor();
     // The server's own answer to cat is `forbidden` (what the page put in plain words).
-    const sock = await connect(server.url, { username: "cat" });
+    const sock = await connect(site.server.url, { username: "cat" });
     const ack = await call(sock, "room:join", { room: "dm:ann:ben" });
     assert.equal(ack.ok, false);
     assert.equal(ack.error.code, "forbidden");
@@ -176,7 +151,7 @@ describe("browser client, one node", () => {
   });
 
   test("a reload keeps the session, the room and its history", async () => {
-    const dora = await person("dora");
+    const dora = await site.person("dora");
     await dora.signIn();
     await dora.join("notes");
     for (const t of ["one", "two", "three"]) await dora.send(t);
@@ -191,7 +166,7 @@ describe("browser client, one node", () => {
 
   test("scrolling up loads older messages, in order, each once; unread counts fall", async () => {
     // 130 messages written by a plain socket client (more than two history pages).
-    const writer = await connect(server.url, { username: "writer" });
+    const writer = await connect(site.server.url, { username: "writer" });
     assert.equal((await call(writer, "room:join", { room: "archive" })).ok, true);
     const sent: string[] = [];
     for (let i = 1; i <= 130; i++) {
@@ -200,7 +175,7 @@ describe("browser client, one node", () => {
       assert.equal(ack.ok, true, JSON.stringify(ack));
       sent.push(body);
     }
-    const eve = await person("eve", { height: 700 });
+    const eve = await site.person("eve", { height: 700 });
     await eve.signIn();
     await eve.join("archive");
     await waitUntil("the latest page", async () => (await eve.seqs()).length >= 50);
@@ -241,7 +216,7 @@ describe("browser client, one node", () => {
   });
 
   test("send errors are shown next to the composer in plain words; a failed send can be retried", async () => {
-    const fay = await person("fay");
+    const fay = await site.person("fay");
     await fay.signIn();
     await fay.join("limits");
     // Too long for MAX_MESSAGE_CHARS (4000): the server refuses, the page says why.
@@ -258,16 +233,10 @@ describe("browser client, one node", () => {
     await fay.close();
 
     // A node with a tight send limit: the third message is rate_limited.
-    const limited = await startNode({
-      DATABASE_URL: db.url,
-      STATIC_DIR: CLIENT_DIST,
-      NODE_ID: "e2e-limited",
-      RATE_LIMIT_SENDS: "2",
-      RATE_LIMIT_WINDOW_MS: "2000",
-    });
+    const limited = await site.startServer({ NODE_ID: "e2e-limited", RATE_LIMIT_SENDS: "2", RATE_LIMIT_WINDOW_MS: "2000" });
     try {
-      const hal = await Person.open(browser, "hal", limited.url);
-      people.push(hal);
+      const hal = await Person.open(site.browser, "hal", limited.url);
+      site.people.push(hal);
       await hal.signIn();
       await hal.join("limits");
       await hal.send("first");
@@ -306,21 +275,15 @@ describe("browser client, one node", () => {
 
   test("jwt mode: a token from ?token= signs in (and leaves the address); a bad one is refused plainly", async () => {
     const secret = "e2e-secret-that-is-long-enough-for-hs256";
-    const jwtNode = await startNode({
-      DATABASE_URL: db.url,
-      STATIC_DIR: CLIENT_DIST,
-      NODE_ID: "e2e-jwt",
-      AUTH_MODE: "jwt",
-      JWT_SECRET: secret,
-    });
+    const jwtNode = await site.startServer({ NODE_ID: "e2e-jwt", AUTH_MODE: "jwt", JWT_SECRET: secret });
     try {
       const token = await new SignJWT({})
         .setProtectedHeader({ alg: "HS256" })
         .setSubject("ivy")
         .setExpirationTime("10m")
         .sign(new TextEncoder().encode(secret));
-      const ivy = await Person.open(browser, "ivy", jwtNode.url);
-      people.push(ivy);
+      const ivy = await Person.open(site.browser, "ivy", jwtNode.url);
+      site.people.push(ivy);
       await ivy.page.goto(`/?token=${encodeURIComponent(token)}#/vault`);
       await ivy.roomHeading("vault").waitFor();
       await ivy.page.locator(".me-name", { hasText: "ivy" }).waitFor();
@@ -330,8 +293,8 @@ describe("browser client, one node", () => {
       await ivy.close();
 
       // A username against a jwt server: unauthorized, and the form switches to a token.
-      const joe = await Person.open(browser, "joe", jwtNode.url);
-      people.push(joe);
+      const joe = await Person.open(site.browser, "joe", jwtNode.url);
+      site.people.push(joe);
       await joe.page.goto("/");
       await joe.page.getByLabel("Username").fill("joe");
       await joe.page.getByLabel("Username").press("Enter");
@@ -350,7 +313,7 @@ describe("browser client, one node", () => {
 
   test("phone width, light and dark: drawers work with the keyboard", async () => {
     for (const scheme of ["light", "dark"] as const) {
-      const gus = await person(`gus-${scheme}`, { width: 390, height: 844, colorScheme: scheme });
+      const gus = await site.person(`gus-${scheme}`, { width: 390, height: 844, colorScheme: scheme });
       await gus.signIn("#/lobby");
       await gus.roomHeading("lobby").waitFor();
       await gus.page.locator(".message-list .body").first().waitFor();
@@ -367,8 +330,8 @@ describe("browser client, one node", () => {
   });
 
   test("the README screenshot", async () => {
-    const a = await person("maria");
-    const b = await person("li.wei");
+    const a = await site.person("maria");
+    const b = await site.person("li.wei");
     await a.signIn();
     await a.join("design-review");
     await b.signIn();

@@ -5,38 +5,14 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import type { Browser, Locator } from "playwright-core";
-import { call, closeAll, connect } from "../helpers/client.js";
-import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
-import { startNode, type RunningNode } from "../helpers/node.js";
-import { CLIENT_DIST, ensureClientBuilt, launchBrowser, Person, waitUntil } from "./browser.js";
+import type { Locator } from "playwright-core";
+import { call, connect } from "../helpers/client.js";
+import { OneNodeSite, type Person, waitUntil } from "./browser.js";
 
-let db: TestDatabase;
-let server: RunningNode;
-let browser: Browser;
-const people: Person[] = [];
+const site = new OneNodeSite();
 
-async function person(name: string, opts?: Parameters<typeof Person.open>[3]): Promise<Person> {
-  const p = await Person.open(browser, name, server.url, opts);
-  people.push(p);
-  return p;
-}
-
-before(async () => {
-  ensureClientBuilt();
-  db = await createTestDatabase("e2erich");
-  server = await startNode({ DATABASE_URL: db.url, STATIC_DIR: CLIENT_DIST, NODE_ID: "e2e-rich", RATE_LIMIT_SENDS: "1000" });
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  for (const p of people) assert.deepEqual(p.errors, [], `${p.name}: page errors`);
-  for (const p of people) assert.deepEqual(p.cspViolations, [], `${p.name}: CSP violations`);
-  await browser?.close();
-  closeAll();
-  await server?.stop();
-  await db?.drop();
-});
+before(() => site.start("e2erich", { NODE_ID: "e2e-rich", RATE_LIMIT_SENDS: "1000" }));
+after(() => site.stop());
 
 /** A stored message on the page, by its text. */
 function row(p: Person, text: string | RegExp): Locator {
@@ -52,8 +28,8 @@ async function act(p: Person, text: string | RegExp, button: string): Promise<vo
 
 describe("rich messaging in the browser", () => {
   test("edit, Up-arrow edit, delete, react, and mentions between two people", async () => {
-    const alice = await person("alice");
-    const bob = await person("bob", { colorScheme: "dark" });
+    const alice = await site.person("alice");
+    const bob = await site.person("bob", { colorScheme: "dark" });
     await alice.signIn();
     await alice.join("side");
     await alice.join("rich");
@@ -160,19 +136,19 @@ describe("rich messaging in the browser", () => {
 
   test("search: newest first, paged, opens the room at the message, never another person's DM", async () => {
     // 45 matching messages in a public room, and a DM between ann and ben.
-    const writer = await connect(server.url, { username: "writer" });
+    const writer = await connect(site.server.url, { username: "writer" });
     assert.equal((await call(writer, "room:join", { room: "zoo" })).ok, true);
     for (let i = 1; i <= 45; i++) {
       const body = i % 5 === 0 ? `filler line ${i}` : `zebra sighting ${i}`;
       assert.equal((await call(writer, "message:send", { room: "zoo", body, clientId: `z${i}` })).ok, true);
     }
-    const ann = await connect(server.url, { username: "ann" });
+    const ann = await connect(site.server.url, { username: "ann" });
     const dm = await call(ann, "dm:open", { user: "ben" });
     assert.equal((await call(ann, "room:join", { room: dm.room })).ok, true);
     assert.equal((await call(ann, "message:send", { room: dm.room, body: "zebra secret plans", clientId: "s1" })).ok, true);
 
     // cat, on a phone: the search box is in the rooms drawer.
-    const cat = await person("cat", { width: 390, height: 844 });
+    const cat = await site.person("cat", { width: 390, height: 844 });
     await cat.signIn("#/lobby");
     await cat.roomHeading("lobby").waitFor();
     await cat.page.getByRole("button", { name: "Rooms", exact: true }).click();
@@ -204,7 +180,7 @@ describe("rich messaging in the browser", () => {
     assert.match((await target.textContent()) ?? "", /zebra sighting 1/);
 
     // ben, a participant, finds his DM (newest first) and the room scope narrows it.
-    const ben = await person("ben", { colorScheme: "dark" });
+    const ben = await site.person("ben", { colorScheme: "dark" });
     await ben.signIn();
     await ben.page.getByRole("searchbox", { name: "Search messages" }).fill("zebra plans");
     await ben.page.getByRole("searchbox", { name: "Search messages" }).press("Enter");

@@ -8,8 +8,8 @@ import { randomBytes } from "node:crypto";
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { Redis } from "ioredis";
 import { startCluster, type Cluster } from "../../scripts/cluster.js";
+import { deleteKeysByPrefix } from "../../loadtest/redis-keys.js";
 import { runLoad } from "../../loadtest/run.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
 
@@ -42,18 +42,8 @@ after(async () => {
   await cluster?.stop();
   await db?.drop().catch(() => {});
   if (!haveHaproxy) return;
-  const r = new Redis(REDIS_URL, { lazyConnect: true });
-  await r.connect();
-  try {
-    let cursor = "0";
-    do {
-      const [next, keys] = await r.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000);
-      cursor = next;
-      if (keys.length > 0) await r.del(...keys);
-    } while (cursor !== "0");
-  } finally {
-    r.disconnect();
-  }
+  // The nodes' keys: leave the shared Redis as it was.
+  await deleteKeysByPrefix(REDIS_URL, [prefix]);
 });
 
 test("a node stopped mid-run: clients reconnect, recover by join since, nothing lost", { skip: !haveHaproxy && "haproxy not installed" }, async (t) => {

@@ -33,6 +33,9 @@ after(async () => {
   await deleteKeysByPrefix(REDIS_URL, usedPrefixes);
 });
 
+/** The small paced run both targets (relays, chat nodes) must pass exactly: no loss, duplicate or error allowed. */
+const EXACT_RUN = { clients: 20, rooms: 2, senders: 4, rate: 20, duration: 2, ramp: 0.5, drain: 5, maxLoss: 0, maxDup: 0, maxErrors: 0 };
+
 /** Every acked message reached every member of its room once: nothing lost, nothing extra. */
 function assertExactAccounting(r: LoadReport, membersPerRoom: number) {
   assert.equal(r.connect.connected, r.options.clients, "every client connected");
@@ -93,20 +96,7 @@ describe("load tester against the ws relay baseline", () => {
   });
 
   test("20 clients in 2 rooms over 2 relays: every delivery accounted for", async () => {
-    const r = await runLoad({
-      target: "baseline",
-      urls: relays.map((x) => x.url),
-      clients: 20,
-      rooms: 2,
-      senders: 4,
-      rate: 20,
-      duration: 2,
-      ramp: 0.5,
-      drain: 5,
-      maxLoss: 0,
-      maxDup: 0,
-      maxErrors: 0,
-    });
+    const r = await runLoad({ target: "baseline", urls: relays.map((x) => x.url), ...EXACT_RUN });
     assertExactAccounting(r, 10);
   });
 
@@ -174,20 +164,7 @@ describe("load tester against two chat nodes (PostgreSQL + Redis)", () => {
   });
 
   test("20 clients in 2 rooms: every stored message reaches every member once, in order", async () => {
-    const r = await runLoad({
-      target: "chat",
-      urls: nodes.map((n) => n.url),
-      clients: 20,
-      rooms: 2,
-      senders: 4,
-      rate: 20,
-      duration: 2,
-      ramp: 0.5,
-      drain: 5,
-      maxLoss: 0,
-      maxDup: 0,
-      maxErrors: 0,
-    });
+    const r = await runLoad({ target: "chat", urls: nodes.map((n) => n.url), ...EXACT_RUN });
     assertExactAccounting(r, 10);
   });
 
