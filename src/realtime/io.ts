@@ -5,6 +5,7 @@ import type { Config } from "../config.js";
 import type { Logger } from "../logger.js";
 import { SocketState, state } from "../chat/context.js";
 import { AuthError, type Authenticator } from "./auth.js";
+import { corkWebSocketFlushes } from "./corking.js";
 import { ConnectionSlots } from "./limits.js";
 
 export const PROTOCOL_VERSION = 1;
@@ -35,6 +36,7 @@ export interface IoOptions {
 }
 
 export function createIo(http: HttpServer, { config, log, auth, accepting }: IoOptions): Server {
+  if (!corkWebSocketFlushes()) log.warn("engine.io changed shape: WebSocket flushes are not corked");
   const io = new Server(http, {
     path: "/socket.io/",
     serveClient: false,
