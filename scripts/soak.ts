@@ -102,6 +102,7 @@ async function main(): Promise<void> {
       REDIS_URL: redisUrl,
       REDIS_KEY_PREFIX: prefix,
       RATE_LIMIT_SENDS: "1000000",
+      EVENT_RATE_LIMIT: "0",
       LOG_LEVEL: "warn",
     },
   });

@@ -31,6 +31,7 @@ before(async () => {
       REDIS_URL,
       REDIS_KEY_PREFIX: prefix,
       RATE_LIMIT_SENDS: "100000",
+      EVENT_RATE_LIMIT: "0",
       LOG_LEVEL: "warn",
       SHUTDOWN_TIMEOUT_MS: "3000",
     },
