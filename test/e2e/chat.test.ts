@@ -208,7 +208,8 @@ describe("browser client, one node", () => {
     await call(writer, "message:send", { room: "archive", body: "while away", clientId: "w-away" });
     const link = eve.page.getByRole("navigation", { name: "Rooms" }).getByRole("button", { name: /archive/ });
     await link.locator(".badge", { hasText: "1" }).waitFor();
-    assert.equal(await eve.page.title(), "(1) Chat");
+    // The title follows the badge in an effect after the render: wait for it, not race it.
+    await waitUntil("the title to count it", async () => (await eve.page.title()) === "(1) Chat");
     await link.click();
     await eve.page.locator(".message-list .body", { hasText: "while away" }).waitFor();
     await link.locator(".badge").waitFor({ state: "detached" });
