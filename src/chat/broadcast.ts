@@ -12,23 +12,27 @@ import type { Message } from "../shared/protocol.js";
 export const v1Room = (room: string) => `r:${room}`;
 export const legacyRoom = (room: string) => `l:${room}`;
 
-/** Both dialect rooms, optionally without one socket (the sender of a "to the others" event). */
-function targets(io: Server, room: string, except?: string) {
+/**
+ * Both dialect rooms, optionally without one socket (the sender of a "to the others" event).
+ * `legacy` false (jwt mode, where the template's events do not exist and no socket is in a
+ * legacy room on any node) skips the legacy room: each broadcast is a Redis publish.
+ */
+function targets(io: Server, room: string, legacy: boolean, except?: string) {
   const v1 = except ? io.to(v1Room(room)).except(except) : io.to(v1Room(room));
-  const legacy = except ? io.to(legacyRoom(room)).except(except) : io.to(legacyRoom(room));
-  return { v1, legacy };
+  if (!legacy) return { v1 };
+  return { v1, legacy: except ? io.to(legacyRoom(room)).except(except) : io.to(legacyRoom(room)) };
 }
 
-export function emitMessage(io: Server, m: Message): void {
-  const t = targets(io, m.room);
+export function emitMessage(io: Server, m: Message, legacy: boolean): void {
+  const t = targets(io, m.room, legacy);
   t.v1.emit("message:new", m);
-  t.legacy.emit("recieve_message", { username: m.user, room: m.room, message: m.body });
+  t.legacy?.emit("recieve_message", { username: m.user, room: m.room, message: m.body });
 }
 
-export function emitPresenceJoin(io: Server, room: string, user: string, except?: string): void {
-  const t = targets(io, room, except);
+export function emitPresenceJoin(io: Server, room: string, user: string, legacy: boolean, except?: string): void {
+  const t = targets(io, room, legacy, except);
   t.v1.emit("presence:join", { room, user });
-  t.legacy.emit("join_room_announcement", { username: user, room });
+  t.legacy?.emit("join_room_announcement", { username: user, room });
 }
 
 /** The template had no leave event: only v1 sockets hear of it. */
@@ -36,9 +40,9 @@ export function emitPresenceLeave(io: Server, room: string, user: string): void 
   io.to(v1Room(room)).emit("presence:leave", { room, user });
 }
 
-/** `legacyText` is what template clients show (`typing_on`); v1 clients get the boolean. */
-export function emitTyping(io: Server, room: string, user: string, typing: boolean, except: string, legacyText?: string): void {
-  const t = targets(io, room, except);
+/** Template clients get the text they show (`typing_on`); v1 clients get the boolean. */
+export function emitTyping(io: Server, room: string, user: string, typing: boolean, legacy: boolean, except: string): void {
+  const t = targets(io, room, legacy, except);
   t.v1.emit("typing", { room, user, typing });
-  t.legacy.emit("typing_on", legacyText ?? (typing ? `${user} is typing...` : ""));
+  t.legacy?.emit("typing_on", typing ? `${user} is typing...` : "");
 }

@@ -54,6 +54,11 @@ export class SocketState {
   }
 }
 
+/** Whether the template's dialect exists on this node: only in open mode (connection.ts). */
+export function legacyDialect(ctx: ChatContext): boolean {
+  return ctx.config.auth.mode === "open";
+}
+
 export function state(socket: Socket): SocketState {
   return socket.data as SocketState;
 }

@@ -4,7 +4,7 @@
  */
 import type { Socket } from "socket.io";
 import { emitPresenceJoin, emitPresenceLeave, legacyRoom, v1Room } from "./broadcast.js";
-import { state, type ChatContext, type Dialect } from "./context.js";
+import { legacyDialect, state, type ChatContext, type Dialect } from "./context.js";
 
 /** Subscribes the socket to live events first, so nothing committed after the history read is missed. */
 export async function subscribe(socket: Socket, room: string, dialect: Dialect): Promise<void> {
@@ -30,7 +30,7 @@ export async function enterRoom(ctx: ChatContext, socket: Socket, room: string, 
     return;
   }
   ctx.metrics.presenceUsers.set(ctx.presence.localSize());
-  if (first) emitPresenceJoin(ctx.io, room, user, socket.id);
+  if (first) emitPresenceJoin(ctx.io, room, user, legacyDialect(ctx), socket.id);
 }
 
 export async function leaveRoom(ctx: ChatContext, socket: Socket, room: string, user: string): Promise<void> {

@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto";
 import { RateLimiterRes } from "rate-limiter-flexible";
 import { mentionTargets, sendSchema, type Message } from "../shared/protocol.js";
 import { emitMessage } from "./broadcast.js";
-import { requireJoined, requireUser, type ChatContext } from "./context.js";
+import { legacyDialect, requireJoined, requireUser, type ChatContext } from "./context.js";
 import { ChatError } from "./errors.js";
 import type { On } from "./on.js";
 
@@ -26,7 +26,7 @@ export async function storeAndBroadcast(
   await consumeSend(ctx, user);
   const { message, created } = await ctx.writer.append({ room, user, body, clientId });
   if (created) {
-    emitMessage(ctx.io, message);
+    emitMessage(ctx.io, message, legacyDialect(ctx));
     ctx.cluster?.noteLocalOnlyWrite(room);
     for (const target of mentionTargets(room, user, message.body)) {
       ctx.users.emit(target, "mention", { room, seq: message.seq, from: user });
