@@ -5,6 +5,7 @@
 import fs from "node:fs";
 import pg from "pg";
 import type { PGlite as PGliteType } from "@electric-sql/pglite";
+import { lockDataDir } from "./datadir-lock.js";
 
 export interface Queryable {
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
@@ -91,10 +92,20 @@ export function createPgDb(url: string, poolMax: number, onError: (err: Error) =
 
 export async function createPgliteDb(dataDir: string | undefined): Promise<Db> {
   const { PGlite } = await import("@electric-sql/pglite");
-  if (dataDir) fs.mkdirSync(dataDir, { recursive: true });
-  const db: PGliteType = await PGlite.create(dataDir ?? "memory://", {
-    parsers: { [INT8_OID]: (v: string) => Number(v) },
-  });
+  let release = () => {};
+  if (dataDir) {
+    fs.mkdirSync(dataDir, { recursive: true });
+    release = lockDataDir(dataDir);
+  }
+  let db: PGliteType;
+  try {
+    db = await PGlite.create(dataDir ?? "memory://", {
+      parsers: { [INT8_OID]: (v: string) => Number(v) },
+    });
+  } catch (err) {
+    release();
+    throw err;
+  }
   const wrap = (q: { query: PGliteType["query"] }): Queryable => ({
     async query<R>(sql: string, params?: unknown[]) {
       const r = await q.query<R>(sql, params);
@@ -109,7 +120,11 @@ export async function createPgliteDb(dataDir: string | undefined): Promise<Db> {
       await db.exec(sql);
     },
     async close() {
-      await db.close();
+      try {
+        await db.close();
+      } finally {
+        release();
+      }
     },
   };
 }

@@ -1,8 +1,14 @@
-/** The process as an operator meets it: configuration errors, readiness while starting, signals. */
+/**
+ * The process as an operator meets it: configuration errors, readiness while starting,
+ * signals, and the embedded database's directory lock.
+ */
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
+import fs from "node:fs";
 import net from "node:net";
+import os from "node:os";
+import path from "node:path";
 import { after, before, test } from "node:test";
 import { call, connect, eventually, sleep } from "../helpers/client.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
@@ -81,5 +87,40 @@ test("SIGTERM: connected clients are disconnected and the process exits 0 in tim
   } finally {
     if (child.exitCode === null) child.kill("SIGKILL");
     await sleep(10);
+  }
+});
+
+test("a second process on the same DATA_DIR is refused, naming it; a stale lock is taken over", async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "chat-lock-"));
+  const ready = (port: number) =>
+    eventually(async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null))?.status === 200, 60_000, "ready");
+  const [portA, portB] = [await freePort(), await freePort()];
+  const first = run({ PORT: String(portA), DATA_DIR: dir });
+  try {
+    await ready(portA);
+    const second = run({ PORT: String(portB), DATA_DIR: dir });
+    let output = "";
+    second.stdout!.on("data", (d) => (output += d));
+    second.stderr!.on("data", (d) => (output += d));
+    const [code] = await once(second, "exit");
+    assert.equal(code, 1);
+    assert.match(output, new RegExp(`DATA_DIR ${dir} is in use by another chat-cluster process \\(pid ${first.pid}\\)`), output);
+    // The first is untouched and gives the directory back when it stops.
+    assert.equal((await fetch(`http://127.0.0.1:${portA}/readyz`)).status, 200);
+    first.kill("SIGTERM");
+    assert.deepEqual(await once(first, "exit"), [0, null]);
+    assert.equal(fs.existsSync(path.join(dir, "chat-cluster.lock")), false);
+  } finally {
+    if (first.exitCode === null) first.kill("SIGKILL");
+  }
+  // A lock whose process is gone (a crash) does not keep the next start out.
+  fs.writeFileSync(path.join(dir, "chat-cluster.lock"), "999999999 1");
+  const third = run({ PORT: String(portB), DATA_DIR: dir });
+  try {
+    await ready(portB);
+  } finally {
+    third.kill("SIGTERM");
+    await once(third, "exit");
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 });
