@@ -19,7 +19,7 @@ import { wireConnections } from "./realtime/connection.js";
 import { InFlight } from "./realtime/handle.js";
 import { createIo } from "./realtime/io.js";
 import { createSendLimiter } from "./realtime/ratelimit.js";
-import { createPgDb, createPgliteDb, type Db } from "./store/db.js";
+import { createPgDb, createPgliteDb, type Db, type Queryable } from "./store/db.js";
 import { migrate } from "./store/migrations.js";
 import { MessageWriter } from "./store/writer.js";
 
@@ -71,13 +71,10 @@ export function createNode(config: Config, log: Logger): ChatNode {
     }
   }
 
-  // The HTTP app needs the database, which exists only after start(): route through a getter.
-  const lazyDb: Db = {
-    kind: "pg",
+  // The HTTP app reads the database, which exists only after start(): it gets queries that
+  // look the database up when they run, and fail as "not connected" until then.
+  const lazyQueries: Queryable = {
     query: (sql, params) => requireDb().query(sql, params),
-    transaction: (fn) => requireDb().transaction(fn),
-    exec: (sql) => requireDb().exec(sql),
-    close: async () => {},
   };
   function requireDb(): Db {
     if (!db) throw Object.assign(new Error("database not connected yet"), { code: "ECONNREFUSED" });
@@ -85,7 +82,7 @@ export function createNode(config: Config, log: Logger): ChatNode {
   }
 
   const app = createHttpApp({
-    db: lazyDb,
+    db: lazyQueries,
     auth,
     metrics,
     log: log.child({ module: "http" }),

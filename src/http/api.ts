@@ -8,7 +8,7 @@ import { ChatError, toErrorBody } from "../chat/errors.js";
 import { formatIssues } from "../realtime/handle.js";
 import { AuthError, type Authenticator } from "../realtime/auth.js";
 import { readPage } from "../store/history.js";
-import type { Db } from "../store/db.js";
+import type { Queryable } from "../store/db.js";
 import type { Logger } from "../logger.js";
 
 const decimal = (min: number, max: number) =>
@@ -23,7 +23,7 @@ const querySchema = z.object({
   username: z.string().optional(),
 });
 
-export function apiRoutes(deps: { db: Db; auth: Authenticator; historyLimit: number; log: Logger }): Router {
+export function apiRoutes(deps: { db: Queryable; auth: Authenticator; historyLimit: number; log: Logger }): Router {
   const r = express.Router();
   r.get("/api/rooms/:room/messages", async function roomMessages(req: Request, res: Response) {
     try {

@@ -7,12 +7,12 @@ import helmet from "helmet";
 import type { Logger } from "../logger.js";
 import type { Metrics } from "../metrics.js";
 import type { Authenticator } from "../realtime/auth.js";
-import type { Db } from "../store/db.js";
+import type { Queryable } from "../store/db.js";
 import { apiRoutes } from "./api.js";
 import { healthRoutes, type HealthSource } from "./health.js";
 
 export interface HttpDeps {
-  db: Db;
+  db: Queryable;
   auth: Authenticator;
   metrics: Metrics;
   log: Logger;
