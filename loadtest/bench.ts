@@ -1,5 +1,5 @@
 /**
- * npm run bench -- [--only S1,S3] [--quick] [--no-baseline] [--cpu-prof] [--adapter classic|sharded] [--out DIR]
+ * npm run bench -- [--only S1,S3] [--quick] [--no-baseline] [--cpu-prof] [--adapter classic|sharded] [--workers N] [--out DIR]
  *
  * Starts a local 2-node chat cluster (scripts/cluster startCluster, nodes addressed
  * directly: the load tester spreads clients over them round-robin, so HAProxy's CPU is
@@ -37,6 +37,8 @@ interface BenchContext {
   cpuProfDir?: string;
   /** REDIS_ADAPTER of the chat nodes; unset: the server's default. */
   adapter?: string;
+  /** Load-generator processes per scenario run (loadtest/workers.ts). */
+  workers: number;
   log(line: string): void;
 }
 
@@ -120,6 +122,7 @@ async function measure(ctx: BenchContext, nodes: Nodes, opts: Partial<LoadOption
   let st1: Record<string, number> = {};
   const report = await runLoad({
     ...opts,
+    workers: ctx.workers,
     urls: nodes.urls,
     progress: (line) => {
       if (n++ % 5 === 0) ctx.log(`  ${label} ${line}`);
@@ -289,6 +292,7 @@ const S3: Scenario = async (ctx, targets) => {
       let held: ProcSample[] = [];
       let holding: Promise<ProcSample[]> | undefined;
       const report = await runLoad({
+        workers: ctx.workers,
         target: t,
         urls: n.urls,
         clients,
@@ -492,12 +496,13 @@ async function main() {
       "no-baseline": { type: "boolean" },
       "cpu-prof": { type: "boolean" },
       adapter: { type: "string" },
+      workers: { type: "string" },
       out: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
   if (values.help) {
-    console.log("Usage: npm run bench -- [--only S1,S3] [--quick] [--no-baseline] [--cpu-prof] [--adapter classic|sharded] [--out DIR]");
+    console.log("Usage: npm run bench -- [--only S1,S3] [--quick] [--no-baseline] [--cpu-prof] [--adapter classic|sharded] [--workers N] [--out DIR]");
     return;
   }
   const only = (values.only ?? "S1,S2,S3,S4,S5").split(",").map((s) => s.trim().toUpperCase());
@@ -505,6 +510,7 @@ async function main() {
   if (values.adapter !== undefined && !["classic", "sharded"].includes(values.adapter)) {
     throw new Error("--adapter must be classic or sharded");
   }
+  if (values.workers !== undefined && !/^[1-9][0-9]?$/.test(values.workers)) throw new Error("--workers must be 1 to 64");
   const targets: TargetName[] = values["no-baseline"] ? ["chat"] : ["chat", "baseline"];
   const baseDb = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
   const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -527,6 +533,7 @@ async function main() {
     runTag,
     cpuProfDir,
     adapter: values.adapter,
+    workers: Number(values.workers ?? 1),
     log: (l) => console.error(l),
   };
   const rows: Row[] = [];
@@ -546,7 +553,8 @@ async function main() {
   const endMachine = machine();
   const md = [
     `Run ${started.toISOString()} – ${new Date().toISOString()}${values.quick ? " (--quick)" : ""}` +
-      (values.adapter ? `, REDIS_ADAPTER=${values.adapter}` : ""),
+      (values.adapter ? `, REDIS_ADAPTER=${values.adapter}` : "") +
+      (ctx.workers > 1 ? `, ${ctx.workers} load-generator processes` : ""),
     "",
     `Machine: ${startMachine.nproc} CPUs (${startMachine.cpuModel}), ${startMachine.memoryGiB} GiB, Node ${startMachine.node}, ${startMachine.kernel};` +
       ` load average before ${startMachine.loadavg.join(" / ")}, after ${endMachine.loadavg.join(" / ")}`,

@@ -29,6 +29,7 @@ const USAGE = `Usage: npm run loadtest -- [options]
   --connect-concurrency N  connections opening at once           default 200
   --request-timeout MS ack timeout                               default 10000
   --run-id ID          prefix of room and user names             default random
+  --workers N          load-generator processes; each runs every N-th client  default 1
   --scenario FILE      JSON object of these options (camelCase or flag names); flags override it
   --max-loss F         fail when lost/expected deliveries > F (0 = none)
   --max-dup F          fail when duplicates/expected > F
@@ -58,6 +59,7 @@ try {
       "connect-concurrency": { type: "string" },
       "request-timeout": { type: "string" },
       "run-id": { type: "string" },
+      workers: { type: "string" },
       scenario: { type: "string" },
       "max-loss": { type: "string" },
       "max-dup": { type: "string" },
@@ -99,6 +101,7 @@ const NUMERIC = new Set([
   "maxLoss",
   "maxDup",
   "maxErrors",
+  "workers",
 ]);
 
 const raw: Record<string, unknown> = {};

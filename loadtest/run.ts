@@ -55,13 +55,27 @@ export interface LoadOptions {
   maxErrors?: number;
   /** true: progress lines to stderr; a function receives them instead. */
   progress: boolean | ((line: string) => void);
+  /**
+   * Load-generator processes (loadtest/workers.ts). Each runs every N-th client; they
+   * start sending together, agree on each room's final seq before the accounting, and the
+   * coordinator merges their samples into one report. 1: this process only.
+   */
+  workers: number;
   /** Awaited at phase boundaries; the benchmark samples server CPU and memory here. */
   hooks?: {
     connected?(): Promise<void> | void;
     sendingDone?(): Promise<void> | void;
+    /** Workers only: given this process's final seq per room, returns the run-wide ones. */
+    exchangeFinals?(local: number[]): Promise<number[]>;
+    /** Workers only: each progress point as it is made. */
+    tick?(point: TimelinePoint): void;
   };
   /** Stops the run early (e.g. the caller's own deadline). */
   signal?: AbortSignal;
+  /** Workers only: this process runs clients whose index % count === index. */
+  shard?: { index: number; count: number };
+  /** Workers only: keep every latency sample for the coordinator (LoadReport.raw). */
+  keepRaw?: boolean;
 }
 
 export const DEFAULT_OPTIONS: LoadOptions = {
@@ -83,6 +97,7 @@ export const DEFAULT_OPTIONS: LoadOptions = {
   connectConcurrency: 200,
   runId: "",
   progress: false,
+  workers: 1,
 };
 
 export interface TimelinePoint {
@@ -151,6 +166,8 @@ export interface LoadReport {
   thresholds: { maxLoss?: number; maxDup?: number; maxErrors?: number };
   failures: string[];
   passed: boolean;
+  /** Workers only: every latency sample in µs, for the coordinator to merge. */
+  raw?: { connect: number[]; join: number[]; ack: number[]; delivery: number[] };
 }
 
 interface Client {
@@ -180,6 +197,8 @@ export function resolveOptions(partial: Partial<LoadOptions>): LoadOptions {
   if (!(o.senders >= 0 && o.senders <= o.clients)) throw new Error("senders must be between 0 and clients");
   if (o.bodyBytes < 24) throw new Error("body-bytes must be >= 24 (the body carries the send timestamp)");
   if (o.rate < 0 || o.window < 0 || o.duration < 0 || o.ramp < 0 || o.drain < 0) throw new Error("negative value");
+  if (!(Number.isInteger(o.workers) && o.workers >= 1 && o.workers <= 64)) throw new Error("workers must be 1 to 64");
+  if (o.workers > o.clients) throw new Error("workers must not exceed clients");
   return o;
 }
 
@@ -189,6 +208,7 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
 
 export async function runLoad(partial: Partial<LoadOptions>): Promise<LoadReport> {
   const o = resolveOptions(partial);
+  if (o.workers > 1 && !o.shard) return (await import("./workers.js")).runLoadWorkers(o);
   const startedAt = new Date();
   const t0 = performance.now();
   const elapsed = () => (performance.now() - t0) / 1000;
@@ -199,10 +219,11 @@ export async function runLoad(partial: Partial<LoadOptions>): Promise<LoadReport
   const roomFinal = new Array<number>(o.rooms).fill(0);
   const roomIndex = new Map(roomNames.map((r, i) => [r, i]));
 
-  const connectLat = new Latency();
-  const joinLat = new Latency();
-  const ackLat = new Latency();
-  const deliveryLat = new Latency();
+  const keep = o.keepRaw === true;
+  const connectLat = new Latency(keep);
+  const joinLat = new Latency(keep);
+  const ackLat = new Latency(keep);
+  const deliveryLat = new Latency(keep);
   const failuresByCode: Record<string, number> = {};
   const counters = {
     connected: 0,
@@ -273,6 +294,7 @@ export async function runLoad(partial: Partial<LoadOptions>): Promise<LoadReport
 
   const clients: Client[] = [];
   for (let i = 0; i < o.clients; i++) {
+    if (o.shard && i % o.shard.count !== o.shard.index) continue;
     const transport: Transport =
       o.transport === "mixed" ? (i % 2 === 0 ? "websocket" : "polling") : (o.transport as Transport);
     const room = i % o.rooms;
@@ -340,6 +362,7 @@ export async function runLoad(partial: Partial<LoadOptions>): Promise<LoadReport
       deliveryP99Ms: del.p99Ms,
     };
     timeline.push(point);
+    o.hooks?.tick?.(point);
     ackLat.interval.reset();
     deliveryLat.interval.reset();
     counters.sentInterval = counters.ackedInterval = counters.deliveredInterval = 0;
@@ -420,7 +443,10 @@ export async function runLoad(partial: Partial<LoadOptions>): Promise<LoadReport
   loopDelay.reset();
   const sendStart = performance.now();
   const sendEnd = sendStart + o.duration * 1000;
-  const senders = clients.slice(0, o.senders).filter((c) => c.joined);
+  const senders = clients.filter((c) => c.index < o.senders && c.joined);
+  // A worker keeps its share of the aggregate rate: its sender slots over all of them.
+  const slots = o.shard ? clients.filter((c) => c.index < o.senders).length : o.senders;
+  const rate = o.senders > 0 ? (o.rate * slots) / o.senders : 0;
   let sendSeq = 0;
 
   const sendOne = (c: Client): Promise<void> => {
@@ -467,17 +493,17 @@ export async function runLoad(partial: Partial<LoadOptions>): Promise<LoadReport
       }
     }
     await Promise.all(loops);
-  } else if (senders.length > 0 && o.rate > 0) {
+  } else if (senders.length > 0 && rate > 0) {
     // Open loop: the aggregate rate is kept whatever the latency; senders take turns.
     while (!aborted()) {
       const now = performance.now();
       if (now >= sendEnd) break;
-      const due = Math.floor(((now - sendStart) / 1000) * o.rate);
+      const due = Math.floor(((now - sendStart) / 1000) * rate);
       while (sendSeq < due) {
         void sendOne(senders[sendSeq % senders.length]!);
         sendSeq++;
       }
-      await sleep(Math.max(1, Math.min(10, 1000 / o.rate)));
+      await sleep(Math.max(1, Math.min(10, 1000 / rate)));
     }
   } else {
     while (!aborted() && performance.now() < sendEnd) await sleep(50);
@@ -500,9 +526,19 @@ export async function runLoad(partial: Partial<LoadOptions>): Promise<LoadReport
     return got >= exp;
   };
   const drainStart = performance.now();
-  while (!aborted() && performance.now() - drainStart < o.drain * 1000) {
-    if (counters.inflight === 0 && expectedNow()) break;
-    await sleep(50);
+  const drainUntil = async () => {
+    while (!aborted() && performance.now() - drainStart < o.drain * 1000) {
+      if (counters.inflight === 0 && expectedNow()) break;
+      await sleep(50);
+    }
+  };
+  await drainUntil();
+  if (o.hooks?.exchangeFinals) {
+    // Another worker's sender may have written past what reached this one's receivers:
+    // that shortfall is loss, counted against the run-wide final seq of each room.
+    const finals = await o.hooks.exchangeFinals([...roomFinal]);
+    finals.forEach((f, i) => (roomFinal[i] = Math.max(roomFinal[i]!, f)));
+    await drainUntil();
   }
   const drainSeconds = (performance.now() - drainStart) / 1000;
 
@@ -553,7 +589,7 @@ export async function runLoad(partial: Partial<LoadOptions>): Promise<LoadReport
       total: round3(elapsed()),
     },
     connect: {
-      attempted: o.clients,
+      attempted: clients.length,
       connected: counters.connected,
       failed: counters.connectFailed,
       connectErrors: counters.connectErrors,
@@ -596,6 +632,7 @@ export async function runLoad(partial: Partial<LoadOptions>): Promise<LoadReport
     thresholds: { maxLoss: o.maxLoss, maxDup: o.maxDup, maxErrors: o.maxErrors },
     failures,
     passed: failures.length === 0,
+    ...(keep ? { raw: { connect: connectLat.raw!, join: joinLat.raw!, ack: ackLat.raw!, delivery: deliveryLat.raw! } } : {}),
   };
 }
 

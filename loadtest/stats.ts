@@ -15,16 +15,28 @@ export interface LatencySummary {
   maxMs: number;
 }
 
-/** A latency histogram in microseconds, with a per-interval twin for progress lines. */
+/**
+ * A latency histogram in microseconds, with a per-interval twin for progress lines.
+ * `keepRaw` also keeps every value, so that a load-generator worker can hand its samples
+ * to the coordinating process, which merges them into one histogram (HDR histograms do
+ * not cross processes).
+ */
 export class Latency {
   readonly total: RecordableHistogram = createHistogram();
   readonly interval: RecordableHistogram = createHistogram();
+  readonly raw: number[] | undefined;
+  constructor(keepRaw = false) {
+    this.raw = keepRaw ? [] : undefined;
+  }
   /** Records a duration given in nanoseconds (hrtime.bigint differences). */
   recordNs(ns: bigint) {
-    let us = Number(ns / 1000n);
+    this.recordUs(Number(ns / 1000n));
+  }
+  recordUs(us: number) {
     if (us < 1) us = 1;
     this.total.record(us);
     this.interval.record(us);
+    this.raw?.push(us);
   }
   summary(): LatencySummary {
     return summarize(this.total);

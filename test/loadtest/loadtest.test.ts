@@ -100,6 +100,13 @@ describe("load tester against the ws relay baseline", () => {
     assertExactAccounting(r, 10);
   });
 
+  test("the same run over 3 load-generator processes: the merged report is just as exact", async () => {
+    const r = await runLoad({ target: "baseline", urls: relays.map((x) => x.url), ...EXACT_RUN, workers: 3 });
+    assertExactAccounting(r, 10);
+    assert.equal(r.connect.attempted, 20);
+    assert.ok(r.timeline.length > 0, "progress points merged");
+  });
+
   test("CLI: exit 0 within thresholds, JSON report written", async () => {
     const out = path.join(mkdtempSync(path.join(os.tmpdir(), "lt-")), "report.json");
     const res = await runCli([
@@ -114,7 +121,10 @@ describe("load tester against the ws relay baseline", () => {
     assert.match(res.stdout, /result\s+PASS/);
   });
 
-  test("CLI: a relay stopped mid-run is reported as loss and errors, exit 1", async () => {
+  // With two workers, worker 0 holds every client of relay a and worker 1 every client of
+  // relay b: worker 1 sees nothing past b's end, and only the run-wide final seq that the
+  // workers exchange makes its receivers' shortfall count as loss.
+  for (const workers of [1, 2]) test(`CLI, ${workers} worker(s): a relay stopped mid-run is reported as loss and errors, exit 1`, async () => {
     // A relay of its own, so stopping it leaves the other tests' relays alone.
     const prefix = newPrefix();
     const a = await startRelay({ redisUrl: REDIS_URL, keyPrefix: prefix });
@@ -124,6 +134,7 @@ describe("load tester against the ws relay baseline", () => {
         "--target", "baseline", "--urls", `${a.url},${b.url}`,
         "--clients", "10", "--rooms", "1", "--senders", "4", "--rate", "20",
         "--duration", "4", "--ramp", "0", "--drain", "2", "--max-loss", "0", "--quiet",
+        "--workers", String(workers),
       ]);
       // Stop relay b once sending is under way: its members miss what a's senders send.
       await waitFor(async () => (await fetch(`${a.url}/metrics`).then((r) => r.text())).includes("relay_connections 5"));
@@ -168,6 +179,18 @@ describe("load tester against two chat nodes (PostgreSQL + Redis)", () => {
 
   test("20 clients in 2 rooms: every stored message reaches every member once, in order", async () => {
     const r = await runLoad({ target: "chat", urls: nodes.map((n) => n.url), ...EXACT_RUN });
+    assertExactAccounting(r, 10);
+  });
+
+  test("the same over 2 load-generator processes, closed loop", async () => {
+    const r = await runLoad({
+      target: "chat",
+      urls: nodes.map((n) => n.url),
+      ...EXACT_RUN,
+      rate: 0,
+      window: 1,
+      workers: 2,
+    });
     assertExactAccounting(r, 10);
   });
 
