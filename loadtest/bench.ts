@@ -510,7 +510,8 @@ async function main() {
   if (values.adapter !== undefined && !["classic", "sharded"].includes(values.adapter)) {
     throw new Error("--adapter must be classic or sharded");
   }
-  if (values.workers !== undefined && !/^[1-9][0-9]?$/.test(values.workers)) throw new Error("--workers must be 1 to 64");
+  const workers = Number(values.workers ?? 1);
+  if (!(Number.isInteger(workers) && workers >= 1 && workers <= 64)) throw new Error("--workers must be 1 to 64");
   const targets: TargetName[] = values["no-baseline"] ? ["chat"] : ["chat", "baseline"];
   const baseDb = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
   const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -533,7 +534,7 @@ async function main() {
     runTag,
     cpuProfDir,
     adapter: values.adapter,
-    workers: Number(values.workers ?? 1),
+    workers,
     log: (l) => console.error(l),
   };
   const rows: Row[] = [];

@@ -566,15 +566,7 @@ export async function runLoad(partial: Partial<LoadOptions>): Promise<LoadReport
   for (const c of clients) c.conn.close();
 
   const errors = counters.connectFailed + counters.joinFailed + counters.sendFailed;
-  const lossRatio = expected > 0 ? lost / expected : 0;
-  const dupRatio = expected > 0 ? duplicates / expected : 0;
-  const failures: string[] = [];
-  if (o.maxLoss !== undefined && lossRatio > o.maxLoss)
-    failures.push(`loss ${lost}/${expected} (${(lossRatio * 100).toFixed(3)}%) exceeds --max-loss ${o.maxLoss}`);
-  if (o.maxDup !== undefined && dupRatio > o.maxDup)
-    failures.push(`duplicates ${duplicates}/${expected} (${(dupRatio * 100).toFixed(3)}%) exceed --max-dup ${o.maxDup}`);
-  if (o.maxErrors !== undefined && errors > o.maxErrors)
-    failures.push(`errors ${errors} exceed --max-errors ${o.maxErrors}`);
+  const { lossRatio, dupRatio, failures } = checkThresholds(o, { expected, lost, duplicates, errors });
 
   const { progress: _p, hooks: _h, signal: _s, ...recordedOptions } = o;
   return {
@@ -636,4 +628,20 @@ export async function runLoad(partial: Partial<LoadOptions>): Promise<LoadReport
   };
 }
 
-const round3 = (x: number) => Math.round(x * 1000) / 1000;
+export const round3 = (x: number) => Math.round(x * 1000) / 1000;
+
+/** Loss and duplicate ratios of a run, and the thresholds (`--max-*`) they exceed. */
+export function checkThresholds(
+  o: Pick<LoadOptions, "maxLoss" | "maxDup" | "maxErrors">,
+  c: { expected: number; lost: number; duplicates: number; errors: number },
+): { lossRatio: number; dupRatio: number; failures: string[] } {
+  const lossRatio = c.expected > 0 ? c.lost / c.expected : 0;
+  const dupRatio = c.expected > 0 ? c.duplicates / c.expected : 0;
+  const failures: string[] = [];
+  if (o.maxLoss !== undefined && lossRatio > o.maxLoss)
+    failures.push(`loss ${c.lost}/${c.expected} (${(lossRatio * 100).toFixed(3)}%) exceeds --max-loss ${o.maxLoss}`);
+  if (o.maxDup !== undefined && dupRatio > o.maxDup)
+    failures.push(`duplicates ${c.duplicates}/${c.expected} (${(dupRatio * 100).toFixed(3)}%) exceed --max-dup ${o.maxDup}`);
+  if (o.maxErrors !== undefined && c.errors > o.maxErrors) failures.push(`errors ${c.errors} exceed --max-errors ${o.maxErrors}`);
+  return { lossRatio, dupRatio, failures };
+}

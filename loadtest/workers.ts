@@ -15,7 +15,7 @@
 import { fork, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { LoadOptions, LoadReport, TimelinePoint } from "./run.js";
+import { checkThresholds, round3, type LoadOptions, type LoadReport, type TimelinePoint } from "./run.js";
 import { Latency, type LatencySummary } from "./stats.js";
 
 /** Coordinator → worker. */
@@ -150,14 +150,7 @@ export function mergeReports(o: LoadOptions, reports: LoadReport[], timeline: Ti
   const lost = add((r) => r.delivery.lost);
   const duplicates = add((r) => r.delivery.duplicates);
   const errors = add((r) => r.errors);
-  const lossRatio = expected > 0 ? lost / expected : 0;
-  const dupRatio = expected > 0 ? duplicates / expected : 0;
-  const failures: string[] = [];
-  if (o.maxLoss !== undefined && lossRatio > o.maxLoss)
-    failures.push(`loss ${lost}/${expected} (${(lossRatio * 100).toFixed(3)}%) exceeds --max-loss ${o.maxLoss}`);
-  if (o.maxDup !== undefined && dupRatio > o.maxDup)
-    failures.push(`duplicates ${duplicates}/${expected} (${(dupRatio * 100).toFixed(3)}%) exceed --max-dup ${o.maxDup}`);
-  if (o.maxErrors !== undefined && errors > o.maxErrors) failures.push(`errors ${errors} exceed --max-errors ${o.maxErrors}`);
+  const { lossRatio, dupRatio, failures } = checkThresholds(o, { expected, lost, duplicates, errors });
   const { progress: _p, hooks: _h, signal: _s, shard: _sh, keepRaw: _k, ...options } = o;
   return {
     version: 1,
@@ -188,7 +181,7 @@ export function mergeReports(o: LoadOptions, reports: LoadReport[], timeline: Ti
       acked: add((r) => r.send.acked),
       failed: add((r) => r.send.failed),
       failuresByCode,
-      ackedPerSecond: sending > 0 ? Math.round((add((r) => r.send.acked) / sending) * 1000) / 1000 : 0,
+      ackedPerSecond: sending > 0 ? round3(add((r) => r.send.acked) / sending) : 0,
       ackLatency: merged(raw("ack")),
     },
     delivery: {
@@ -201,12 +194,12 @@ export function mergeReports(o: LoadOptions, reports: LoadReport[], timeline: Ti
       preJoin: add((r) => r.delivery.preJoin),
       lossRatio,
       dupRatio,
-      perSecond: sending > 0 ? Math.round((add((r) => r.delivery.received) / sending) * 1000) / 1000 : 0,
+      perSecond: sending > 0 ? round3(add((r) => r.delivery.received) / sending) : 0,
       latency: merged(raw("delivery")),
     },
     errors,
     loadgen: {
-      cpuSeconds: Math.round(add((r) => r.loadgen.cpuSeconds) * 1000) / 1000,
+      cpuSeconds: round3(add((r) => r.loadgen.cpuSeconds)),
       // Each worker's own event loop: the worst one says when the tester fell behind.
       eventLoopDelayP99Ms: max((r) => r.loadgen.eventLoopDelayP99Ms),
       eventLoopDelayMaxMs: max((r) => r.loadgen.eventLoopDelayMaxMs),
