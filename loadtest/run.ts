@@ -212,8 +212,7 @@ export async function runLoad(partial: Partial<LoadOptions>): Promise<LoadReport
   const startedAt = new Date();
   const t0 = performance.now();
   const elapsed = () => (performance.now() - t0) / 1000;
-  const log =
-    typeof o.progress === "function" ? o.progress : o.progress ? (l: string) => process.stderr.write(`${l}\n`) : null;
+  const log = progressLog(o.progress);
 
   const roomNames = Array.from({ length: o.rooms }, (_, i) => `${o.runId}-r${i}`);
   const roomFinal = new Array<number>(o.rooms).fill(0);
@@ -629,6 +628,12 @@ export async function runLoad(partial: Partial<LoadOptions>): Promise<LoadReport
 }
 
 export const round3 = (x: number) => Math.round(x * 1000) / 1000;
+
+/** Where progress lines go: the caller's function, stderr (`true`), or nowhere. */
+export function progressLog(progress: LoadOptions["progress"]): ((line: string) => void) | null {
+  if (typeof progress === "function") return progress;
+  return progress ? (l: string) => process.stderr.write(`${l}\n`) : null;
+}
 
 /** Loss and duplicate ratios of a run, and the thresholds (`--max-*`) they exceed. */
 export function checkThresholds(

@@ -15,7 +15,7 @@
 import { fork, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { checkThresholds, round3, type LoadOptions, type LoadReport, type TimelinePoint } from "./run.js";
+import { checkThresholds, progressLog, round3, type LoadOptions, type LoadReport, type TimelinePoint } from "./run.js";
 import { Latency, type LatencySummary } from "./stats.js";
 
 /** Coordinator → worker. */
@@ -37,7 +37,7 @@ const WORKER = path.join(path.dirname(fileURLToPath(import.meta.url)), "worker.t
 
 export async function runLoadWorkers(o: LoadOptions): Promise<LoadReport> {
   const n = o.workers;
-  const log = typeof o.progress === "function" ? o.progress : o.progress ? (l: string) => process.stderr.write(`${l}\n`) : null;
+  const log = progressLog(o.progress);
   const { hooks, signal, progress: _p, ...plain } = o;
   const children: ChildProcess[] = [];
   const waiting = new Map<string, number>();
