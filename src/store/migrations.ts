@@ -138,6 +138,18 @@ export const MIGRATIONS: { name: string; sql: string; single?: boolean }[] = [
       $fn$
     `,
   },
+  {
+    name: "004_append_custom_plans",
+    sql: `
+      -- PL/pgSQL keeps a generic plan per session once five custom plans cost no less. Made
+      -- while messages was small, it looked retried clientIds up by a hash join over a
+      -- sequential scan of the whole table, and a pooled connection kept it for good: each
+      -- batch then read every stored message (docs/benchmarks.md, S4). Planning each batch
+      -- for the tables as they are costs well under a millisecond per batch.
+      ALTER FUNCTION chat_append(text[], text[], text[], text[], int[], text[])
+        SET plan_cache_mode = force_custom_plan;
+    `,
+  },
 ];
 
 /** Arbitrary constant shared by every replica: "chat-cluster migrations". */

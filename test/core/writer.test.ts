@@ -73,3 +73,41 @@ test("mentions are stored with the message's seq, only for new messages", async 
     { user_name: "carl", seq: first.message.seq },
   ]);
 });
+
+/**
+ * PL/pgSQL caches a function's plans per session. Planned while `messages` was empty, the
+ * lookup of retried clientIds became a hash join over a sequential scan of the whole table,
+ * kept for the life of the pooled connection: S4 read 30 million rows for 73,000 sends, and
+ * a long-lived node would get slower with every message stored. This checks, in one session,
+ * that a send after the table has grown still reaches messages by index only.
+ */
+test("a session's sends stay on the indexes after the messages table grows", async () => {
+  const { default: pg } = await import("pg");
+  const c = new pg.Client({ connectionString: tdb.url });
+  await c.connect();
+  try {
+    const rooms = Array.from({ length: 40 }, (_, i) => `grow-${i}`);
+    await c.query("INSERT INTO rooms (name) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING", [rooms]);
+    const send = (k: number) =>
+      c.query("SELECT * FROM chat_append($1::text[], $2::text[], $3::text[], $4::text[], '{}'::int[], '{}'::text[])", [
+        rooms,
+        rooms.map(() => "ann"),
+        rooms.map(() => `body ${k}`),
+        rooms.map((r) => `${r}-${k}`),
+      ]);
+    // Past the plan cache's five custom plans, while the table is small.
+    for (let k = 0; k < 8; k++) await send(k);
+    await c.query(
+      `INSERT INTO messages (room, seq, user_name, body, client_id)
+       SELECT 'bulk', g, 'bob', 'filler', 'f' || g FROM generate_series(1, 50000) g`,
+    );
+    // This session's counts not yet flushed to the shared statistics: read them on both sides.
+    const seqScans = async () =>
+      Number((await c.query("SELECT seq_scan FROM pg_stat_xact_user_tables WHERE relname = 'messages'")).rows[0].seq_scan);
+    const before = await seqScans();
+    await send(100);
+    assert.equal((await seqScans()) - before, 0, "chat_append scanned the whole messages table");
+  } finally {
+    await c.end();
+  }
+});
