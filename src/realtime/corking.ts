@@ -1,15 +1,23 @@
 /**
- * One TCP write per WebSocket flush instead of one per packet.
+ * Fewer TCP writes per connection: one per flush, and one flush per tick.
  *
  * Engine.IO sends a connection's first packet of a tick at once and queues the rest until
  * that write completes; it then sends the queue with one `ws` frame write, hence one
- * writev syscall, per packet. Under load (S2: 80 messages/s into each socket) a socket
- * often has several packets queued, and those syscalls were the largest item in the CPU
- * profiles. Corking the TCP socket around the loop turns them into one writev. Packets,
- * frames and their order are unchanged; a single packet takes the original path.
+ * writev syscall, per packet. Those syscalls were the largest item in the CPU profiles.
  *
- * The patch goes on the prototype of the Engine.IO that socket.io itself loads (resolved
- * from socket.io's location), so it cannot miss a second copy of Engine.IO.
+ * - Corked sends. Under load (S2: 80 messages/s into each socket) a socket often has
+ *   several packets queued; corking the TCP socket around the loop turns them into one
+ *   writev. A single packet takes the original path.
+ * - Flushes deferred to the end of the tick. A send's ack and the sender's own copy of the
+ *   message are produced in one chain of promise callbacks; flushed at once, the first
+ *   went out alone and the second waited for its write to complete, two syscalls where one
+ *   does (S4: one of them per stored message). The flush now runs from `process.nextTick`,
+ *   which Node runs after the promise callbacks pending at that point, so both leave in
+ *   one write.
+ *
+ * Packets, frames and their order are unchanged. The patches go on the prototypes of the
+ * Engine.IO that socket.io itself loads (resolved from socket.io's location), so they
+ * cannot miss a second copy of Engine.IO.
  */
 import { createRequire } from "node:module";
 
@@ -22,14 +30,29 @@ interface WebSocketTransport {
   send(packets: unknown[]): void;
 }
 type TransportProto = WebSocketTransport & { [PATCHED]?: true };
+interface EngineSocket {
+  flush(): void;
+  writeBuffer?: unknown[];
+  /** Set while a deferred flush is pending (one boolean per connection). */
+  flushPending?: boolean;
+}
+type SocketProto = EngineSocket & { [PATCHED]?: true };
 
 const PATCHED = Symbol.for("chat-cluster.corkedWebSocketSend");
 
-/** Installs the corked send once per process; returns false if Engine.IO's shape changed. */
+interface EngineModule {
+  Socket?: { prototype: SocketProto };
+  transports?: { websocket?: { prototype: TransportProto } };
+}
+
+/** Installs both patches once per process; returns false if Engine.IO's shape changed. */
 export function corkWebSocketFlushes(): boolean {
   const fromHere = createRequire(import.meta.url);
   const fromSocketIo = createRequire(fromHere.resolve("socket.io"));
-  const engine = fromSocketIo("engine.io") as { transports?: { websocket?: { prototype: TransportProto } } };
+  const engine = fromSocketIo("engine.io") as EngineModule;
+  const socketProto = engine.Socket?.prototype;
+  if (!socketProto || typeof socketProto.flush !== "function") return false;
+  if (!socketProto[PATCHED]) deferFlushes(socketProto);
   const proto = engine.transports?.websocket?.prototype;
   if (!proto || typeof proto.send !== "function") return false;
   if (proto[PATCHED]) return true;
@@ -46,4 +69,19 @@ export function corkWebSocketFlushes(): boolean {
   };
   proto[PATCHED] = true;
   return true;
+}
+
+function deferFlushes(proto: SocketProto): void {
+  const flush = proto.flush;
+  const runFlush = (socket: EngineSocket) => {
+    socket.flushPending = false;
+    flush.call(socket);
+  };
+  proto.flush = function flushAtEndOfTick(this: EngineSocket): void {
+    // Engine.IO also calls flush after every completed write, mostly with nothing queued.
+    if (this.flushPending || this.writeBuffer?.length === 0) return;
+    this.flushPending = true;
+    process.nextTick(runFlush, this);
+  };
+  proto[PATCHED] = true;
 }
