@@ -44,9 +44,12 @@ export function handle<S extends z.ZodType>(
   fn: Handler<S>,
 ): EventHandler {
   const { metrics } = ctx;
+  // Bound once per event name: labelled calls would hash the label set on every event.
+  const duration = metrics.eventDuration.labels({ event });
+  const succeeded = metrics.events.labels({ event, outcome: "ok" });
   return function onEvent(socket: Socket, args: unknown[]): void {
     const ack = typeof args[args.length - 1] === "function" ? (args.pop() as (a: Ack) => void) : undefined;
-    const stop = metrics.eventDuration.startTimer({ event });
+    const started = performance.now();
     inflight.enter();
     const run = async (): Promise<Ack> => {
       const parsed = schema.safeParse(args[0]);
@@ -57,8 +60,9 @@ export function handle<S extends z.ZodType>(
     run()
       .catch((err: unknown) => ({ ok: false as const, error: toErrorBody(err, state(socket).log, { event }) }))
       .then((answer) => {
-        metrics.events.inc({ event, outcome: answer.ok ? "ok" : answer.error.code });
-        stop();
+        if (answer.ok) succeeded.inc();
+        else metrics.events.inc({ event, outcome: answer.error.code });
+        duration.observe((performance.now() - started) / 1000);
         if (ack) {
           try {
             ack(answer);

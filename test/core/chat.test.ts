@@ -289,6 +289,8 @@ for (const backend of backends) {
       const metrics = await (await fetch(`${srv.url}/metrics`)).text();
       assert.match(metrics, /chat_unknown_events_total\{node="[^"]+"\} [1-9]/);
       assert.match(metrics, /chat_events_total\{event="message:send",outcome="invalid_payload",node="[^"]+"\} [1-9]/);
+      assert.match(metrics, /chat_events_total\{event="message:send",outcome="ok",node="[^"]+"\} [1-9]/);
+      assert.match(metrics, /chat_event_duration_seconds_count\{[^}]*event="message:send"[^}]*\} [1-9]/);
     });
   });
 }
