@@ -58,6 +58,15 @@ export class Reader {
     this.socket?.close();
   }
 
+  /**
+   * Stops coming back without closing the connection, like a client whose network froze:
+   * the server keeps the connection (and the user's presence) until it dies or times out.
+   */
+  detach(): void {
+    this.stopped = true;
+    this.socket?.io.reconnection(false);
+  }
+
   private attach(s: Client): void {
     this.socket = s;
     s.on("message:new", (m: Message) => {
