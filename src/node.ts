@@ -7,7 +7,8 @@ import type { AddressInfo } from "node:net";
 import type { Server } from "socket.io";
 import type { Config } from "./config.js";
 import { connectCluster, type ClusterLink } from "./cluster/link.js";
-import type { ChatContext } from "./chat/context.js";
+import { legacyDialect, type ChatContext } from "./chat/context.js";
+import { renewLegacyMarks } from "./chat/legacy.js";
 import { LocalPresence } from "./chat/presence.js";
 import { UserSockets, userChannel } from "./chat/users.js";
 import { createHttpApp } from "./http/app.js";
@@ -45,6 +46,7 @@ export function createNode(config: Config, log: Logger): ChatNode {
   let db: Db | undefined;
   let writer: MessageWriter | undefined;
   let cluster: ClusterLink | undefined;
+  let stopLegacyRenewal: (() => void) | undefined;
   let dbCheck: { at: number; state: Promise<DependencyState> } | undefined;
   let done: Promise<void> | undefined;
 
@@ -134,6 +136,7 @@ export function createNode(config: Config, log: Logger): ChatNode {
       cluster,
     };
     wireConnections(io, ctx, inflight, users);
+    if (legacyDialect(ctx)) stopLegacyRenewal = renewLegacyMarks(ctx);
     if (done) throw new Error("shut down while starting");
     state = "ready";
     metrics.ready.set(1);
@@ -164,6 +167,7 @@ export function createNode(config: Config, log: Logger): ChatNode {
       io.close(() => resolve());
       http.closeAllConnections();
     });
+    stopLegacyRenewal?.();
     await cluster?.close().catch((err: unknown) => log.warn({ err }, "closing the cluster link failed"));
     await db?.close().catch((err: unknown) => log.warn({ err }, "closing the database failed"));
     log.info("stopped");

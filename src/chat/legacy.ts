@@ -4,12 +4,40 @@
  */
 import { legacyJoinSchema, legacySendSchema, legacyTypingSchema } from "../shared/protocol.js";
 import { legacyRows, readPage } from "../store/history.js";
-import { joinRoom } from "../store/rooms.js";
+import { joinRoom, markLegacyRoom } from "../store/rooms.js";
 import { legacyRoom, v1Room } from "./broadcast.js";
 import { requireJoined, requireUser, state, type ChatContext } from "./context.js";
 import { enterRoom, subscribe, unsubscribe } from "./membership.js";
 import { storeAndBroadcast } from "./messages.js";
 import type { On } from "./on.js";
+
+/** How long a legacy join's mark lasts; nodes holding legacy sockets renew it far sooner. */
+export const LEGACY_LEASE_MS = 60 * 60 * 1000;
+const RENEW_EVERY_MS = 10 * 60 * 1000;
+
+/**
+ * Renews the mark of every room in which this node holds legacy sockets, so that a template
+ * client connected for hours keeps receiving messages. A mark that outlives its sockets
+ * costs only a publish nobody receives until it lapses. Returns the stop function.
+ */
+export function renewLegacyMarks(ctx: LeaseContext, everyMs = RENEW_EVERY_MS): () => void {
+  const timer = setInterval(() => void renewNow(ctx), everyMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+type LeaseContext = Pick<ChatContext, "io" | "db" | "log">;
+
+export async function renewNow(ctx: LeaseContext): Promise<void> {
+  const prefix = legacyRoom("");
+  const rooms: string[] = [];
+  for (const name of ctx.io.of("/").adapter.rooms.keys()) if (name.startsWith(prefix)) rooms.push(name.slice(prefix.length));
+  try {
+    for (const room of rooms) await markLegacyRoom(ctx.db, room, LEGACY_LEASE_MS);
+  } catch (err) {
+    ctx.log.warn({ err, rooms: rooms.length }, "could not renew the legacy rooms' marks; retrying at the next interval");
+  }
+}
 
 export function registerLegacy(ctx: ChatContext, on: On): void {
   on("joined_room", legacyJoinSchema, async function onJoinedRoom({ username, room }, socket) {
@@ -21,6 +49,9 @@ export function registerLegacy(ctx: ChatContext, on: On): void {
     let rows: [number, string, string][];
     try {
       await joinRoom(ctx.db, room, user);
+      // Before the history read: a message committed after this mark is published for the
+      // template's dialect, and one committed before it is in the history.
+      await markLegacyRoom(ctx.db, room, LEGACY_LEASE_MS);
       rows = legacyRows((await readPage(ctx.db, room, ctx.config.historyLimit)).messages);
     } catch (err) {
       await unsubscribe(socket, room, "legacy");

@@ -24,9 +24,10 @@ export async function storeAndBroadcast(
   clientId: string = randomUUID(),
 ): Promise<Message> {
   await consumeSend(ctx, user);
-  const { message, created } = await ctx.writer.append({ room, user, body, clientId });
+  const { message, created, legacy } = await ctx.writer.append({ room, user, body, clientId });
   if (created) {
-    emitMessage(ctx.io, message, legacyDialect(ctx));
+    // The template's room only where a legacy socket may be: each dialect is a Redis publish.
+    emitMessage(ctx.io, message, legacyDialect(ctx) && legacy);
     ctx.cluster?.noteLocalOnlyWrite(room);
     for (const target of mentionTargets(room, user, message.body)) {
       ctx.users.emit(target, "mention", { room, seq: message.seq, from: user });

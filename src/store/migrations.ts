@@ -139,10 +139,26 @@ export const MIGRATIONS: { name: string; sql: string; single?: boolean }[] = [
     `,
   },
   {
-    name: "004_append_by_key",
+    name: "004_legacy_rooms",
+    sql: `
+      -- Until when a room may hold template (legacy) sockets on some node: a legacy join sets
+      -- it (under the room's row lock, before its history read) and nodes holding legacy
+      -- sockets extend it. chat_append returns it, so a message is published for the
+      -- template's dialect only where someone speaks it.
+      ALTER TABLE rooms ADD COLUMN legacy_until timestamptz;
+      -- During a rolling upgrade, nodes of the previous version hold template sockets they
+      -- do not mark: every existing room keeps both publishes for the first hour.
+      UPDATE rooms SET legacy_until = now() + interval '1 hour';
+      -- Replaced by 005 with one more result column, which CREATE OR REPLACE cannot add.
+      DROP FUNCTION chat_append(text[], text[], text[], text[], int[], text[]);
+    `,
+  },
+  {
+    name: "005_append_by_key",
     single: true,
     sql: `
-      -- chat_append as in 003, with every table reached by key, and its plans made once.
+      -- chat_append as in 003, with every table reached by key, its plans made once, and
+      -- whether the room may have legacy sockets (004).
       -- PL/pgSQL keeps a generic plan per session. 003's joins let that plan depend on the
       -- tables' sizes when it was made: made while messages was small, the lookup of retried
       -- clientIds became a hash join over a sequential scan of the whole table, which a
@@ -152,12 +168,13 @@ export const MIGRATIONS: { name: string; sql: string; single?: boolean }[] = [
       -- LATERAL lookup, a scalar subquery, = ANY of the batch's rooms), so one plan fits every
       -- size, and sequential scans are off as a guard; joins are only between the batch's
       -- own rows.
-      CREATE OR REPLACE FUNCTION chat_append(
+      CREATE FUNCTION chat_append(
         p_room text[], p_user text[], p_body text[], p_client text[],
         p_mention_idx int[], p_mention_user text[]
       ) RETURNS TABLE (
         i int, seq bigint, created boolean, body text, created_at timestamptz,
-        edited_at timestamptz, deleted boolean, update_seq bigint, reactions jsonb
+        edited_at timestamptz, deleted boolean, update_seq bigint, reactions jsonb,
+        legacy boolean
       ) LANGUAGE plpgsql
         SET plan_cache_mode = force_generic_plan
         SET enable_seqscan = off
@@ -220,7 +237,10 @@ export const MIGRATIONS: { name: string; sql: string; single?: boolean }[] = [
                o.edited_at,
                coalesce(o.deleted, false),
                o.update_seq,
-               o.reactions
+               o.reactions,
+               -- Read after the room locks: a legacy join that set it has committed, and
+               -- one that has not yet waits for this commit before reading the history.
+               coalesce((SELECT r.legacy_until > now() FROM rooms r WHERE r.name = inp.room), false)
           FROM input inp
           LEFT JOIN old o ON o.i = inp.i
           LEFT JOIN numbered n ON o.i IS NULL AND n.room = inp.room AND n.usr = inp.usr AND n.cid = inp.cid

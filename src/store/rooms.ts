@@ -17,6 +17,20 @@ export async function joinRoom(db: Queryable, room: string, user: string): Promi
   return { readSeq: r.read_seq ?? 0, lastSeq: r.last_seq ?? 0 };
 }
 
+/**
+ * Marks a room as possibly holding legacy sockets for `leaseMs` from now (never shortening an
+ * earlier mark). Taking the room's row lock, it orders itself against every write batch of
+ * the room (see chat_append, migrations 004-005). One room per statement: a statement locking
+ * several rooms in another order than a batch's (name order) could deadlock with it.
+ */
+export async function markLegacyRoom(db: Queryable, room: string, leaseMs: number): Promise<void> {
+  await db.query(
+    `UPDATE rooms SET legacy_until = greatest(legacy_until, now() + $2 * interval '1 millisecond')
+      WHERE name = $1`,
+    [room, leaseMs],
+  );
+}
+
 /** Records membership of several users (a DM's two participants) without reading anything. */
 export async function addMembers(db: Queryable, room: string, users: string[]): Promise<void> {
   await db.query("INSERT INTO rooms (name) VALUES ($1) ON CONFLICT DO NOTHING", [room]);

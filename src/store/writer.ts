@@ -25,6 +25,8 @@ export interface AppendResult {
   message: Message;
   /** false when the (room, user, clientId) was stored before: nothing new to broadcast. */
   created: boolean;
+  /** Whether the room may have template (legacy) sockets on some node, as of the commit. */
+  legacy: boolean;
 }
 
 export interface WriterOptions {
@@ -132,6 +134,7 @@ interface AppendRow {
   deleted: boolean;
   update_seq: number | null;
   reactions: Record<string, string[]> | null;
+  legacy: boolean;
 }
 
 /**
@@ -178,6 +181,6 @@ async function writeBatch(db: Queryable, batch: AppendRequest[]): Promise<Append
       update_seq: r.update_seq,
       reactions: r.reactions,
     });
-    return { message, created: r.created };
+    return { message, created: r.created, legacy: r.legacy };
   });
 }

@@ -7,7 +7,12 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { Redis } from "ioredis";
 import { SignJWT } from "jose";
-import { call, closeAll, connect } from "../helpers/client.js";
+import { Server } from "socket.io";
+import { legacyRoom, v1Room } from "../../src/chat/broadcast.js";
+import { renewNow } from "../../src/chat/legacy.js";
+import { createLogger } from "../../src/logger.js";
+import { createPgDb } from "../../src/store/db.js";
+import { call, closeAll, connect, sleep, waitFor } from "../helpers/client.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
 import { clusterEnv, REDIS_URL, startNode, uniquePrefix } from "../helpers/node.js";
 
@@ -41,7 +46,7 @@ async function publishedFor(prefix: string, room: string, act: () => Promise<voi
 }
 
 for (const mode of ["open", "jwt"] as const) {
-  test(`${mode} mode: a message and a typing event are published ${mode === "open" ? "for both dialects" : "for v1 only"}`, async () => {
+  test(`${mode} mode: a message and a typing event are published ${mode === "open" ? "for the dialects in the room" : "for v1 only"}`, async () => {
     const prefix = uniquePrefix(`dialects-${mode}`);
     const env = clusterEnv(db.url, prefix, mode === "jwt" ? { AUTH_MODE: "jwt", JWT_SECRET: SECRET } : {});
     const node = await startNode(env);
@@ -59,9 +64,57 @@ for (const mode of ["open", "jwt"] as const) {
         assert.equal((await call(s, "message:send", { room, body: "hello", clientId: "p1" })).ok, true);
         assert.equal((await call(s, "typing", { room, typing: true })).ok, true);
       });
-      assert.deepEqual(counts, mode === "open" ? { v1: 2, legacy: 2 } : { v1: 2, legacy: 0 });
+      // Open mode, no legacy socket in the room: the message is published for v1 only, the
+      // typing event (not stored, so not ordered by the room's lock) for both.
+      assert.deepEqual(counts, mode === "open" ? { v1: 2, legacy: 1 } : { v1: 2, legacy: 0 });
     } finally {
       await node.stop();
     }
   });
 }
+
+test("open mode: once a template client joins on another node, messages are published for it too", async () => {
+  const prefix = uniquePrefix("dialects-lease");
+  const a = await startNode(clusterEnv(db.url, prefix));
+  const b = await startNode(clusterEnv(db.url, prefix));
+  try {
+    const room = "pub-lease";
+    const v1 = await connect(a.url, { username: "vee" });
+    assert.equal((await call(v1, "room:join", { room })).ok, true);
+    assert.equal((await call(v1, "message:send", { room, body: "before", clientId: "l1" })).ok, true);
+    const old = await connect(b.url);
+    const history = waitFor<[number, string, string][]>(old, "rejoin_room");
+    old.emit("joined_room", { username: "olly", room });
+    assert.deepEqual((await history).map((r) => r[2]), ["before"]);
+    await sleep(100); // its presence announcement, published for both dialects, is not counted
+    const heard = waitFor<{ message: string }>(old, "recieve_message");
+    const counts = await publishedFor(prefix, room, async () => {
+      assert.equal((await call(v1, "message:send", { room, body: "after", clientId: "l2" })).ok, true);
+    });
+    assert.equal((await heard).message, "after");
+    assert.deepEqual(counts, { v1: 1, legacy: 1 });
+  } finally {
+    await a.stop();
+    await b.stop();
+  }
+});
+
+test("a node renews the mark of the rooms where it holds template sockets", async () => {
+  const dbh = createPgDb(db.url, 2, () => {});
+  const io = new Server(); // not attached to any HTTP server: only its adapter is used
+  try {
+    await dbh.query("INSERT INTO rooms (name, legacy_until) VALUES ('lease-a', now() - interval '1 minute'), ('lease-b', NULL)");
+    // A template socket in lease-a on this node, as Socket.IO's adapter records it.
+    io.of("/").adapter.addAll("socket-1", new Set([legacyRoom("lease-a"), v1Room("lease-b")]));
+    await renewNow({ io, db: dbh, log: createLogger("silent", "t") });
+    const rows = await dbh.query<{ name: string; ok: boolean | null }>(
+      "SELECT name, legacy_until > now() + interval '50 minutes' AS ok FROM rooms WHERE name LIKE 'lease-%' ORDER BY name",
+    );
+    assert.deepEqual(rows, [
+      { name: "lease-a", ok: true },
+      { name: "lease-b", ok: null },
+    ]);
+  } finally {
+    await dbh.close();
+  }
+});
