@@ -12,7 +12,7 @@ import { storeAndBroadcast } from "./messages.js";
 import type { On } from "./on.js";
 
 /** How long a legacy join's mark lasts; nodes holding legacy sockets renew it far sooner. */
-export const LEGACY_LEASE_MS = 60 * 60 * 1000;
+const LEGACY_LEASE_MS = 60 * 60 * 1000;
 const RENEW_EVERY_MS = 10 * 60 * 1000;
 
 /**
@@ -20,8 +20,8 @@ const RENEW_EVERY_MS = 10 * 60 * 1000;
  * client connected for hours keeps receiving messages. A mark that outlives its sockets
  * costs only a publish nobody receives until it lapses. Returns the stop function.
  */
-export function renewLegacyMarks(ctx: LeaseContext, everyMs = RENEW_EVERY_MS): () => void {
-  const timer = setInterval(() => void renewNow(ctx), everyMs);
+export function renewLegacyMarks(ctx: LeaseContext): () => void {
+  const timer = setInterval(() => void renewNow(ctx), RENEW_EVERY_MS);
   timer.unref();
   return () => clearInterval(timer);
 }

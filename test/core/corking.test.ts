@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import net from "node:net";
 import { after, before, test } from "node:test";
-import { call, closeAll, connect, eventually, sleep } from "../helpers/client.js";
+import { call, closeAll, collect, connect, eventually, sleep } from "../helpers/client.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
 import { startNode, type RunningNode } from "../helpers/node.js";
 
@@ -44,8 +44,7 @@ async function countServerWrites(fn: () => Promise<void>): Promise<number> {
 test("a burst of acks and messages to one socket: few writes for many frames, nothing lost or reordered", async () => {
   const s = await connect(node.url, { username: "burst" });
   assert.equal((await call(s, "room:join", { room: "burst" })).ok, true);
-  const seqs: number[] = [];
-  s.on("message:new", (m: { seq: number }) => seqs.push(m.seq));
+  const heard = collect<{ seq: number }>(s, "message:new");
 
   // Sent together, stored in one or two group commits, answered in the same tick: one
   // write per frame (sixty frames: thirty acks and thirty messages) if flushes were not corked.
@@ -56,22 +55,21 @@ test("a burst of acks and messages to one socket: few writes for many frames, no
     assert.ok(acks.every((a) => a.ok));
     await sleep(200);
   });
-  assert.deepEqual(seqs, Array.from({ length: 30 }, (_, i) => i + 1));
+  assert.deepEqual(heard.map((m) => m.seq), Array.from({ length: 30 }, (_, i) => i + 1));
   assert.ok(writes > 0 && writes <= 20, `${writes} server writes for 60 frames`);
 });
 
 test("a send's ack and the sender's own copy of the message leave in one write", async () => {
   const s = await connect(node.url, { username: "solo" });
   assert.equal((await call(s, "room:join", { room: "solo" })).ok, true);
-  const seqs: number[] = [];
-  s.on("message:new", (m: { seq: number }) => seqs.push(m.seq));
+  const heard = collect<{ seq: number }>(s, "message:new");
   const writes = await countServerWrites(async () => {
     for (let i = 0; i < 5; i++) {
       // One at a time: each send's answers are the only frames in flight.
       assert.equal((await call(s, "message:send", { room: "solo", body: `m${i}`, clientId: `s${i}` })).ok, true);
-      await eventually(() => seqs.length === i + 1);
+      await eventually(() => heard.length === i + 1);
     }
   });
-  assert.deepEqual(seqs, [1, 2, 3, 4, 5]);
+  assert.deepEqual(heard.map((m) => m.seq), [1, 2, 3, 4, 5]);
   assert.equal(writes, 5, `${writes} server writes for 5 acks and 5 messages`);
 });

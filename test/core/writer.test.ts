@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
+import pg from "pg";
 import { createPgDb, type Db } from "../../src/store/db.js";
 import { migrate } from "../../src/store/migrations.js";
 import { MessageWriter } from "../../src/store/writer.js";
@@ -82,7 +83,6 @@ test("mentions are stored with the message's seq, only for new messages", async 
  * that a send after the table has grown still reaches messages by index only.
  */
 test("a session's sends stay on the indexes after the messages table grows", async () => {
-  const { default: pg } = await import("pg");
   const c = new pg.Client({ connectionString: tdb.url });
   await c.connect();
   try {
