@@ -54,11 +54,12 @@ const prefixes: string[] = [];
 async function withNodes<T>(ctx: BenchContext, target: TargetName, count: number, fn: (n: Nodes) => Promise<T>) {
   const prefix = `${ctx.runTag}c${clusterCount++}`;
   prefixes.push(prefix);
-  const nodeArgs = ctx.cpuProfDir && target === "chat" ? ["--cpu-prof", `--cpu-prof-dir=${ctx.cpuProfDir}`] : [];
+  // Both targets are profiled, into a folder each, so that their profiles compare.
+  const nodeArgs = ctx.cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${path.join(ctx.cpuProfDir, target)}`] : [];
   const command =
     target === "chat"
       ? [process.execPath, ...nodeArgs, "--import", "tsx", "src/main.ts"]
-      : [process.execPath, "--import", "tsx", "loadtest/baselines/ws-relay.ts"];
+      : [process.execPath, ...nodeArgs, "--import", "tsx", "loadtest/baselines/ws-relay.ts"];
   const cluster = await startCluster({
     nodes: count,
     port: 0,
@@ -568,7 +569,12 @@ async function main() {
   writeFileSync(`${base}.md`, md);
   writeFileSync(`${base}.json`, `${JSON.stringify({ machine: { start: startMachine, end: endMachine }, rows, raw }, null, 1)}\n`);
   console.error(`written ${base}.md and ${base}.json`);
-  if (cpuProfDir) console.error(`CPU profiles: ${readdirSync(cpuProfDir).join(", ")} in ${cpuProfDir}`);
+  if (cpuProfDir) {
+    for (const target of readdirSync(cpuProfDir)) {
+      const dir = path.join(cpuProfDir, target);
+      console.error(`CPU profiles (${target}): ${readdirSync(dir).join(", ")} in ${dir}`);
+    }
+  }
 }
 
 await main();
