@@ -451,10 +451,12 @@ export async function runLoad(partial: Partial<LoadOptions>): Promise<LoadReport
   const sendOne = (c: Client): Promise<void> => {
     counters.sent++;
     counters.sentInterval++;
-    if (!c.conn.connected) {
-      // Socket.IO would buffer the emit until a reconnect; count it as failed instead.
+    if (!c.conn.connected || c.rejoining) {
+      // Socket.IO would buffer the emit until a reconnect; count it as failed instead. A send
+      // racing its own rejoin would reach the node before the membership does and come back
+      // not_joined, which says nothing about the server: it is counted as "rejoining".
       counters.sendFailed++;
-      fail("disconnected");
+      fail(c.conn.connected ? "rejoining" : "disconnected");
       return Promise.resolve();
     }
     const clientId = `${o.runId}-${c.index}-${c.sentCount++}`;
@@ -485,7 +487,7 @@ export async function runLoad(partial: Partial<LoadOptions>): Promise<LoadReport
           (async () => {
             while (performance.now() < sendEnd && !aborted()) {
               await sendOne(c);
-              if (!c.conn.connected) await sleep(50);
+              if (!c.conn.connected || c.rejoining) await sleep(50);
             }
           })(),
         );
