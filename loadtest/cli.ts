@@ -25,6 +25,9 @@ const USAGE = `Usage: npm run loadtest -- [options]
   --settle S           longest wait after the joins for their presence fan-out  default 10
   --drain S            longest wait for in-flight deliveries     default 5
   --transport websocket|polling|mixed                            default websocket
+  --client lean|socket.io  chat target's client: lean (Engine.IO over ws, about the
+                       baseline client's CPU per delivery) or socket.io-client (1.3-1.4x
+                       that); polling always uses socket.io-client  default lean
   --body-bytes N       message body size (>= 24)                 default 64
   --connect-concurrency N  connections opening at once           default 200
   --request-timeout MS ack timeout                               default 10000
@@ -55,6 +58,7 @@ try {
       drain: { type: "string" },
       settle: { type: "string" },
       transport: { type: "string" },
+      client: { type: "string" },
       "body-bytes": { type: "string" },
       "connect-concurrency": { type: "string" },
       "request-timeout": { type: "string" },
@@ -135,6 +139,9 @@ for (const [k, v] of Object.entries(raw)) {
   } else if (k === "transport") {
     if (v !== "websocket" && v !== "polling" && v !== "mixed") usage("--transport must be websocket, polling or mixed");
     opts.transport = v;
+  } else if (k === "client") {
+    if (v !== "lean" && v !== "socket.io") usage("--client must be lean or socket.io");
+    opts.client = v;
   } else if (k === "runId") {
     opts.runId = String(v);
   } else if (k !== "name" && k !== "description") {

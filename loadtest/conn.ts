@@ -1,15 +1,23 @@
 /**
  * One simulated user's connection, for either target:
- *   - `chat`: chat-cluster over Socket.IO (socket.io-client v4, the wire contract);
+ *   - `chat`: chat-cluster over Socket.IO, by default with the lean client
+ *     (loadtest/lean-conn.ts: Engine.IO + Socket.IO over a raw `ws` WebSocket), or with
+ *     socket.io-client v4 (`client: "socket.io"`, and always for long-polling);
  *   - `baseline`: the ws relay's minimal JSON protocol (loadtest/baselines/ws-relay.ts).
  * The load tester only sees this interface, so every measurement applies to both.
  */
 import { io, type Socket } from "socket.io-client";
 import WebSocket from "ws";
 import type { Ack, ClientToServerEvents, JoinResult, Message, ServerToClientEvents } from "../src/shared/protocol.js";
+import { LeanChatConn } from "./lean-conn.js";
 
 export type Target = "chat" | "baseline";
 export type Transport = "websocket" | "polling";
+/**
+ * The chat target's client library. `lean` costs the tester about what the baseline's ws
+ * client does per delivered message; `socket.io`, the stock client, 1.3–1.4 times that.
+ */
+export type ClientKind = "lean" | "socket.io";
 
 /** What the tester needs of a delivered message. */
 export interface Delivered {
@@ -63,11 +71,16 @@ export interface ConnOptions {
   transport: Transport;
   /** Reconnect after a lost connection (both targets). */
   reconnect: boolean;
+  /** chat target only; long-polling always uses socket.io-client. Default lean. */
+  client?: ClientKind;
   events: ConnEvents;
 }
 
 export function createConn(o: ConnOptions): Conn {
-  return o.target === "chat" ? new ChatConn(o) : new BaselineConn(o);
+  if (o.target === "baseline") return new BaselineConn(o);
+  // The lean client speaks the websocket transport only.
+  if (o.transport === "websocket" && (o.client ?? "lean") === "lean") return new LeanChatConn(o);
+  return new ChatConn(o);
 }
 
 class ChatConn implements Conn {
@@ -122,11 +135,20 @@ class ChatConn implements Conn {
         cleanup();
         resolve();
       };
+      // A handshake the server refused (connect_error with the socket no longer active)
+      // is not retried by socket.io-client: waiting for the timeout would only hide it.
+      const refused = (err: Error) => {
+        if (this.socket.active) return;
+        cleanup();
+        reject(new RequestError("connect_error", err.message));
+      };
       const cleanup = () => {
         clearTimeout(timer);
         this.socket.off("connect", ok);
+        this.socket.off("connect_error", refused);
       };
       this.socket.once("connect", ok);
+      this.socket.on("connect_error", refused);
       this.socket.connect();
     });
   }

@@ -7,10 +7,17 @@ const lat = (l: LatencySummary) =>
     ? "-"
     : `p50 ${l.p50Ms}  p90 ${l.p90Ms}  p99 ${l.p99Ms}  p99.9 ${l.p999Ms}  max ${l.maxMs} ms  (n=${l.count})`;
 
+/** Which client drove the chat target: polling clients are socket.io-client whatever `client` says. */
+function clientOf(o: LoadReport["options"]): string {
+  if (o.transport === "polling") return "socket.io";
+  if (o.transport === "mixed") return o.client === "lean" ? "lean (websocket) + socket.io (polling)" : "socket.io";
+  return o.client;
+}
+
 export function formatSummary(r: LoadReport): string {
   const o = r.options;
   const rows: [string, string][] = [
-    ["target", `${o.target} ${o.urls.join(",")} (${o.transport})`],
+    ["target", `${o.target} ${o.urls.join(",")} (${o.transport}${o.target === "chat" ? `, client ${clientOf(o)}` : ""})`],
     [
       "shape",
       `${o.clients} clients, ${o.rooms} rooms, ${o.senders} senders, ` +

@@ -10,7 +10,7 @@
  */
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { randomBytes } from "node:crypto";
-import { createConn, RequestError, type Conn, type Delivered, type Target, type Transport } from "./conn.js";
+import { createConn, RequestError, type ClientKind, type Conn, type Delivered, type Target, type Transport } from "./conn.js";
 import { Latency, SeqTracker, summarize, type LatencySummary } from "./stats.js";
 
 export type TransportOption = Transport | "mixed";
@@ -40,6 +40,12 @@ export interface LoadOptions {
   /** Longest wait, in seconds, for in-flight acks and deliveries after sending stops. */
   drain: number;
   transport: TransportOption;
+  /**
+   * The chat target's client: `lean` (loadtest/lean-conn.ts) costs the tester about what the
+   * baseline's ws client does; `socket.io` is socket.io-client, the stock client, at 1.3–1.4
+   * times the CPU per message. Long-polling clients always use socket.io-client.
+   */
+  client: ClientKind;
   bodyBytes: number;
   requestTimeoutMs: number;
   connectTimeoutMs: number;
@@ -91,6 +97,7 @@ export const DEFAULT_OPTIONS: LoadOptions = {
   settle: 10,
   drain: 5,
   transport: "websocket",
+  client: "lean",
   bodyBytes: 64,
   requestTimeoutMs: 10_000,
   connectTimeoutMs: 20_000,
@@ -197,6 +204,7 @@ export function resolveOptions(partial: Partial<LoadOptions>): LoadOptions {
   if (!(o.senders >= 0 && o.senders <= o.clients)) throw new Error("senders must be between 0 and clients");
   if (o.bodyBytes < 24) throw new Error("body-bytes must be >= 24 (the body carries the send timestamp)");
   if (o.rate < 0 || o.window < 0 || o.duration < 0 || o.ramp < 0 || o.drain < 0) throw new Error("negative value");
+  if (o.client !== "lean" && o.client !== "socket.io") throw new Error("client must be lean or socket.io");
   if (!(Number.isInteger(o.workers) && o.workers >= 1 && o.workers <= 64)) throw new Error("workers must be 1 to 64");
   if (o.workers > o.clients) throw new Error("workers must not exceed clients");
   return o;
@@ -311,6 +319,7 @@ export async function runLoad(partial: Partial<LoadOptions>): Promise<LoadReport
       url: o.urls[i % o.urls.length]!,
       user: `${o.runId}_u${i}`,
       transport,
+      client: o.client,
       reconnect: true,
       events: {
         onMessage: (m) => onDelivered(c, m, false),

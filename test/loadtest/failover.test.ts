@@ -74,6 +74,7 @@ test("a node stopped mid-run: clients reconnect, recover by join since, nothing 
     `reconnects ${r.connect.reconnects}, live ${r.delivery.received}, recovered ${r.delivery.recovered}, ` +
       `expected ${r.delivery.expected}, send failures ${JSON.stringify(r.send.failuresByCode)}`,
   );
+  assert.equal(r.options.client, "lean", "the default client: the lean one's reconnects are under test");
   assert.equal(r.connect.connected, 20);
   assert.ok(r.connect.reconnects > 0, "some clients reconnected");
   assert.ok(r.send.acked > 0);

@@ -153,6 +153,9 @@ describe("load tester against the ws relay baseline", () => {
     const res = await runCli(["--clients", "1", "--rooms", "5"]);
     assert.equal(res.code, 2);
     assert.match(res.stderr, /rooms must not exceed clients/);
+    const bad = await runCli(["--client", "socketio"]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--client must be lean or socket\.io/);
   });
 });
 
@@ -177,9 +180,63 @@ describe("load tester against two chat nodes (PostgreSQL + Redis)", () => {
     await db?.drop().catch(() => {});
   });
 
-  test("20 clients in 2 rooms: every stored message reaches every member once, in order", async () => {
-    const r = await runLoad({ target: "chat", urls: nodes.map((n) => n.url), ...EXACT_RUN });
-    assertExactAccounting(r, 10);
+  // Both clients of the chat target must account exactly: the lean one is the default, and
+  // socket.io-client is what it replaced, kept for comparison and for long-polling.
+  for (const client of ["lean", "socket.io"] as const) {
+    test(`20 clients in 2 rooms, ${client} client: every stored message reaches every member once, in order`, async () => {
+      const r = await runLoad({ target: "chat", urls: nodes.map((n) => n.url), ...EXACT_RUN, client });
+      assertExactAccounting(r, 10);
+      assert.equal(r.options.client, client, "the report records the client");
+    });
+  }
+
+  test("lean clients sent away by their nodes (io server disconnect, closed transport) rejoin with since: nothing lost", async (t) => {
+    // 3 rooms over 2 nodes: every room has members and senders on both, so one node's
+    // members miss live what the other's senders send while they are away, and must get
+    // it back through room:join { since }. Senders take turns 100 ms apart each.
+    const [a, b] = nodes as [RunningNode, RunningNode];
+    const timers: NodeJS.Timeout[] = [];
+    const r = await runLoad({
+      target: "chat",
+      urls: [a.url, b.url],
+      clients: 24,
+      rooms: 3,
+      senders: 6,
+      rate: 60,
+      duration: 3.5,
+      ramp: 0.5,
+      drain: 10,
+      hooks: {
+        connected: () => {
+          // A DISCONNECT packet to node a's sockets (a stock client would stay away), then
+          // node b closes its transports, as a draining node does.
+          timers.push(setTimeout(() => a.node.io.local.disconnectSockets(), 800));
+          timers.push(
+            setTimeout(() => {
+              for (const s of b.node.io.of("/").sockets.values()) s.conn.close();
+            }, 2000),
+          );
+        },
+      },
+    });
+    for (const timer of timers) clearTimeout(timer);
+    t.diagnostic(
+      `disconnects ${r.connect.disconnects}, reconnects ${r.connect.reconnects}, live ${r.delivery.received}, ` +
+        `recovered ${r.delivery.recovered}, expected ${r.delivery.expected}, send failures ${JSON.stringify(r.send.failuresByCode)}`,
+    );
+    assert.equal(r.connect.connected, 24);
+    assert.ok(r.connect.disconnects >= 24, "every client was sent away once");
+    assert.equal(r.connect.reconnects, r.connect.disconnects, "and came back each time");
+    assert.equal(r.connect.connectedAtEnd, 24);
+    assert.ok(r.delivery.recovered > 0, "entries missed while away came back through join since");
+    assert.equal(r.delivery.lost, 0, JSON.stringify(r.delivery));
+    assert.equal(r.delivery.duplicates, 0);
+    assert.equal(r.delivery.received + r.delivery.recovered, r.delivery.expected, "live + recovered = expected");
+    assert.equal(r.connect.failed + r.connect.joinFailed, 0);
+    // Sends from a client while it was away or rejoining fail; nothing else does.
+    for (const code of Object.keys(r.send.failuresByCode)) {
+      assert.ok(["disconnected", "rejoining", "timeout"].includes(code), `unexpected failure ${code}`);
+    }
   });
 
   test("the same over 2 load-generator processes, closed loop", async () => {
