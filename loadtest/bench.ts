@@ -1,5 +1,6 @@
 /**
- * npm run bench -- [--only S1,S3] [--quick] [--no-baseline] [--cpu-prof] [--adapter classic|sharded] [--workers N] [--out DIR]
+ * npm run bench -- [--only S1,S3] [--quick] [--no-baseline] [--cpu-prof] [--adapter classic|sharded] [--workers N]
+ *                   [--client lean|socket.io] [--out DIR]
  *
  * Starts a local 2-node chat cluster (scripts/cluster startCluster, nodes addressed
  * directly: the load tester spreads clients over them round-robin, so HAProxy's CPU is
@@ -7,6 +8,11 @@
  * process's CPU time and RSS from /proc, then does the same with the ws relay baseline
  * (loadtest/baselines/ws-relay.ts) and prints a markdown table with chat-cluster as a
  * ratio to the baseline. docs/benchmarks.md records the results.
+ *
+ * `--client` picks the load tester's client for chat-cluster: `lean` (the default,
+ * loadtest/lean-conn.ts) costs the tester about what the baseline's ws client does per
+ * delivery; `socket.io` (socket.io-client) 1.3–1.4 times that, CPU taken from the servers
+ * on a shared machine. The table's header names the one used.
  *
  * Environment: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres; the
  * bench creates a fresh database next to it and drops it afterwards), REDIS_URL (default
@@ -24,6 +30,7 @@ import { deleteKeysByPrefix } from "./redis-keys.js";
 import { startCluster, type Cluster } from "../scripts/cluster.js";
 import { machineCpu, sample, scrapeSums, type ProcSample } from "./procstat.js";
 import { runLoad, type LoadOptions, type LoadReport } from "./run.js";
+import type { ClientKind } from "./conn.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -39,6 +46,8 @@ interface BenchContext {
   adapter?: string;
   /** Load-generator processes per scenario run (loadtest/workers.ts). */
   workers: number;
+  /** The load tester's client for the chat target. */
+  client: ClientKind;
   log(line: string): void;
 }
 
@@ -124,6 +133,7 @@ async function measure(ctx: BenchContext, nodes: Nodes, opts: Partial<LoadOption
   const report = await runLoad({
     ...opts,
     workers: ctx.workers,
+    client: ctx.client,
     urls: nodes.urls,
     progress: (line) => {
       if (n++ % 5 === 0) ctx.log(`  ${label} ${line}`);
@@ -294,6 +304,7 @@ const S3: Scenario = async (ctx, targets) => {
       let holding: Promise<ProcSample[]> | undefined;
       const report = await runLoad({
         workers: ctx.workers,
+        client: ctx.client,
         target: t,
         urls: n.urls,
         clients,
@@ -430,6 +441,12 @@ const minDefined = (a?: number, b?: number) => (a === undefined ? b : b === unde
 
 const SCENARIOS: Record<string, Scenario> = { S1, S2, S3, S4, S5 };
 
+/** The header's wording per `--client`, so a recorded run says what drove the chat target. */
+const CLIENT_NOTE: Record<ClientKind, string> = {
+  lean: "lean (Engine.IO + Socket.IO over a raw ws WebSocket, loadtest/lean-conn.ts)",
+  "socket.io": "socket.io-client (1.3–1.4× the lean client's CPU per message, taken from the servers)",
+};
+
 function fmt(x: number | undefined): string {
   if (x === undefined || Number.isNaN(x)) return "–";
   if (Math.abs(x) >= 1000) return Math.round(x).toLocaleString("en-US");
@@ -498,12 +515,16 @@ async function main() {
       "cpu-prof": { type: "boolean" },
       adapter: { type: "string" },
       workers: { type: "string" },
+      client: { type: "string" },
       out: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
   if (values.help) {
-    console.log("Usage: npm run bench -- [--only S1,S3] [--quick] [--no-baseline] [--cpu-prof] [--adapter classic|sharded] [--workers N] [--out DIR]");
+    console.log(
+      "Usage: npm run bench -- [--only S1,S3] [--quick] [--no-baseline] [--cpu-prof] [--adapter classic|sharded] [--workers N]" +
+        " [--client lean|socket.io] [--out DIR]",
+    );
     return;
   }
   const only = (values.only ?? "S1,S2,S3,S4,S5").split(",").map((s) => s.trim().toUpperCase());
@@ -513,6 +534,8 @@ async function main() {
   }
   const workers = Number(values.workers ?? 1);
   if (!(Number.isInteger(workers) && workers >= 1 && workers <= 64)) throw new Error("--workers must be 1 to 64");
+  const client = values.client ?? "lean";
+  if (client !== "lean" && client !== "socket.io") throw new Error("--client must be lean or socket.io");
   const targets: TargetName[] = values["no-baseline"] ? ["chat"] : ["chat", "baseline"];
   const baseDb = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
   const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -525,7 +548,7 @@ async function main() {
   if (cpuProfDir) mkdirSync(cpuProfDir, { recursive: true });
 
   const startMachine = machine();
-  console.error(`bench: ${only.join(",")}${values.quick ? " (quick)" : ""}, targets ${targets.join(",")}`);
+  console.error(`bench: ${only.join(",")}${values.quick ? " (quick)" : ""}, targets ${targets.join(",")}, chat client ${client}`);
   console.error(`machine: ${JSON.stringify(startMachine)}`);
   const databaseUrl = await createDatabase(baseDb, dbName);
   const ctx: BenchContext = {
@@ -536,6 +559,7 @@ async function main() {
     cpuProfDir,
     adapter: values.adapter,
     workers,
+    client,
     log: (l) => console.error(l),
   };
   const rows: Row[] = [];
@@ -558,6 +582,8 @@ async function main() {
       (values.adapter ? `, REDIS_ADAPTER=${values.adapter}` : "") +
       (ctx.workers > 1 ? `, ${ctx.workers} load-generator processes` : ""),
     "",
+    `Load tester's chat client: ${CLIENT_NOTE[client]}; the baseline is driven by a plain ws client.`,
+    "",
     `Machine: ${startMachine.nproc} CPUs (${startMachine.cpuModel}), ${startMachine.memoryGiB} GiB, Node ${startMachine.node}, ${startMachine.kernel};` +
       ` load average before ${startMachine.loadavg.join(" / ")}, after ${endMachine.loadavg.join(" / ")}`,
     "",
@@ -567,7 +593,7 @@ async function main() {
   console.log(`\n${md}`);
   const base = path.join(outDir, `bench-${stamp}`);
   writeFileSync(`${base}.md`, md);
-  writeFileSync(`${base}.json`, `${JSON.stringify({ machine: { start: startMachine, end: endMachine }, rows, raw }, null, 1)}\n`);
+  writeFileSync(`${base}.json`, `${JSON.stringify({ machine: { start: startMachine, end: endMachine }, client, rows, raw }, null, 1)}\n`);
   console.error(`written ${base}.md and ${base}.json`);
   if (cpuProfDir) {
     for (const target of readdirSync(cpuProfDir)) {
