@@ -1,5 +1,6 @@
 /**
- * Fewer TCP writes per connection: one per flush, and one flush per tick.
+ * Fewer and cheaper writes per connection: one TCP write per connection per tick, and
+ * broadcast frames written straight to the WebSocket.
  *
  * Engine.IO sends a connection's first packet of a tick at once and queues the rest until
  * that write completes; it then sends the queue with one `ws` frame write, hence one
@@ -14,10 +15,21 @@
  *   does (S4: one of them per stored message). The flush now runs from `process.nextTick`,
  *   which Node runs after the promise callbacks pending at that point, so both leave in
  *   one write.
+ * - Socket.IO packets written directly. A broadcast is encoded once, WebSocket frame
+ *   included (socket.io-adapter's `wsPreEncodedFrame`); Engine.IO then still made, per
+ *   receiving socket, a packet object, four events, a write callback and a drain, which
+ *   cost as much CPU as the write itself (docs/benchmarks.md, S1 profiles). When nothing
+ *   is queued in Engine.IO for the socket, a broadcast's frame, or any other Socket.IO
+ *   packet (an ack) framed by `ws`, goes to the socket's WebSocket at once, into the TCP
+ *   socket corked until the end of the tick: order is kept (whatever Engine.IO wrote
+ *   before is already in the socket, whatever it writes later comes after), and the rest
+ *   of the tick's packets for the socket join the same writev. A socket with packets
+ *   queued in Engine.IO, on long-polling, or closing, and binary packets, take Engine.IO's
+ *   path. Engine.IO's own packets (open, ping, close) always do.
  *
  * Packets, frames and their order are unchanged. The patches go on the prototypes of the
- * Engine.IO that socket.io itself loads (resolved from socket.io's location), so they
- * cannot miss a second copy of Engine.IO.
+ * Engine.IO and Socket.IO that the server loads (resolved from socket.io's location), so
+ * they cannot miss a second copy.
  */
 import { createRequire } from "node:module";
 
@@ -25,37 +37,64 @@ interface Corkable {
   cork(): void;
   uncork(): void;
 }
+interface WsSocket {
+  readyState: number;
+  send(data: string): void;
+  _socket?: Corkable;
+  _sender?: { sendFrame(frame: unknown, cb: undefined): void };
+}
 interface WebSocketTransport {
-  socket?: { _socket?: Corkable };
+  socket?: WsSocket;
   send(packets: unknown[]): void;
 }
 type TransportProto = WebSocketTransport & { [PATCHED]?: true };
 interface EngineSocket {
   flush(): void;
+  readyState?: string;
+  transport?: WebSocketTransport | object;
   writeBuffer?: unknown[];
   /** Set while a deferred flush is pending (one boolean per connection). */
   flushPending?: boolean;
+  /** The TCP socket corked by a direct frame write, uncorked at the deferred flush. */
+  corkedTcp?: Corkable;
 }
 type SocketProto = EngineSocket & { [PATCHED]?: true };
+interface PacketOptions {
+  wsPreEncodedFrame?: unknown;
+  volatile?: boolean;
+}
+interface SioClient {
+  conn: EngineSocket;
+  writeToEngine(encoded: unknown, opts: PacketOptions): void;
+}
+type ClientProto = SioClient & { [PATCHED]?: true };
 
 const PATCHED = Symbol.for("chat-cluster.corkedWebSocketSend");
+const WS_OPEN = 1;
 
 interface EngineModule {
   Socket?: { prototype: SocketProto };
   transports?: { websocket?: { prototype: TransportProto } };
 }
 
-/** Installs both patches once per process; returns false if Engine.IO's shape changed. */
+/** Installs the patches once per process; returns false if Engine.IO's or Socket.IO's shape changed. */
 export function corkWebSocketFlushes(): boolean {
   const fromHere = createRequire(import.meta.url);
   const fromSocketIo = createRequire(fromHere.resolve("socket.io"));
   const engine = fromSocketIo("engine.io") as EngineModule;
   const socketProto = engine.Socket?.prototype;
   if (!socketProto || typeof socketProto.flush !== "function") return false;
+  const wsProto = engine.transports?.websocket?.prototype;
+  if (!wsProto || typeof wsProto.send !== "function") return false;
+  const clientProto = (fromSocketIo("./client.js") as { Client?: { prototype: ClientProto } }).Client?.prototype;
+  if (!clientProto || typeof clientProto.writeToEngine !== "function") return false;
   if (!socketProto[PATCHED]) deferFlushes(socketProto);
-  const proto = engine.transports?.websocket?.prototype;
-  if (!proto || typeof proto.send !== "function") return false;
-  if (proto[PATCHED]) return true;
+  if (!wsProto[PATCHED]) corkSends(wsProto);
+  if (!clientProto[PATCHED]) writePacketsDirectly(clientProto, wsProto);
+  return true;
+}
+
+function corkSends(proto: TransportProto): void {
   const send = proto.send;
   proto.send = function corkedSend(this: WebSocketTransport, packets: unknown[]): void {
     const tcp = packets.length > 1 ? this.socket?._socket : undefined;
@@ -68,15 +107,23 @@ export function corkWebSocketFlushes(): boolean {
     }
   };
   proto[PATCHED] = true;
-  return true;
+}
+
+let flush: () => void;
+
+/** Engine.IO's own flush, then the TCP socket a direct write corked: one writev for the tick. */
+function runFlush(socket: EngineSocket): void {
+  socket.flushPending = false;
+  flush.call(socket);
+  const tcp = socket.corkedTcp;
+  if (tcp) {
+    socket.corkedTcp = undefined;
+    tcp.uncork();
+  }
 }
 
 function deferFlushes(proto: SocketProto): void {
-  const flush = proto.flush;
-  const runFlush = (socket: EngineSocket) => {
-    socket.flushPending = false;
-    flush.call(socket);
-  };
+  flush = proto.flush;
   proto.flush = function flushAtEndOfTick(this: EngineSocket): void {
     // Engine.IO also calls flush after every completed write, mostly with nothing queued.
     if (this.flushPending || this.writeBuffer?.length === 0) return;
@@ -84,4 +131,45 @@ function deferFlushes(proto: SocketProto): void {
     process.nextTick(runFlush, this);
   };
   proto[PATCHED] = true;
+}
+
+function writePacketsDirectly(proto: ClientProto, wsProto: TransportProto): void {
+  const writeToEngine = proto.writeToEngine;
+  proto.writeToEngine = function writeFrameOrPacket(this: SioClient, encoded: unknown, opts: PacketOptions): void {
+    if (!opts.volatile) {
+      const frame = opts.wsPreEncodedFrame;
+      if (frame !== undefined) {
+        if (writeDirect(this.conn, frame, wsProto)) return;
+      } else if (Array.isArray(encoded) && encoded.length === 1 && typeof encoded[0] === "string") {
+        // "4": the Engine.IO message packet that carries every Socket.IO packet.
+        if (writeDirect(this.conn, `4${encoded[0]}`, wsProto)) return;
+      }
+    }
+    writeToEngine.call(this, encoded, opts);
+  };
+  proto[PATCHED] = true;
+}
+
+/**
+ * Writes a broadcast's pre-encoded frame, or one packet's text as a frame, to the socket's
+ * WebSocket if nothing can be ahead of it; false (nothing written) otherwise.
+ */
+function writeDirect(conn: EngineSocket, data: unknown, wsProto: TransportProto): boolean {
+  if (conn.readyState !== "open" || conn.writeBuffer?.length !== 0) return false;
+  const transport = conn.transport;
+  if (!transport || Object.getPrototypeOf(transport) !== wsProto) return false;
+  const ws = (transport as WebSocketTransport).socket;
+  const tcp = ws?._socket;
+  if (!ws || ws.readyState !== WS_OPEN || !ws._sender || !tcp) return false;
+  if (!conn.corkedTcp) {
+    tcp.cork();
+    conn.corkedTcp = tcp;
+    if (!conn.flushPending) {
+      conn.flushPending = true;
+      process.nextTick(runFlush, conn);
+    }
+  }
+  if (typeof data === "string") ws.send(data);
+  else ws._sender.sendFrame(data, undefined);
+  return true;
 }
