@@ -7,8 +7,6 @@
  * its own sockets to re-check every room (`rooms:resync`), and tells everyone about the rooms
  * it wrote to while cut off, whose messages the other nodes never heard of.
  */
-import { createAdapter } from "@socket.io/redis-adapter";
-import { createShardedAdapter } from "@socket.io/redis-adapter/dist/sharded-adapter.js";
 import { Redis } from "ioredis";
 import type { Server } from "socket.io";
 import type { Config } from "../config.js";
@@ -17,6 +15,7 @@ import type { Metrics } from "../metrics.js";
 import { emitPresenceLeave, v1Room } from "../chat/broadcast.js";
 import { state } from "../chat/context.js";
 import type { PresenceRegistry } from "../chat/presence.js";
+import { createClusterAdapter } from "./adapter.js";
 import { RedisPresence } from "./presence.js";
 
 export interface ClusterLink {
@@ -65,9 +64,12 @@ export async function connectCluster({ config, io, log, metrics }: ClusterOption
 
   const prefix = config.redisKeyPrefix;
   io.adapter(
-    config.redisAdapter === "sharded"
-      ? createShardedAdapter(pub, sub, { channelPrefix: `${prefix}#io`, subscriptionMode: "dynamic" })
-      : createAdapter(pub, sub, { key: `${prefix}#io` }),
+    createClusterAdapter(pub, sub, {
+      kind: config.redisAdapter,
+      channelPrefix: `${prefix}#io`,
+      // Local delivery went ahead; other nodes' members recover the message through seq.
+      onPublishError: (err) => log.debug({ err }, "broadcast not published"),
+    }) as Parameters<Server["adapter"]>[0],
   );
   io.of("/").adapter.on("error", (err: Error) => log.warn({ err }, "adapter error"));
 

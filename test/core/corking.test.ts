@@ -1,14 +1,18 @@
 /**
- * Fewer writes per connection (src/realtime/corking.ts): a burst of packets to one socket
- * leaves in a few writes rather than one per frame, a send's ack and the sender's copy of
- * the message in one, and everything arrives complete and in order.
+ * Fewer writes per connection (src/realtime/corking.ts, src/cluster/adapter.ts): a burst of
+ * packets to one socket leaves in a few writes rather than one per frame, a send's ack and
+ * the sender's copy of the message in one (on one node and with the sharded Redis adapter),
+ * and everything arrives complete and in order.
  */
 import assert from "node:assert/strict";
+import { once } from "node:events";
 import net from "node:net";
-import { after, before, test } from "node:test";
-import { call, closeAll, collect, connect, eventually, sleep } from "../helpers/client.js";
+import { after, before, describe, test } from "node:test";
+import { freePorts } from "../../scripts/cluster.js";
+import { call, closeAll, collect, connect, eventually, sleep, waitFor } from "../helpers/client.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
-import { startNode, type RunningNode } from "../helpers/node.js";
+import { clusterEnv, startNode, startNodes, uniquePrefix, type RunningNode } from "../helpers/node.js";
+import { startRedis } from "../helpers/redis.js";
 
 let db: TestDatabase;
 let node: RunningNode;
@@ -22,14 +26,28 @@ after(async () => {
   await db.drop();
 });
 
-/** The server's writes to its TCP sockets (this process's accepted connections) while fn runs. */
-async function countServerWrites(fn: () => Promise<void>): Promise<number> {
+/** Sends five messages one at a time and counts the server's writes meanwhile. */
+async function fiveSendsOneAtATime(s: Awaited<ReturnType<typeof connect>>, room: string, heard: unknown[], port?: number): Promise<number> {
+  return countServerWrites(async () => {
+    for (let i = 0; i < 5; i++) {
+      // One at a time: each send's answers are the only frames in flight.
+      assert.equal((await call(s, "message:send", { room, body: `m${i}`, clientId: `${room}${i}` })).ok, true);
+      await eventually(() => heard.length === i + 1);
+    }
+  }, port);
+}
+
+/**
+ * The server's writes to its TCP sockets (this process's accepted connections) while fn
+ * runs; only those of the server on `port` when given.
+ */
+async function countServerWrites(fn: () => Promise<void>, port?: number): Promise<number> {
   const proto = net.Socket.prototype as unknown as Record<"_write" | "_writev", (...a: unknown[]) => unknown>;
   const original = { _write: proto._write, _writev: proto._writev };
   let writes = 0;
   for (const name of ["_write", "_writev"] as const) {
     proto[name] = function countingWrite(this: net.Socket & { server?: unknown }, ...args: unknown[]) {
-      if (this.server) writes++;
+      if (this.server && (port === undefined || this.localPort === port)) writes++;
       return original[name].apply(this, args);
     };
   }
@@ -63,13 +81,60 @@ test("a send's ack and the sender's own copy of the message leave in one write",
   const s = await connect(node.url, { username: "solo" });
   assert.equal((await call(s, "room:join", { room: "solo" })).ok, true);
   const heard = collect<{ seq: number }>(s, "message:new");
-  const writes = await countServerWrites(async () => {
-    for (let i = 0; i < 5; i++) {
-      // One at a time: each send's answers are the only frames in flight.
-      assert.equal((await call(s, "message:send", { room: "solo", body: `m${i}`, clientId: `s${i}` })).ok, true);
-      await eventually(() => heard.length === i + 1);
-    }
-  });
+  const writes = await fiveSendsOneAtATime(s, "solo", heard);
   assert.deepEqual(heard.map((m) => m.seq), [1, 2, 3, 4, 5]);
   assert.equal(writes, 5, `${writes} server writes for 5 acks and 5 messages`);
+});
+
+describe("two nodes, sharded Redis adapter, on a Redis of their own", () => {
+  let cdb: TestDatabase;
+  let redis: Awaited<ReturnType<typeof startRedis>>;
+  const nodes: RunningNode[] = [];
+  before(async () => {
+    const [port] = await freePorts(1);
+    redis = await startRedis(port!);
+    cdb = await createTestDatabase("corkc");
+    const env = clusterEnv(cdb.url, uniquePrefix("cork"), {
+      REDIS_URL: `redis://127.0.0.1:${port}`,
+      REDIS_ADAPTER: "sharded",
+      EVENT_RATE_LIMIT: "0",
+      RATE_LIMIT_SENDS: "1000",
+    });
+    await startNodes(nodes, env, ["cork-a", "cork-b"]);
+  });
+  after(async () => {
+    closeAll();
+    for (const n of nodes) await n.stop();
+    redis.kill("SIGKILL");
+    await cdb.drop();
+  });
+
+  test("local members do not wait for Redis: ack and own copy in one write, the other node hears every message", async () => {
+    const s = await connect(nodes[0]!.url, { username: "near" });
+    const far = await connect(nodes[1]!.url, { username: "far" });
+    for (const c of [s, far]) assert.equal((await call(c, "room:join", { room: "pair" })).ok, true);
+    const heard = collect<{ seq: number }>(s, "message:new");
+    const farHeard = collect<{ seq: number }>(far, "message:new");
+    // Before, the sender's copy waited for the SPUBLISH reply and left in a write of its own.
+    const writes = await fiveSendsOneAtATime(s, "pair", heard, nodes[0]!.port);
+    await eventually(() => farHeard.length === 5, 5000, "the other node's deliveries");
+    await sleep(200); // a node's own broadcast comes back from Redis: it must not be delivered again
+    assert.deepEqual(heard.map((m) => m.seq), [1, 2, 3, 4, 5]);
+    assert.deepEqual(farHeard.map((m) => m.seq), [1, 2, 3, 4, 5]);
+    assert.equal(writes, 5, `${writes} writes by the sender's node for 5 acks and 5 messages`);
+  });
+
+  test("with Redis gone, members on the sender's node still get the message live", async () => {
+    const a = await connect(nodes[0]!.url, { username: "alone1" });
+    const b = await connect(nodes[0]!.url, { username: "alone2" });
+    for (const c of [a, b]) assert.equal((await call(c, "room:join", { room: "island" })).ok, true);
+    redis.kill("SIGKILL");
+    await once(redis, "exit");
+    const readyz = async () => (await (await fetch(`${nodes[0]!.url}/readyz`)).json()) as { checks: { redis: string } };
+    await eventually(async () => (await readyz()).checks.redis === "down", 5000, "the node sees Redis down");
+    const got = waitFor<{ body: string }>(b, "message:new", (m) => m.body === "still here");
+    const ack = await call(a, "message:send", { room: "island", body: "still here", clientId: "i1" });
+    assert.equal(ack.ok, true, JSON.stringify(ack));
+    await got;
+  });
 });
