@@ -111,3 +111,41 @@ test("a session's sends stay on the indexes after the messages table grows", asy
     await c.end();
   }
 });
+
+/**
+ * Migration 006: room names, usernames and client ids are compared byte for byte. Under the
+ * database's collation every index comparison of them went through strcoll (a quarter of
+ * PostgreSQL's CPU per stored message). The server's lookups pass these values as plain
+ * text parameters; they must still reach the indexes.
+ */
+test("identifiers compare bytewise, and lookups by text parameters still use the indexes", async () => {
+  const cols = await a.query<{ col: string; collation: string }>(
+    `SELECT c.relname || '.' || a.attname AS col, coalesce(co.collname, '') AS collation
+       FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid LEFT JOIN pg_collation co ON co.oid = a.attcollation
+      WHERE c.relname IN ('rooms', 'messages', 'memberships', 'mentions')
+        AND a.attname IN ('name', 'room', 'user_name', 'client_id') ORDER BY 1`,
+  );
+  assert.deepEqual(
+    cols.map((c) => `${c.col} ${c.collation}`),
+    ["memberships.room C", "memberships.user_name C", "mentions.room C", "mentions.user_name C", "messages.client_id C", "messages.room C", "messages.user_name C", "rooms.name C"],
+  );
+  const c = new pg.Client({ connectionString: tdb.url });
+  await c.connect();
+  try {
+    // With sequential scans priced out, a plan still scanning a table means its index was unusable.
+    await c.query("SET enable_seqscan = off");
+    const plan = async (sql: string, params: unknown[]) =>
+      (await c.query(`EXPLAIN ${sql}`, params)).rows.map((r: { "QUERY PLAN": string }) => r["QUERY PLAN"]).join("\n");
+    for (const [sql, params] of [
+      ["SELECT seq FROM messages WHERE room = $1 AND seq < $2 ORDER BY seq DESC LIMIT 5", ["dup", 10]],
+      ["SELECT seq FROM messages WHERE room = $1 AND user_name = $2 AND client_id = $3", ["dup", "ann", "k1"]],
+      ["SELECT last_seq FROM rooms WHERE name = $1", ["dup"]],
+      ["SELECT read_seq FROM memberships WHERE user_name = $1 AND room = $2", ["ann", "dup"]],
+    ] as const) {
+      const p = await plan(sql, [...params]);
+      assert.doesNotMatch(p, /Seq Scan/, `${sql}\n${p}`);
+    }
+  } finally {
+    await c.end();
+  }
+});
