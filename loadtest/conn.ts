@@ -8,7 +8,8 @@
  */
 import { io, type Socket } from "socket.io-client";
 import WebSocket from "ws";
-import type { Ack, ClientToServerEvents, JoinResult, Message, ServerToClientEvents } from "../src/shared/protocol.js";
+import type { Ack, ClientToServerEvents, Message, ServerToClientEvents } from "../src/shared/protocol.js";
+import { ChatRequests } from "./chat-requests.js";
 import { LeanChatConn } from "./lean-conn.js";
 
 export type Target = "chat" | "baseline";
@@ -83,11 +84,12 @@ export function createConn(o: ConnOptions): Conn {
   return new ChatConn(o);
 }
 
-class ChatConn implements Conn {
+class ChatConn extends ChatRequests implements Conn {
   private socket: Socket<ServerToClientEvents, ClientToServerEvents>;
   private everConnected = false;
   private closed = false;
   constructor(private o: ConnOptions) {
+    super();
     this.socket = io(o.url, {
       auth: { username: o.user },
       transports: [o.transport],
@@ -152,7 +154,7 @@ class ChatConn implements Conn {
       this.socket.connect();
     });
   }
-  private request<T extends object>(event: "room:join" | "message:send", payload: object, timeoutMs: number) {
+  protected request<T extends object>(event: "room:join" | "message:send", payload: object, timeoutMs: number): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       // emitWithAck is not used: its timeout error carries no code we could count.
       const timer = setTimeout(() => reject(new RequestError("timeout", `${event} timed out`)), timeoutMs);
@@ -163,14 +165,6 @@ class ChatConn implements Conn {
       };
       (this.socket.emit as (e: string, p: object, cb: (a: Ack<T>) => void) => void)(event, payload, cb);
     });
-  }
-  async join(room: string, since: number | undefined, timeoutMs: number): Promise<JoinInfo> {
-    const r = await this.request<JoinResult>("room:join", since === undefined ? { room } : { room, since }, timeoutMs);
-    return { lastSeq: r.lastSeq, messages: since === undefined ? [] : r.messages, hasMore: r.hasMore };
-  }
-  async send(room: string, body: string, clientId: string, timeoutMs: number): Promise<number> {
-    const r = await this.request<{ message: Message }>("message:send", { room, body, clientId }, timeoutMs);
-    return r.message.seq;
   }
   close() {
     this.closed = true;

@@ -22,8 +22,9 @@
  * socket.io-client's does. Every handler drops a frame it cannot read instead of throwing.
  */
 import WebSocket from "ws";
-import type { Ack, JoinResult, Message } from "../src/shared/protocol.js";
-import { RequestError, type Conn, type ConnOptions, type Delivered, type JoinInfo } from "./conn.js";
+import type { Ack } from "../src/shared/protocol.js";
+import { ChatRequests } from "./chat-requests.js";
+import { RequestError, type Conn, type ConnOptions, type Delivered } from "./conn.js";
 
 /** socket.io-client's `timeout`, as ChatConn sets it: one attempt's longest handshake. */
 const ATTEMPT_TIMEOUT_MS = 20_000;
@@ -66,7 +67,7 @@ export function engineUrl(url: string): string {
   return u.toString();
 }
 
-export class LeanChatConn implements Conn {
+export class LeanChatConn extends ChatRequests implements Conn {
   private ws?: WebSocket;
   private isConnected = false;
   private everConnected = false;
@@ -84,6 +85,7 @@ export class LeanChatConn implements Conn {
   private readonly connectPacket: string;
 
   constructor(private readonly o: ConnOptions) {
+    super();
     this.wsUrl = engineUrl(o.url);
     this.connectPacket = `40${JSON.stringify({ username: o.user })}`;
   }
@@ -114,16 +116,6 @@ export class LeanChatConn implements Conn {
     });
   }
 
-  async join(room: string, since: number | undefined, timeoutMs: number): Promise<JoinInfo> {
-    const r = await this.request<JoinResult>("room:join", since === undefined ? { room } : { room, since }, timeoutMs);
-    return { lastSeq: r.lastSeq, messages: since === undefined ? [] : r.messages, hasMore: r.hasMore };
-  }
-
-  async send(room: string, body: string, clientId: string, timeoutMs: number): Promise<number> {
-    const r = await this.request<{ message: Message }>("message:send", { room, body, clientId }, timeoutMs);
-    return r.message.seq;
-  }
-
   close(): void {
     if (this.closed) return;
     this.closed = true;
@@ -134,7 +126,7 @@ export class LeanChatConn implements Conn {
     this.lose("io client disconnect", "stay");
   }
 
-  private request<T extends object>(event: string, payload: object, timeoutMs: number): Promise<T> {
+  protected request<T extends object>(event: string, payload: object, timeoutMs: number): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const ws = this.ws;
       if (!this.isConnected || !ws) return reject(new RequestError("disconnected", "not connected"));
