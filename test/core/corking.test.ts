@@ -86,6 +86,39 @@ test("a send's ack and the sender's own copy of the message leave in one write",
   assert.equal(writes, 5, `${writes} server writes for 5 acks and 5 messages`);
 });
 
+test("a client that joins a busy room over long-polling and upgrades gets each message once, in order", async () => {
+  // Packets go through Engine.IO while a socket is on polling or has packets queued, and
+  // straight to the WebSocket once it is upgraded and idle: an upgraded transport must be
+  // recognised, and nothing reordered at the handover. (socket.io-client usually finishes
+  // the upgrade before the join's answer, so most deliveries come over the WebSocket.)
+  const sender = await connect(node.url, { username: "pusher" });
+  assert.equal((await call(sender, "room:join", { room: "handover" })).ok, true);
+  let sending = true;
+  const sent: Promise<unknown>[] = [];
+  const pump = (async () => {
+    for (let i = 0; sending && i < 400; i++) {
+      sent.push(call(sender, "message:send", { room: "handover", body: `h${i}`, clientId: `h${i}` }));
+      await sleep(4);
+    }
+  })();
+  await sleep(30);
+  const upgrading = await connect(node.url, { username: "upgrader", transports: ["polling", "websocket"] });
+  const live: { seq: number }[] = [];
+  upgrading.on("message:new", (m: { seq: number }) => live.push({ seq: m.seq }));
+  const joined = await call(upgrading, "room:join", { room: "handover" });
+  assert.equal(joined.ok, true);
+  await eventually(() => upgrading.io.engine.transport.name === "websocket", 5000, "the upgrade");
+  await sleep(150);
+  sending = false;
+  await pump;
+  const acks = (await Promise.all(sent)) as { ok: boolean; message: { seq: number } }[];
+  assert.ok(acks.every((a) => a.ok));
+  const top = Math.max(...acks.map((a) => a.message.seq));
+  await eventually(() => live.some((m) => m.seq === top), 5000, "the last message");
+  const after = live.filter((m) => m.seq > joined.lastSeq).map((m) => m.seq);
+  assert.deepEqual(after, Array.from({ length: top - joined.lastSeq }, (_, i) => joined.lastSeq + 1 + i));
+});
+
 describe("two nodes, sharded Redis adapter, on a Redis of their own", () => {
   let cdb: TestDatabase;
   let redis: Awaited<ReturnType<typeof startRedis>>;
