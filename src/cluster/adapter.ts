@@ -8,7 +8,7 @@
  *   a sender's ack and its own copy of the message left in two writes. The reply only
  *   carries a connection-state-recovery offset, which chat-cluster does not use (clients
  *   recover through `seq`). The publish is still issued first, in the same tick, so order
- *   per node and per room is unchanged; its failure is counted and logged, as before.
+ *   per node and per room is unchanged; a failed publish is logged, as before.
  * - A node's own broadcasts come back to it from Redis (it subscribes to every room it has
  *   members in) and were parsed in full only to be dropped as "from self". They are now
  *   recognised by the end of their JSON text, which the adapter writes last and a payload

@@ -1,6 +1,6 @@
 /**
  * Fewer and cheaper writes per connection: one TCP write per connection per tick, and
- * broadcast frames written straight to the WebSocket.
+ * Socket.IO packets written straight to the WebSocket.
  *
  * Engine.IO sends a connection's first packet of a tick at once and queues the rest until
  * that write completes; it then sends the queue with one `ws` frame write, hence one
