@@ -324,7 +324,7 @@ const S3: Scenario = async (ctx, targets) => {
               await sleep(2000);
               early = await sample(n.procs);
               await sleep((holdSeconds / 2 - 2) * 1000);
-              return sampleLowest(n.procs, (holdSeconds / 2 - 3) * 1000, 2000);
+              return sampleMin(n.procs, Math.floor((holdSeconds / 2 - 3) / 2) + 1, 2000, { rss: "lowest" });
             })();
           },
           sendingDone: async () => {
@@ -429,23 +429,25 @@ function otherRow(name: string, pick: (f: (m: Measured) => number) => { chat?: n
   return { scenario: name, metric: "other CPU on the machine (cores: PG, Redis, other jobs)", ...pick((m) => m.otherCores) };
 }
 
-/** Per process: the lowest heap of `count` samples `everyMs` apart, and the last RSS. */
-async function sampleMin(procs: { pid: number; url: string }[], count: number, everyMs: number): Promise<ProcSample[]> {
+/**
+ * Per process, over `count` samples `everyMs` apart: the lowest heap, the last CPU, and the
+ * last RSS or, with `rss: "lowest"`, the lowest (S3's hold, where V8 returns pages late).
+ */
+async function sampleMin(
+  procs: { pid: number; url: string }[],
+  count: number,
+  everyMs: number,
+  o: { rss: "last" | "lowest" } = { rss: "last" },
+): Promise<ProcSample[]> {
   let best = await sample(procs);
   for (let i = 1; i < count; i++) {
     await new Promise((r) => setTimeout(r, everyMs));
     const next = await sample(procs);
-    best = next.map((p, j) => ({ ...p, heap: minDefined(p.heap, best[j]!.heap) }));
-  }
-  return best;
-}
-/** Samples every `everyMs` for `forMs`; per node, the lowest RSS and the lowest heap seen (and the last CPU). */
-async function sampleLowest(procs: { pid: number; url: string }[], forMs: number, everyMs: number): Promise<ProcSample[]> {
-  let best = await sample(procs);
-  for (let waited = everyMs; waited <= forMs; waited += everyMs) {
-    await new Promise((r) => setTimeout(r, everyMs));
-    const next = await sample(procs);
-    best = next.map((p, j) => ({ ...p, rss: Math.min(p.rss, best[j]!.rss), heap: minDefined(p.heap, best[j]!.heap) }));
+    best = next.map((p, j) => ({
+      ...p,
+      rss: o.rss === "lowest" ? Math.min(p.rss, best[j]!.rss) : p.rss,
+      heap: minDefined(p.heap, best[j]!.heap),
+    }));
   }
   return best;
 }
