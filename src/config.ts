@@ -50,6 +50,7 @@ const envSchema = z.object({
   RATE_LIMIT_SENDS: int(1, 1_000_000).default(30),
   RATE_LIMIT_WINDOW_MS: int(100, 3_600_000).default(10_000),
   MAX_HTTP_BUFFER_SIZE: int(1024, 100 * 1024 * 1024).default(65_536),
+  MAX_SOCKET_BACKLOG_BYTES: int(0, 1024 * 1024 * 1024).default(4 * 1024 * 1024),
   EVENT_RATE_LIMIT: int(0, 1_000_000).default(100),
   EVENT_RATE_WINDOW_MS: int(100, 3_600_000).default(1000),
   MAX_CONNECTIONS_PER_IP: int(0, 1_000_000).default(0),
@@ -96,6 +97,8 @@ export interface Config {
   maxMessageChars: number;
   rateLimit: { sends: number; windowMs: number };
   maxHttpBufferSize: number;
+  /** Bytes a connection may owe its client (written, not yet taken by the network) before it is closed; 0 = no limit. */
+  maxSocketBacklogBytes: number;
   /**
    * Client events (any name) one connection may send per window; 0 = no limit. Over it the
    * event is refused (`rate_limited`); at twice the limit within one window, disconnected.
@@ -146,6 +149,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     // Not fatal in principle, but presence would outlive dead sockets by far; say so early.
     problems.push("PING_TIMEOUT_MS: must be below PRESENCE_TTL_MS + PING_INTERVAL_MS");
   }
+  if (e.MAX_SOCKET_BACKLOG_BYTES !== 0 && e.MAX_SOCKET_BACKLOG_BYTES < 65_536) {
+    problems.push("MAX_SOCKET_BACKLOG_BYTES: must be 0 (no limit) or at least 65536");
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   const auth: AuthConfig =
@@ -176,6 +182,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxMessageChars: e.MAX_MESSAGE_CHARS,
     rateLimit: { sends: e.RATE_LIMIT_SENDS, windowMs: e.RATE_LIMIT_WINDOW_MS },
     maxHttpBufferSize: e.MAX_HTTP_BUFFER_SIZE,
+    maxSocketBacklogBytes: e.MAX_SOCKET_BACKLOG_BYTES,
     eventRateLimit: { events: e.EVENT_RATE_LIMIT, windowMs: e.EVENT_RATE_WINDOW_MS },
     maxConnectionsPerIp: e.MAX_CONNECTIONS_PER_IP,
     maxConnectionsPerUser: e.MAX_CONNECTIONS_PER_USER,

@@ -15,6 +15,7 @@ export interface Metrics {
   storeWriteDuration: client.Histogram;
   storeBatchSize: client.Histogram;
   rateLimited: client.Counter;
+  backlogClosed: client.Counter;
   presenceUsers: client.Gauge;
   redisUp: client.Gauge;
   dbUp: client.Gauge;
@@ -71,6 +72,11 @@ export function createMetrics(nodeId: string): Metrics {
     rateLimited: new client.Counter({
       name: "chat_rate_limited_total",
       help: "Sends refused with rate_limited",
+      registers: [registry],
+    }),
+    backlogClosed: new client.Counter({
+      name: "chat_backlog_closed_total",
+      help: "Connections closed because their client stopped reading (MAX_SOCKET_BACKLOG_BYTES)",
       registers: [registry],
     }),
     presenceUsers: new client.Gauge({

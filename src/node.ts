@@ -94,7 +94,13 @@ export function createNode(config: Config, log: Logger): ChatNode {
     trustProxy: config.trustProxy,
   });
   const http = createServer(app);
-  const io = createIo(http, { config, log: log.child({ module: "realtime" }), auth, accepting: () => state === "ready" });
+  const io = createIo(http, {
+    config,
+    log: log.child({ module: "realtime" }),
+    auth,
+    accepting: () => state === "ready",
+    onBacklogClosed: () => metrics.backlogClosed.inc(),
+  });
   metrics.redisUp.set(config.redisUrl ? 0 : -1);
 
   async function start(): Promise<number> {

@@ -27,6 +27,16 @@
  *   queued in Engine.IO, on long-polling, or closing, and binary packets, take Engine.IO's
  *   path. Engine.IO's own packets (open, ping, close) always do.
  *
+ * - A backlog cap (`limitBacklog`). A client that stops reading would otherwise make the
+ *   node hold everything sent to it until the heartbeat gives up (up to pingInterval +
+ *   pingTimeout): its rooms' traffic, and replies it asks for and never reads (history
+ *   pages, 100 requests a second). Before a connection's first write of a tick, what it
+ *   still owes from earlier ticks is counted: bytes its TCP socket holds that the kernel
+ *   has not taken, plus Socket.IO packets queued in Engine.IO (for long-polling, until the
+ *   next poll; for a WebSocket, behind a write that has not completed). Over the cap, the
+ *   connection is closed at once (its TCP socket destroyed, nothing more queued); the client
+ *   reconnects and catches up through `seq`. A single reply larger than the cap still goes.
+ *
  * Packets, frames and their order are unchanged. The patches go on the prototypes of the
  * Engine.IO and Socket.IO that the server loads (resolved from socket.io's location), so
  * they cannot miss a second copy.
@@ -36,9 +46,11 @@ import { createRequire } from "node:module";
 interface Corkable {
   cork(): void;
   uncork(): void;
+  writableLength: number;
 }
 interface WsSocket {
   readyState: number;
+  terminate(): void;
   send(data: string): void;
   _socket?: Corkable;
   _sender?: { sendFrame(frame: unknown, cb: undefined): void };
@@ -50,6 +62,12 @@ interface WebSocketTransport {
 type TransportProto = WebSocketTransport & { [PATCHED]?: true };
 interface EngineSocket {
   flush(): void;
+  close(discard?: boolean): void;
+  server?: { [BACKLOG]?: BacklogLimit };
+  /** Bytes of Socket.IO packets queued in Engine.IO's writeBuffer since it was last empty. */
+  queuedBytes?: number;
+  /** Closed for its backlog: later packets are dropped. */
+  overflowed?: boolean;
   readyState?: string;
   transport?: WebSocketTransport | object;
   writeBuffer?: unknown[];
@@ -70,6 +88,7 @@ interface SioClient {
 type ClientProto = SioClient & { [PATCHED]?: true };
 
 const PATCHED = Symbol.for("chat-cluster.corkedWebSocketSend");
+const BACKLOG = Symbol.for("chat-cluster.backlogLimit");
 const WS_OPEN = 1;
 
 interface EngineModule {
@@ -109,12 +128,66 @@ function corkSends(proto: TransportProto): void {
   proto[PATCHED] = true;
 }
 
+/** The backlog cap of one Engine.IO server's connections. */
+export interface BacklogLimit {
+  /** Bytes a connection may owe its client across ticks; 0 = no limit. */
+  maxBytes: number;
+  /** Called once per connection closed for its backlog, before it closes. */
+  onOverflow?: (owed: number) => void;
+}
+
+/** Sets the cap for one Engine.IO server (`io.engine`): nodes sharing a process keep their own. */
+export function limitBacklog(engine: object, limit: BacklogLimit): void {
+  (engine as { [BACKLOG]?: BacklogLimit })[BACKLOG] = limit;
+}
+
+/**
+ * What the connection still owes its client from earlier ticks, if that is over its server's
+ * cap: the connection is then closed and true returned (drop the packet). Called before a
+ * tick's first direct write (later ones find the TCP socket corked) and before every packet
+ * that goes through Engine.IO's queue.
+ */
+function closeIfBacklogged(conn: EngineSocket, ws: WsSocket | undefined): boolean {
+  if (conn.overflowed) return true;
+  const limit = conn.server?.[BACKLOG];
+  if (!limit || limit.maxBytes === 0) return false;
+  const owed = (conn.corkedTcp ? 0 : (ws?._socket?.writableLength ?? 0)) + (conn.queuedBytes ?? 0);
+  if (owed <= limit.maxBytes) return false;
+  conn.overflowed = true;
+  limit.onOverflow?.(owed);
+  // ws.close() would queue its close frame behind the backlog and wait up to 30 s for the
+  // client's; destroying the socket frees the backlog now.
+  if (ws) ws.terminate();
+  // Not inside the broadcast loop that is writing: closing a polling socket runs its
+  // disconnect handlers at once.
+  else process.nextTick(closeDiscarding, conn);
+  return true;
+}
+
+function closeDiscarding(conn: EngineSocket): void {
+  conn.close(true);
+}
+
+function webSocketOf(conn: EngineSocket, wsProto: TransportProto): WsSocket | undefined {
+  const transport = conn.transport;
+  if (!transport || Object.getPrototypeOf(transport) !== wsProto) return undefined;
+  return (transport as WebSocketTransport).socket;
+}
+
+function byteLength(encoded: unknown): number {
+  if (!Array.isArray(encoded)) return 0;
+  let n = 0;
+  for (const part of encoded as (string | Uint8Array)[]) n += part.length;
+  return n;
+}
+
 let flush: () => void;
 
 /** Engine.IO's own flush, then the TCP socket a direct write corked: one writev for the tick. */
 function runFlush(socket: EngineSocket): void {
   socket.flushPending = false;
   flush.call(socket);
+  if (socket.queuedBytes && socket.writeBuffer?.length === 0) socket.queuedBytes = 0;
   const tcp = socket.corkedTcp;
   if (tcp) {
     socket.corkedTcp = undefined;
@@ -136,15 +209,20 @@ function deferFlushes(proto: SocketProto): void {
 function writePacketsDirectly(proto: ClientProto, wsProto: TransportProto): void {
   const writeToEngine = proto.writeToEngine;
   proto.writeToEngine = function writeFrameOrPacket(this: SioClient, encoded: unknown, opts: PacketOptions): void {
-    if (!opts.volatile) {
+    const conn = this.conn;
+    const ws = webSocketOf(conn, wsProto);
+    if (!conn.corkedTcp && closeIfBacklogged(conn, ws)) return;
+    if (!opts.volatile && ws) {
       const frame = opts.wsPreEncodedFrame;
       if (frame !== undefined) {
-        if (writeDirect(this.conn, frame, wsProto)) return;
+        if (writeDirect(conn, ws, frame)) return;
       } else if (Array.isArray(encoded) && encoded.length === 1 && typeof encoded[0] === "string") {
         // "4": the Engine.IO message packet that carries every Socket.IO packet.
-        if (writeDirect(this.conn, `4${encoded[0]}`, wsProto)) return;
+        if (writeDirect(conn, ws, `4${encoded[0]}`)) return;
       }
     }
+    if (conn.corkedTcp && closeIfBacklogged(conn, ws)) return;
+    conn.queuedBytes = (conn.queuedBytes ?? 0) + byteLength(encoded);
     writeToEngine.call(this, encoded, opts);
   };
   proto[PATCHED] = true;
@@ -154,13 +232,10 @@ function writePacketsDirectly(proto: ClientProto, wsProto: TransportProto): void
  * Writes a broadcast's pre-encoded frame, or one packet's text as a frame, to the socket's
  * WebSocket if nothing can be ahead of it; false (nothing written) otherwise.
  */
-function writeDirect(conn: EngineSocket, data: unknown, wsProto: TransportProto): boolean {
+function writeDirect(conn: EngineSocket, ws: WsSocket, data: unknown): boolean {
   if (conn.readyState !== "open" || conn.writeBuffer?.length !== 0) return false;
-  const transport = conn.transport;
-  if (!transport || Object.getPrototypeOf(transport) !== wsProto) return false;
-  const ws = (transport as WebSocketTransport).socket;
-  const tcp = ws?._socket;
-  if (!ws || ws.readyState !== WS_OPEN || !ws._sender || !tcp) return false;
+  const tcp = ws._socket;
+  if (ws.readyState !== WS_OPEN || !ws._sender || !tcp) return false;
   if (!conn.corkedTcp) {
     tcp.cork();
     conn.corkedTcp = tcp;

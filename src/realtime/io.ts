@@ -5,7 +5,7 @@ import type { Config } from "../config.js";
 import type { Logger } from "../logger.js";
 import { SocketState, state } from "../chat/context.js";
 import { AuthError, type Authenticator } from "./auth.js";
-import { corkWebSocketFlushes } from "./corking.js";
+import { corkWebSocketFlushes, limitBacklog } from "./corking.js";
 import { ConnectionSlots } from "./limits.js";
 
 export const PROTOCOL_VERSION = 1;
@@ -33,9 +33,11 @@ export interface IoOptions {
   auth: Authenticator;
   /** false while the node is starting or draining: new connections go to another node. */
   accepting: () => boolean;
+  /** A connection was closed because its client did not read (MAX_SOCKET_BACKLOG_BYTES). */
+  onBacklogClosed?: () => void;
 }
 
-export function createIo(http: HttpServer, { config, log, auth, accepting }: IoOptions): Server {
+export function createIo(http: HttpServer, { config, log, auth, accepting, onBacklogClosed }: IoOptions): Server {
   if (!corkWebSocketFlushes()) log.warn("engine.io changed shape: WebSocket flushes are not corked");
   const io = new Server(http, {
     path: "/socket.io/",
@@ -50,6 +52,14 @@ export function createIo(http: HttpServer, { config, log, auth, accepting }: IoO
     allowRequest: (req, cb) => {
       if (!accepting()) return cb("draining", false);
       cb(null, originAllowed(req, config.corsOrigins));
+    },
+  });
+
+  limitBacklog(io.engine, {
+    maxBytes: config.maxSocketBacklogBytes,
+    onOverflow(owed) {
+      log.info({ owed, max: config.maxSocketBacklogBytes }, "closed a connection whose client stopped reading");
+      onBacklogClosed?.();
     },
   });
 

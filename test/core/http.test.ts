@@ -37,6 +37,7 @@ describe("HTTP", () => {
       "chat_messages_stored_total",
       "chat_store_write_duration_seconds",
       "chat_rate_limited_total",
+      "chat_backlog_closed_total",
       "chat_unknown_events_total",
       "chat_ready",
       "process_cpu_seconds_total",

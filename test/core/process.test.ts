@@ -45,13 +45,14 @@ test("every invalid variable is named in one startup error and the process exits
   for (const name of ["PORT", "AUTH_MODE", "RATE_LIMIT_SENDS", "DATABASE_URL"]) assert.match(stderr, new RegExp(`${name}:`), stderr);
 });
 
-test("jwt mode without a key names the variables", async () => {
-  const child = run({ AUTH_MODE: "jwt" });
+test("jwt mode without a key names the variables, with any other invalid combination", async () => {
+  const child = run({ AUTH_MODE: "jwt", MAX_SOCKET_BACKLOG_BYTES: "1000" });
   let stderr = "";
   child.stderr!.on("data", (d) => (stderr += d));
   const [code] = await once(child, "exit");
   assert.equal(code, 1);
   assert.match(stderr, /JWT_SECRET \/ JWT_PUBLIC_KEY \/ JWKS_URL/);
+  assert.match(stderr, /MAX_SOCKET_BACKLOG_BYTES: must be 0 \(no limit\) or at least 65536/);
 });
 
 test("while the database is unreachable the node is alive but not ready; SIGTERM exits 0", async () => {

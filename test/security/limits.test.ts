@@ -2,12 +2,13 @@
  * Floods and connection abuse: the per-connection event limit (rate_limited with
  * retryAfterMs, a sustained flood disconnected), the per-user send limit across two
  * connections, connections per user and per address refused in the handshake (and given
- * back when closed), X-Forwarded-For honoured only with TRUST_PROXY, oversize frames.
+ * back when closed), X-Forwarded-For honoured only with TRUST_PROXY, oversize frames, and a
+ * client that stops reading closed at MAX_SOCKET_BACKLOG_BYTES (WebSocket and long-polling).
  */
 import assert from "node:assert/strict";
 import { after, afterEach, before, describe, test } from "node:test";
 import { io } from "socket.io-client";
-import { call, closeAll, connect, waitFor } from "../helpers/client.js";
+import { call, closeAll, connect, eventually, waitFor } from "../helpers/client.js";
 import { createTestDatabase, queryDb, type TestDatabase } from "../helpers/db.js";
 import { startNode, type RunningNode } from "../helpers/node.js";
 
@@ -156,4 +157,64 @@ test("defaults: no per-address limit, 50 per user, 100 events per second per con
     closeAll();
     await node.stop();
   }
+});
+
+describe("a client that stops reading", () => {
+  const room = "backlog";
+  const CAP = 256 * 1024;
+  let node: RunningNode;
+  before(async () => {
+    node = await startNode({ DATABASE_URL: db.url, MAX_SOCKET_BACKLOG_BYTES: String(CAP), RATE_LIMIT_SENDS: "1000" });
+    // 50 messages of 4,000 characters: each history page is about 200 KB, under the cap.
+    const seed = await connect(node.url, { username: "seed" });
+    await call(seed, "room:join", { room });
+    for (let i = 0; i < 50; i++) {
+      const ack = await call(seed, "message:send", { room, body: `${i} ${"x".repeat(3990)}`, clientId: `seed-${i}` });
+      assert.ok(ack.ok, JSON.stringify(ack.error));
+    }
+    seed.close();
+  });
+  after(() => node.stop());
+
+  const closedForBacklog = async () => {
+    const m = await (await fetch(`${node.url}/metrics`)).text();
+    return Number(/^chat_backlog_closed_total\{[^}]*\} (\d+)$/m.exec(m)?.[1]);
+  };
+
+  test("over WebSocket: closed once it owes more than MAX_SOCKET_BACKLOG_BYTES; a reading client is not", async () => {
+    const before = await closedForBacklog();
+    const watcher = await connect(node.url, { username: "watcher" });
+    await call(watcher, "room:join", { room });
+    const slow = await connect(node.url, { username: "slow" });
+    await call(slow, "room:join", { room });
+    const left = waitFor(watcher, "presence:leave", (p: { user: string }) => p.user === "slow", 20_000);
+    // The client's TCP socket stops reading: the server's replies pile up behind it
+    // (80 pages, 16 MB, more than the kernel's buffers take).
+    (slow.io.engine.transport as unknown as { ws: { _socket: { pause(): void } } }).ws._socket.pause();
+    for (let i = 0; i < 80; i++) slow.emit("room:history", { room }, () => {});
+    await left;
+    assert.equal(await closedForBacklog(), before + 1);
+    // The reader asks for the same pages and stays connected.
+    for (let i = 0; i < 20; i++) assert.equal((await call(watcher, "room:history", { room })).messages.length, 50);
+    assert.ok(watcher.connected);
+    assert.equal(await closedForBacklog(), before + 1);
+  });
+
+  test("over long-polling: a client that stops polling is closed and its session dropped", async () => {
+    const before = await closedForBacklog();
+    const base = `${node.url}/socket.io/?EIO=4&transport=polling`;
+    const open = await (await fetch(base)).text();
+    const sid = (JSON.parse(open.slice(1)) as { sid: string }).sid;
+    const post = async (body: string) => {
+      const r = await fetch(`${base}&sid=${sid}`, { method: "POST", body, headers: { "Content-Type": "text/plain" } });
+      assert.equal(r.status, 200, await r.text());
+    };
+    // Connect, then ask for pages without ever polling for the answers (Engine.IO queues them).
+    await post(`40${JSON.stringify({ username: "nopoll" })}`);
+    const asks = Array.from({ length: 10 }, (_, i) => `42${i}${JSON.stringify(["room:history", { room }])}`);
+    await post(asks.join("\x1e"));
+    await eventually(async () => (await closedForBacklog()) === before + 1, 10_000, "closed for its backlog");
+    const poll = await fetch(`${base}&sid=${sid}`);
+    assert.equal(poll.status, 400, "the session is gone");
+  });
 });
