@@ -1,6 +1,6 @@
 /**
  * npm run bench -- [--only S1,S3] [--quick] [--no-baseline] [--cpu-prof] [--adapter classic|sharded] [--workers N]
- *                   [--client lean|socket.io] [--out DIR]
+ *                   [--client lean|socket.io] [--s1-runs N] [--out DIR]
  *
  * Starts a local 2-node chat cluster (scripts/cluster startCluster, nodes addressed
  * directly: the load tester spreads clients over them round-robin, so HAProxy's CPU is
@@ -13,6 +13,11 @@
  * loadtest/lean-conn.ts) costs the tester about what the baseline's ws client does per
  * delivery; `socket.io` (socket.io-client) 1.3–1.4 times that, CPU taken from the servers
  * on a shared machine. The table's header names the one used.
+ *
+ * `--s1-runs N` (default 3, 1 with --quick) runs S1 N times per target, alternating the
+ * targets, and reports each row as the median of a target's runs, with every pair's CPU
+ * ratio under the table: on these VMs the speed of the machine drifts by 15 % between
+ * runs, which one pair cannot tell from a difference between the targets.
  *
  * Environment: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres; the
  * bench creates a fresh database next to it and drops it afterwards), REDIS_URL (default
@@ -48,6 +53,8 @@ interface BenchContext {
   workers: number;
   /** The load tester's client for the chat target. */
   client: ClientKind;
+  /** S1 runs per target, interleaved. */
+  s1Runs: number;
   log(line: string): void;
 }
 
@@ -189,6 +196,8 @@ interface Row {
 interface ScenarioResult {
   rows: Row[];
   raw: Record<string, unknown>;
+  /** Lines printed under the table. */
+  notes?: string[];
 }
 
 type Scenario = (ctx: BenchContext, targets: TargetName[]) => Promise<ScenarioResult>;
@@ -208,15 +217,29 @@ function steadyShape(ctx: BenchContext): Partial<LoadOptions> {
   };
 }
 
+const deliveriesPerCpuSecond = (m: Measured) => (m.report.delivery.perSecond * m.report.seconds.sending) / Math.max(m.serverCpu, 0.01);
+
 const S1: Scenario = async (ctx, targets) => {
   const rows: Row[] = [];
-  const raw: Record<string, unknown> = {};
-  const per: Partial<Record<TargetName, Measured>> = {};
-  for (const t of targets) {
-    per[t] = await withNodes(ctx, t, 2, (n) => measure(ctx, n, { ...steadyShape(ctx), target: t }, `S1 ${t}`));
-    raw[t] = per[t];
+  const runs: Record<TargetName, Measured[]> = { chat: [], baseline: [] };
+  const count = ctx.quick ? 1 : ctx.s1Runs;
+  // Alternating the targets: a drift of the machine's speed then shows in both columns.
+  for (let i = 0; i < count; i++) {
+    for (const t of targets) {
+      const label = count > 1 ? `S1 ${t} #${i + 1}` : `S1 ${t}`;
+      runs[t].push(await withNodes(ctx, t, 2, (n) => measure(ctx, n, { ...steadyShape(ctx), target: t }, label)));
+    }
   }
-  const pick = (f: (m: Measured) => number) => ({ chat: per.chat && f(per.chat), baseline: per.baseline && f(per.baseline) });
+  const pick = (f: (m: Measured) => number) => ({ chat: median(runs.chat.map(f)), baseline: median(runs.baseline.map(f)) });
+  const notes: string[] = [];
+  if (count > 1) {
+    const ratios = runs.chat.map((m, i) => runs.baseline[i] && deliveriesPerCpuSecond(m) / deliveriesPerCpuSecond(runs.baseline[i]!));
+    const shown = ratios.filter((r): r is number => r !== undefined).map((r) => `${r.toFixed(2)}×`);
+    notes.push(
+      `S1: ${count} runs per target, alternating; each S1 row is the median of a target's runs.` +
+        (shown.length > 0 ? ` Deliveries per server CPU-s, chat-cluster / baseline, pair by pair: ${shown.join(", ")}.` : ""),
+    );
+  }
   const s = steadyShape(ctx);
   const name = `S1 steady (${s.clients} clients, ${s.rooms} rooms, ${s.rate} msg/s)`;
   rows.push({ scenario: name, metric: "delivery p50 (ms)", ...pick((m) => m.report.delivery.latency.p50Ms) });
@@ -227,7 +250,7 @@ const S1: Scenario = async (ctx, targets) => {
   rows.push({
     scenario: name,
     metric: "deliveries per server CPU-s",
-    ...pick((m) => (m.report.delivery.perSecond * m.report.seconds.sending) / Math.max(m.serverCpu, 0.01)),
+    ...pick(deliveriesPerCpuSecond),
     target: "≥ 0.8× baseline",
     higherIsBetter: true,
   });
@@ -235,8 +258,16 @@ const S1: Scenario = async (ctx, targets) => {
   rows.push({ scenario: name, metric: "errors (failed connects, joins, sends)", ...pick((m) => m.report.errors) });
   rows.push({ scenario: name, metric: "load generator event-loop delay p99 (ms)", ...pick((m) => m.report.loadgen.eventLoopDelayP99Ms) });
   rows.push(otherRow(name, pick));
-  return { rows, raw };
+  return { rows, raw: runs, notes };
 };
+
+/** The middle value (the mean of the two middle ones for an even count); undefined for none. */
+function median(xs: number[]): number | undefined {
+  if (xs.length === 0) return undefined;
+  const v = [...xs].sort((a, b) => a - b);
+  const mid = v.length >> 1;
+  return v.length % 2 === 1 ? v[mid] : (v[mid - 1]! + v[mid]!) / 2;
+}
 
 const S2: Scenario = async (ctx, targets) => {
   const rows: Row[] = [];
@@ -530,6 +561,7 @@ async function main() {
       adapter: { type: "string" },
       workers: { type: "string" },
       client: { type: "string" },
+      "s1-runs": { type: "string" },
       out: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
@@ -537,7 +569,7 @@ async function main() {
   if (values.help) {
     console.log(
       "Usage: npm run bench -- [--only S1,S3] [--quick] [--no-baseline] [--cpu-prof] [--adapter classic|sharded] [--workers N]" +
-        " [--client lean|socket.io] [--out DIR]",
+        " [--client lean|socket.io] [--s1-runs N] [--out DIR]",
     );
     return;
   }
@@ -548,6 +580,8 @@ async function main() {
   }
   const workers = Number(values.workers ?? 1);
   if (!(Number.isInteger(workers) && workers >= 1 && workers <= 64)) throw new Error("--workers must be 1 to 64");
+  const s1Runs = Number(values["s1-runs"] ?? 3);
+  if (!(Number.isInteger(s1Runs) && s1Runs >= 1 && s1Runs <= 20)) throw new Error("--s1-runs must be 1 to 20");
   const client = values.client ?? "lean";
   if (client !== "lean" && client !== "socket.io") throw new Error("--client must be lean or socket.io");
   const targets: TargetName[] = values["no-baseline"] ? ["chat"] : ["chat", "baseline"];
@@ -574,9 +608,11 @@ async function main() {
     adapter: values.adapter,
     workers,
     client,
+    s1Runs,
     log: (l) => console.error(l),
   };
   const rows: Row[] = [];
+  const notes: string[] = [];
   const raw: Record<string, unknown> = {};
   const started = new Date();
   try {
@@ -584,6 +620,7 @@ async function main() {
       console.error(`\n== ${s} ==`);
       const r = await SCENARIOS[s]!(ctx, targets);
       rows.push(...r.rows);
+      notes.push(...(r.notes ?? []));
       raw[s] = r.raw;
     }
   } finally {
@@ -603,6 +640,7 @@ async function main() {
     "",
     markdownTable(rows),
     "",
+    ...notes.flatMap((n) => [n, ""]),
   ].join("\n");
   console.log(`\n${md}`);
   const base = path.join(outDir, `bench-${stamp}`);
