@@ -119,6 +119,29 @@ test("a client that joins a busy room over long-polling and upgrades gets each m
   assert.deepEqual(after, Array.from({ length: top - joined.lastSeq }, (_, i) => joined.lastSeq + 1 + i));
 });
 
+test("a client that stays on long-polling in a busy room gets each message once, in order", async () => {
+  // Every packet then goes through Engine.IO's queue (and the backlog accounting of
+  // queued bytes), in batches of whatever arrived between two polls.
+  const sender = await connect(node.url, { username: "pusher2" });
+  assert.equal((await call(sender, "room:join", { room: "polled" })).ok, true);
+  const poller = await connect(node.url, { username: "poller", transports: ["polling"] });
+  const live: number[] = [];
+  poller.on("message:new", (m: { seq: number }) => live.push(m.seq));
+  const joined = await call(poller, "room:join", { room: "polled" });
+  assert.equal(joined.ok, true);
+  const sent: Promise<{ ok: boolean; message: { seq: number } }>[] = [];
+  for (let i = 0; i < 200; i++) {
+    sent.push(call(sender, "message:send", { room: "polled", body: `p${i}`, clientId: `p${i}` }));
+    if (i % 10 === 9) await sleep(5);
+  }
+  const acks = await Promise.all(sent);
+  assert.ok(acks.every((a) => a.ok));
+  const top = Math.max(...acks.map((a) => a.message.seq));
+  await eventually(() => live.includes(top), 10_000, "the last message");
+  assert.equal(poller.io.engine.transport.name, "polling");
+  assert.deepEqual(live, Array.from({ length: top - joined.lastSeq }, (_, i) => joined.lastSeq + 1 + i));
+});
+
 describe("two nodes, sharded Redis adapter, on a Redis of their own", () => {
   let cdb: TestDatabase;
   let redis: Awaited<ReturnType<typeof startRedis>>;
