@@ -42,7 +42,10 @@ export async function leaveRoom(ctx: ChatContext, socket: Socket, room: string, 
   await socket.leave(legacyRoom(room));
   const last = await ctx.presence.remove(room, user, socket.id);
   ctx.metrics.presenceUsers.set(ctx.presence.localSize());
-  if (last) emitPresenceLeave(ctx.io, room, user);
+  if (last) {
+    emitPresenceLeave(ctx.io, room, user);
+    ctx.presence.announced(room, user);
+  }
 }
 
 /** On disconnect: leave every room, announcing the user's last connection. Never throws. */

@@ -9,8 +9,13 @@
 export interface PresenceRegistry {
   /** Records a connection; true when it is the user's first connection in the room, cluster-wide. */
   add(room: string, user: string, socketId: string): Promise<boolean>;
-  /** Forgets a connection; true when it was the user's last connection in the room, cluster-wide. */
+  /**
+   * Forgets a connection; true when it was the user's last connection in the room,
+   * cluster-wide. The leave is then owed until `announced` is called for it.
+   */
   remove(room: string, user: string, socketId: string): Promise<boolean>;
+  /** The leave that `remove` returned true for has been published. */
+  announced(room: string, user: string): void;
   /** Distinct users connected to the room anywhere. */
   members(room: string): Promise<string[]>;
   /** Distinct (room, user) pairs on this node (metrics). */
@@ -41,6 +46,9 @@ export class LocalPresence implements PresenceRegistry {
   localSize(): number {
     return this.pairs;
   }
+
+  /** A single node announces to its own sockets at once: nothing is owed. */
+  announced(_room: string, _user: string): void {}
 
   async close(): Promise<void> {
     this.rooms.clear();

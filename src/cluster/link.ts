@@ -75,6 +75,7 @@ export async function connectCluster({ config, io, log, metrics }: ClusterOption
 
   const presence = new RedisPresence({
     redis: commands,
+    announcer: pub,
     nodeId: config.nodeId,
     keyPrefix: prefix,
     ttlMs: config.presenceTtlMs,

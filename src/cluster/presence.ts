@@ -11,6 +11,13 @@
  *
  * When Redis is unreachable the node answers from its own connections and marks itself
  * dirty; when Redis comes back it replaces its whole contribution in one script.
+ *
+ * A leave is owed until it is announced. The script that finds a user gone from a room (a
+ * last connection's removal, or a reap) also records the pair in the announcing node's
+ * `<p>:pr:leaving:<id>` set, and the node takes it out again over the connection that
+ * published the announcement, after it. A node that dies between the two is reaped with
+ * its owed leaves, which the reaper announces (unless the user is back): a leave can then
+ * be announced twice, but is never lost.
  */
 import type { Redis } from "ioredis";
 import type { Logger } from "../logger.js";
@@ -25,11 +32,18 @@ if redis.call('SADD', KEYS[2], ARGV[2]) == 1 then
 end
 return -1`;
 
-/** Returns the remaining count (0: the user left the room cluster-wide), or -1 when the pair was not there. */
+/**
+ * KEYS: room hash, node set, node's owed leaves. Returns the remaining count (0: the user
+ * left the room cluster-wide, and the leave is owed), or -1 when the pair was not there.
+ */
 const REMOVE = `
 if redis.call('SREM', KEYS[2], ARGV[2]) == 1 then
   local n = redis.call('HINCRBY', KEYS[1], ARGV[1], -1)
-  if n <= 0 then redis.call('HDEL', KEYS[1], ARGV[1]) return 0 end
+  if n <= 0 then
+    redis.call('HDEL', KEYS[1], ARGV[1])
+    redis.call('SADD', KEYS[3], ARGV[2])
+    return 0
+  end
   return n
 end
 return -1`;
@@ -59,9 +73,14 @@ local function now()
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end`;
 
-/** KEYS: nodes zset, node set. ARGV: node id, room key prefix, pairs... Replaces the node's contribution. */
+/**
+ * KEYS: nodes zset, node set, node's owed leaves. ARGV: node id, room key prefix, pairs...
+ * Replaces the node's contribution (its owed leaves went out, or went with an outage that
+ * clients recover from through rooms:resync).
+ */
 const REPLACE = `${RELEASE}${NOW}
 release(KEYS[2], ARGV[2])
+redis.call('DEL', KEYS[3])
 for i = 3, #ARGV do
   local p = ARGV[i]
   local sep = string.find(p, '\\0', 1, true)
@@ -77,12 +96,30 @@ local added = redis.call('ZADD', KEYS[1], now(), ARGV[1])
 if added == 1 then return 0 end
 return 1`;
 
-/** KEYS: nodes zset, dead node's set. ARGV: dead node id, stale ms, room key prefix. */
+/**
+ * KEYS: nodes zset, dead node's set, dead node's owed leaves, the reaper's owed leaves.
+ * ARGV: dead node id, stale ms, room key prefix. Returns the pairs to announce: the dead
+ * node's users now gone, and the leaves it owed whose user has not come back; the reaper
+ * owes them until it has announced them.
+ */
 const REAP = `${RELEASE}${NOW}
 local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
 if not score or tonumber(score) > now() - tonumber(ARGV[2]) then return {} end
 redis.call('ZREM', KEYS[1], ARGV[1])
-return release(KEYS[2], ARGV[3])`;
+local gone = release(KEYS[2], ARGV[3])
+local seen = {}
+for _, p in ipairs(gone) do seen[p] = true end
+for _, p in ipairs(redis.call('SMEMBERS', KEYS[3])) do
+  local sep = string.find(p, '\\0', 1, true)
+  local n = tonumber(redis.call('HGET', ARGV[3] .. string.sub(p, 1, sep - 1), string.sub(p, sep + 1)) or '0')
+  if n <= 0 and not seen[p] then
+    seen[p] = true
+    table.insert(gone, p)
+  end
+end
+redis.call('DEL', KEYS[3])
+for _, p in ipairs(gone) do redis.call('SADD', KEYS[4], p) end
+return gone`;
 
 /** KEYS: nodes zset. ARGV: stale ms. Ids of nodes whose heartbeat is older than that. */
 const STALE = `${NOW}
@@ -91,16 +128,22 @@ return redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now() - tonumber(ARGV[1]))`;
 /** Each script and its number of keys; registered once, then sent as EVALSHA. */
 const SCRIPTS = {
   chatPresenceAdd: [ADD, 2],
-  chatPresenceRemove: [REMOVE, 2],
-  chatPresenceReplace: [REPLACE, 2],
+  chatPresenceRemove: [REMOVE, 3],
+  chatPresenceReplace: [REPLACE, 3],
   chatPresenceHeartbeat: [HEARTBEAT, 1],
-  chatPresenceReap: [REAP, 2],
+  chatPresenceReap: [REAP, 4],
   chatPresenceStale: [STALE, 1],
 } as const;
 type ScriptName = keyof typeof SCRIPTS;
 
 export interface RedisPresenceOptions {
   redis: Redis;
+  /**
+   * The connection that publishes presence announcements (the adapter's). Owed leaves are
+   * cleared over it, after the announcement, so that Redis sees them in that order.
+   * @default redis
+   */
+  announcer?: Redis;
   nodeId: string;
   keyPrefix: string;
   /** A dead node's users leave presence within this time. @default 30000 */
@@ -112,14 +155,19 @@ export interface RedisPresenceOptions {
 
 export class RedisPresence implements PresenceRegistry {
   readonly local = new LocalPresence();
-  private readonly keys: { nodes: string; node: (id: string) => string; roomPrefix: string };
+  private readonly keys: { nodes: string; node: (id: string) => string; leaving: (id: string) => string; roomPrefix: string };
   private timer: NodeJS.Timeout | undefined;
   private dirty = false;
   private closed = false;
 
   constructor(private readonly o: RedisPresenceOptions) {
     const p = o.keyPrefix;
-    this.keys = { nodes: `${p}:pr:nodes`, node: (id) => `${p}:pr:node:${id}`, roomPrefix: `${p}:pr:room:` };
+    this.keys = {
+      nodes: `${p}:pr:nodes`,
+      node: (id) => `${p}:pr:node:${id}`,
+      leaving: (id) => `${p}:pr:leaving:${id}`,
+      roomPrefix: `${p}:pr:room:`,
+    };
     for (const [name, [lua, numberOfKeys]] of Object.entries(SCRIPTS)) o.redis.defineCommand(name, { lua, numberOfKeys });
   }
 
@@ -151,7 +199,8 @@ export class RedisPresence implements PresenceRegistry {
   async remove(room: string, user: string, _socketId: string): Promise<boolean> {
     if (!this.local.removeLocal(room, user)) return false;
     try {
-      const n = (await this.run("chatPresenceRemove", this.roomKey(room), this.keys.node(this.o.nodeId), user, room + SEP + user)) as number;
+      const id = this.o.nodeId;
+      const n = (await this.run("chatPresenceRemove", this.roomKey(room), this.keys.node(id), this.keys.leaving(id), user, room + SEP + user)) as number;
       return n === 0;
     } catch (err) {
       this.degrade(err);
@@ -174,10 +223,22 @@ export class RedisPresence implements PresenceRegistry {
     return this.local.localSize();
   }
 
+  announced(room: string, user: string): void {
+    this.settle([room + SEP + user]);
+  }
+
+  /** Clears owed leaves once announced; a failure leaves them owed (a reaper may repeat them). */
+  private settle(pairs: string[]): void {
+    if (pairs.length === 0) return;
+    const via = this.o.announcer ?? this.o.redis;
+    via.srem(this.keys.leaving(this.o.nodeId), ...pairs).catch(() => {});
+  }
+
   /** Republishes this node's pairs, replacing what Redis had for it (after an outage or a reap). */
   async resync(): Promise<void> {
     const pairs = [...this.local.localPairs()].map(([room, user]) => room + SEP + user);
-    await this.run("chatPresenceReplace", this.keys.nodes, this.keys.node(this.o.nodeId), this.o.nodeId, this.keys.roomPrefix, ...pairs);
+    const id = this.o.nodeId;
+    await this.run("chatPresenceReplace", this.keys.nodes, this.keys.node(id), this.keys.leaving(id), id, this.keys.roomPrefix, ...pairs);
     this.dirty = false;
   }
 
@@ -187,7 +248,8 @@ export class RedisPresence implements PresenceRegistry {
     this.closed = true;
     clearInterval(this.timer);
     try {
-      await this.run("chatPresenceReplace", this.keys.nodes, this.keys.node(this.o.nodeId), this.o.nodeId, this.keys.roomPrefix);
+      const id = this.o.nodeId;
+      await this.run("chatPresenceReplace", this.keys.nodes, this.keys.node(id), this.keys.leaving(id), id, this.keys.roomPrefix);
       await this.o.redis.zrem(this.keys.nodes, this.o.nodeId);
     } catch (err) {
       this.o.log.warn({ err }, "could not remove this node's presence; the reaper will");
@@ -216,7 +278,16 @@ export class RedisPresence implements PresenceRegistry {
     const dead = (await this.run("chatPresenceStale", this.keys.nodes, staleMs)) as string[];
     for (const id of dead) {
       if (id === this.o.nodeId) continue;
-      const gone = (await this.run("chatPresenceReap", this.keys.nodes, this.keys.node(id), id, staleMs, this.keys.roomPrefix)) as string[];
+      const gone = (await this.run(
+        "chatPresenceReap",
+        this.keys.nodes,
+        this.keys.node(id),
+        this.keys.leaving(id),
+        this.keys.leaving(this.o.nodeId),
+        id,
+        staleMs,
+        this.keys.roomPrefix,
+      )) as string[];
       if (gone.length === 0) continue;
       this.o.log.info({ node: id, users: gone.length }, "reaped a dead node's presence");
       this.o.onReaped(
@@ -225,6 +296,8 @@ export class RedisPresence implements PresenceRegistry {
           return { room: p.slice(0, i), user: p.slice(i + 1) };
         }),
       );
+      // onReaped published the leaves (synchronously, through the adapter): now settle them.
+      this.settle(gone);
     }
   }
 

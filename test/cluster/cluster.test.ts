@@ -4,9 +4,10 @@
  */
 import assert from "node:assert/strict";
 import { after, afterEach, before, describe, test } from "node:test";
+import { Redis } from "ioredis";
 import { call, closeAll, collect, connect, eventually, sleep, waitFor } from "../helpers/client.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
-import { clusterEnv, startNodes, stopNodes, uniquePrefix, type RunningNode } from "../helpers/node.js";
+import { clusterEnv, REDIS_URL, startNodes, stopNodes, uniquePrefix, type RunningNode } from "../helpers/node.js";
 
 for (const mode of ["classic", "sharded"] as const) {
   describe(`three nodes, ${mode} adapter`, () => {
@@ -14,10 +15,11 @@ for (const mode of ["classic", "sharded"] as const) {
     let nodes: RunningNode[] = [];
     let n = 0;
     const room = () => `c-${mode}-${++n}`;
+    const prefix = uniquePrefix(mode);
 
     before(async () => {
       db = await createTestDatabase("cl");
-      const env = clusterEnv(db.url, uniquePrefix(mode), {
+      const env = clusterEnv(db.url, prefix, {
         REDIS_ADAPTER: mode,
         RATE_LIMIT_SENDS: "5",
         RATE_LIMIT_WINDOW_MS: "60000",
@@ -77,6 +79,13 @@ for (const mode of ["classic", "sharded"] as const) {
       assert.deepEqual(leaves, [{ room: r, user: "multi" }]);
       const j4 = await call(watcher, "room:join", { room: r });
       assert.deepEqual([...j4.members].sort(), ["other", "watcher"]);
+      // The announcing node settled the leave it owed (src/cluster/presence.ts).
+      const redis = new Redis(REDIS_URL);
+      try {
+        for (const key of await redis.keys(`${prefix}:pr:leaving:*`)) assert.deepEqual(await redis.smembers(key), [], key);
+      } finally {
+        redis.disconnect();
+      }
     });
 
     test("typing crosses nodes and skips the typist", async () => {

@@ -11,9 +11,12 @@ import { call, closeAll, eventually, sleep, waitFor } from "../helpers/client.js
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
 import { clusterEnv, REDIS_URL, startNodes, uniquePrefix, type RunningNode } from "../helpers/node.js";
 import { Reader } from "../helpers/reader.js";
+import { RedisPresence } from "../../src/cluster/presence.js";
+import { createLogger } from "../../src/logger.js";
 import { startRedis } from "../helpers/redis.js";
 
 const ROOM = "failover";
+const silentLog = createLogger("silent", "test");
 
 let db: TestDatabase;
 before(async () => {
@@ -131,6 +134,42 @@ test("SIGKILL: a dead node's users leave everyone's presence within PRESENCE_TTL
     assert.deepEqual(j2.members, ["stayer"]);
   } finally {
     for (const r of readers) r.stop();
+    await cluster.stop();
+  }
+});
+
+test("SIGKILL between a last connection's removal and its announcement: the reaper announces the leave", async () => {
+  const ttl = 3000;
+  const prefix = uniquePrefix("owed");
+  const cluster = await startCluster({
+    nodes: 2,
+    haproxy: false,
+    env: clusterEnv(db.url, prefix, { PRESENCE_TTL_MS: String(ttl), LOG_LEVEL: "warn" }),
+  });
+  const redis = new Redis(REDIS_URL);
+  const readers: Reader[] = [];
+  try {
+    const stayer = new Reader("stayer", () => [cluster.nodes[1]!.url], [ROOM]);
+    const ghost = new Reader("ghost", () => [cluster.nodes[0]!.url], [ROOM]);
+    readers.push(stayer, ghost);
+    await stayer.start();
+    await ghost.start();
+    const j = await call(stayer.socket!, "room:join", { room: ROOM, since: 1e9 });
+    assert.deepEqual([...j.members].sort(), ["ghost", "stayer"]);
+    ghost.detach();
+    // Node 1 takes the ghost's last connection out of Redis (its own script, its own keys)
+    // and dies before announcing it: the moment a SIGKILL could fall into.
+    const asNode1 = new RedisPresence({ redis, nodeId: cluster.nodes[0]!.id, keyPrefix: prefix, ttlMs: ttl, log: silentLog, onReaped: () => {} });
+    asNode1.local.addLocal(ROOM, "ghost");
+    assert.equal(await asNode1.remove(ROOM, "ghost", "s"), true);
+    const leave = waitFor(stayer.socket!, "presence:leave", (p) => p.user === "ghost", ttl);
+    await cluster.nodes[0]!.kill("SIGKILL");
+    assert.deepEqual(await leave, { room: ROOM, user: "ghost" });
+    // The reaper settled what it announced: nothing stays owed.
+    await eventually(async () => (await redis.keys(`${prefix}:pr:leaving:*`)).length === 0, 5000, "owed leaves settled");
+  } finally {
+    for (const r of readers) r.stop();
+    redis.disconnect();
     await cluster.stop();
   }
 });
