@@ -75,11 +75,14 @@ end`;
 
 /**
  * KEYS: nodes zset, node set, node's owed leaves. ARGV: node id, room key prefix, pairs...
- * Replaces the node's contribution (its owed leaves went out, or went with an outage that
- * clients recover from through rooms:resync).
+ * Replaces the node's contribution with the given pairs. Returns the pairs to announce as
+ * leaves, now owed by the node: what it had (or owed) before and no node has any more. At
+ * start that is a previous process's users under the same NODE_ID (a container restarted
+ * in its pod before anyone reaped it); after an outage, users that left meanwhile.
  */
 const REPLACE = `${RELEASE}${NOW}
-release(KEYS[2], ARGV[2])
+local gone = release(KEYS[2], ARGV[2])
+for _, p in ipairs(redis.call('SMEMBERS', KEYS[3])) do table.insert(gone, p) end
 redis.call('DEL', KEYS[3])
 for i = 3, #ARGV do
   local p = ARGV[i]
@@ -87,8 +90,18 @@ for i = 3, #ARGV do
   redis.call('SADD', KEYS[2], p)
   redis.call('HINCRBY', ARGV[2] .. string.sub(p, 1, sep - 1), string.sub(p, sep + 1), 1)
 end
+local owed, seen = {}, {}
+for _, p in ipairs(gone) do
+  local sep = string.find(p, '\\0', 1, true)
+  local n = tonumber(redis.call('HGET', ARGV[2] .. string.sub(p, 1, sep - 1), string.sub(p, sep + 1)) or '0')
+  if n <= 0 and not seen[p] then
+    seen[p] = true
+    table.insert(owed, p)
+    redis.call('SADD', KEYS[3], p)
+  end
+end
 redis.call('ZADD', KEYS[1], now(), ARGV[1])
-return 1`;
+return owed`;
 
 /** KEYS: nodes zset. ARGV: node id. Returns 1 when the node was still registered, 0 when it had been reaped. */
 const HEARTBEAT = `${NOW}
@@ -149,7 +162,11 @@ export interface RedisPresenceOptions {
   /** A dead node's users leave presence within this time. @default 30000 */
   ttlMs: number;
   log: Logger;
-  /** Called with users that left rooms because their node died. */
+  /**
+   * Called with users to announce as gone from rooms: those of a dead node (a reap), and
+   * those a replace found gone (a previous process under this NODE_ID, or leaves during
+   * an outage). It must publish the leaves before it returns.
+   */
   onReaped: (gone: { room: string; user: string }[]) => void;
 }
 
@@ -224,22 +241,39 @@ export class RedisPresence implements PresenceRegistry {
   }
 
   announced(room: string, user: string): void {
-    this.settle([room + SEP + user]);
+    void this.settle([room + SEP + user]);
+  }
+
+  /** Publishes owed leaves (onReaped) and settles them; resolves once settled or failed. */
+  private announce(pairs: string[]): Promise<void> {
+    if (pairs.length === 0) return Promise.resolve();
+    this.o.onReaped(
+      pairs.map((p) => {
+        const i = p.indexOf(SEP);
+        return { room: p.slice(0, i), user: p.slice(i + 1) };
+      }),
+    );
+    return this.settle(pairs);
   }
 
   /** Clears owed leaves once announced; a failure leaves them owed (a reaper may repeat them). */
-  private settle(pairs: string[]): void {
-    if (pairs.length === 0) return;
+  private settle(pairs: string[]): Promise<void> {
+    if (pairs.length === 0) return Promise.resolve();
     const via = this.o.announcer ?? this.o.redis;
-    via.srem(this.keys.leaving(this.o.nodeId), ...pairs).catch(() => {});
+    return via.srem(this.keys.leaving(this.o.nodeId), ...pairs).then(
+      () => undefined,
+      () => undefined,
+    );
   }
 
   /** Republishes this node's pairs, replacing what Redis had for it (after an outage or a reap). */
   async resync(): Promise<void> {
     const pairs = [...this.local.localPairs()].map(([room, user]) => room + SEP + user);
     const id = this.o.nodeId;
-    await this.run("chatPresenceReplace", this.keys.nodes, this.keys.node(id), this.keys.leaving(id), id, this.keys.roomPrefix, ...pairs);
+    const gone = (await this.run("chatPresenceReplace", this.keys.nodes, this.keys.node(id), this.keys.leaving(id), id, this.keys.roomPrefix, ...pairs)) as string[];
     this.dirty = false;
+    if (gone.length > 0) this.o.log.info({ users: gone.length }, "announcing leaves that presence still owed this node");
+    await this.announce(gone);
   }
 
   /** Graceful exit: take the node's pairs back at once instead of waiting for the reaper. */
@@ -249,7 +283,10 @@ export class RedisPresence implements PresenceRegistry {
     clearInterval(this.timer);
     try {
       const id = this.o.nodeId;
-      await this.run("chatPresenceReplace", this.keys.nodes, this.keys.node(id), this.keys.leaving(id), id, this.keys.roomPrefix);
+      const gone = (await this.run("chatPresenceReplace", this.keys.nodes, this.keys.node(id), this.keys.leaving(id), id, this.keys.roomPrefix)) as string[];
+      // Pairs a failed removal left behind: announce them before the connections close
+      // (the settle's reply means the announcement, sent before it, was processed).
+      await this.announce(gone);
       await this.o.redis.zrem(this.keys.nodes, this.o.nodeId);
     } catch (err) {
       this.o.log.warn({ err }, "could not remove this node's presence; the reaper will");
@@ -290,14 +327,7 @@ export class RedisPresence implements PresenceRegistry {
       )) as string[];
       if (gone.length === 0) continue;
       this.o.log.info({ node: id, users: gone.length }, "reaped a dead node's presence");
-      this.o.onReaped(
-        gone.map((p) => {
-          const i = p.indexOf(SEP);
-          return { room: p.slice(0, i), user: p.slice(i + 1) };
-        }),
-      );
-      // onReaped published the leaves (synchronously, through the adapter): now settle them.
-      this.settle(gone);
+      void this.announce(gone);
     }
   }
 

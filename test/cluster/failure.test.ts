@@ -174,6 +174,36 @@ test("SIGKILL between a last connection's removal and its announcement: the reap
   }
 });
 
+test("a node SIGKILLed and restarted under the same NODE_ID before anyone reaps it announces its old users' leaves", async () => {
+  // A container restarted in its pod (Kubernetes keeps the pod name, NODE_ID here) comes
+  // back well inside PRESENCE_TTL_MS: no reaper runs, so the new process must do it.
+  const cluster = await startCluster({
+    nodes: 2,
+    haproxy: false,
+    env: clusterEnv(db.url, uniquePrefix("same"), { PRESENCE_TTL_MS: "60000", LOG_LEVEL: "warn" }),
+  });
+  const readers: Reader[] = [];
+  try {
+    const stayer = new Reader("stayer", () => [cluster.nodes[1]!.url], [ROOM]);
+    const ghost = new Reader("ghost", () => [cluster.nodes[0]!.url], [ROOM]);
+    readers.push(stayer, ghost);
+    await stayer.start();
+    await ghost.start();
+    const j = await call(stayer.socket!, "room:join", { room: ROOM, since: 1e9 });
+    assert.deepEqual([...j.members].sort(), ["ghost", "stayer"]);
+    ghost.detach();
+    const leave = waitFor(stayer.socket!, "presence:leave", (p) => p.user === "ghost", 20_000);
+    await cluster.nodes[0]!.kill("SIGKILL");
+    await cluster.nodes[0]!.start();
+    assert.deepEqual(await leave, { room: ROOM, user: "ghost" });
+    const j2 = await call(stayer.socket!, "room:join", { room: ROOM, since: 1e9 });
+    assert.deepEqual(j2.members, ["stayer"]);
+  } finally {
+    for (const r of readers) r.stop();
+    await cluster.stop();
+  }
+});
+
 test("Redis restarted during traffic: nodes stay up, then every client has every acked message", async () => {
   const [port] = await freePorts(1);
   let redis = await startRedis(port!);
