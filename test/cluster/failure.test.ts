@@ -108,100 +108,81 @@ test("SIGKILL one of three nodes while everyone sends: presence cleaned up, noth
   }
 });
 
-test("SIGKILL: a dead node's users leave everyone's presence within PRESENCE_TTL_MS", async () => {
-  const ttl = 3000;
+/**
+ * Two nodes; "stayer" on node 2 and "ghost" on node 1 in ROOM, both seen as members. The
+ * ghost is then detached, not closed: a graceful disconnect would announce the leave
+ * itself, and the client must not come back through the other node either.
+ */
+async function withGhostOnNode1(
+  label: string,
+  ttlMs: number,
+  fn: (c: { cluster: Cluster; stayer: Reader; prefix: string }) => Promise<void>,
+): Promise<void> {
+  const prefix = uniquePrefix(label);
   const cluster = await startCluster({
     nodes: 2,
     haproxy: false,
-    env: clusterEnv(db.url, uniquePrefix("ttl"), { PRESENCE_TTL_MS: String(ttl), LOG_LEVEL: "warn" }),
+    env: clusterEnv(db.url, prefix, { PRESENCE_TTL_MS: String(ttlMs), LOG_LEVEL: "warn" }),
   });
-  const readers: Reader[] = [];
+  const stayer = new Reader("stayer", () => [cluster.nodes[1]!.url], [ROOM]);
+  const ghost = new Reader("ghost", () => [cluster.nodes[0]!.url], [ROOM]);
   try {
-    const stayer = new Reader("stayer", () => [cluster.nodes[1]!.url], [ROOM]);
-    const ghost = new Reader("ghost", () => [cluster.nodes[0]!.url], [ROOM]);
-    readers.push(stayer, ghost);
     await stayer.start();
     await ghost.start();
     const j = await call(stayer.socket!, "room:join", { room: ROOM, since: 1e9 });
     assert.deepEqual([...j.members].sort(), ["ghost", "stayer"]);
-    // Not closed: a graceful disconnect would announce the leave itself, racing the kill.
-    // Detached, so the client does not come back through the other node either.
     ghost.detach();
+    await fn({ cluster, stayer, prefix });
+  } finally {
+    stayer.stop();
+    ghost.stop();
+    await cluster.stop();
+  }
+}
+
+test("SIGKILL: a dead node's users leave everyone's presence within PRESENCE_TTL_MS", async () => {
+  const ttl = 3000;
+  await withGhostOnNode1("ttl", ttl, async ({ cluster, stayer }) => {
     const leave = waitFor(stayer.socket!, "presence:leave", (p) => p.user === "ghost", ttl);
     await cluster.nodes[0]!.kill("SIGKILL");
     assert.deepEqual(await leave, { room: ROOM, user: "ghost" });
     const j2 = await call(stayer.socket!, "room:join", { room: ROOM, since: 1e9 });
     assert.deepEqual(j2.members, ["stayer"]);
-  } finally {
-    for (const r of readers) r.stop();
-    await cluster.stop();
-  }
+  });
 });
 
 test("SIGKILL between a last connection's removal and its announcement: the reaper announces the leave", async () => {
   const ttl = 3000;
-  const prefix = uniquePrefix("owed");
-  const cluster = await startCluster({
-    nodes: 2,
-    haproxy: false,
-    env: clusterEnv(db.url, prefix, { PRESENCE_TTL_MS: String(ttl), LOG_LEVEL: "warn" }),
-  });
   const redis = new Redis(REDIS_URL);
-  const readers: Reader[] = [];
   try {
-    const stayer = new Reader("stayer", () => [cluster.nodes[1]!.url], [ROOM]);
-    const ghost = new Reader("ghost", () => [cluster.nodes[0]!.url], [ROOM]);
-    readers.push(stayer, ghost);
-    await stayer.start();
-    await ghost.start();
-    const j = await call(stayer.socket!, "room:join", { room: ROOM, since: 1e9 });
-    assert.deepEqual([...j.members].sort(), ["ghost", "stayer"]);
-    ghost.detach();
-    // Node 1 takes the ghost's last connection out of Redis (its own script, its own keys)
-    // and dies before announcing it: the moment a SIGKILL could fall into.
-    const asNode1 = new RedisPresence({ redis, nodeId: cluster.nodes[0]!.id, keyPrefix: prefix, ttlMs: ttl, log: silentLog, onReaped: () => {} });
-    asNode1.local.addLocal(ROOM, "ghost");
-    assert.equal(await asNode1.remove(ROOM, "ghost", "s"), true);
-    const leave = waitFor(stayer.socket!, "presence:leave", (p) => p.user === "ghost", ttl);
-    await cluster.nodes[0]!.kill("SIGKILL");
-    assert.deepEqual(await leave, { room: ROOM, user: "ghost" });
-    // The reaper settled what it announced: nothing stays owed.
-    await eventually(async () => (await redis.keys(`${prefix}:pr:leaving:*`)).length === 0, 5000, "owed leaves settled");
+    await withGhostOnNode1("owed", ttl, async ({ cluster, stayer, prefix }) => {
+      // Node 1 takes the ghost's last connection out of Redis (its own script, its own keys)
+      // and dies before announcing it: the moment a SIGKILL could fall into.
+      const asNode1 = new RedisPresence({ redis, nodeId: cluster.nodes[0]!.id, keyPrefix: prefix, ttlMs: ttl, log: silentLog, onReaped: () => {} });
+      asNode1.local.addLocal(ROOM, "ghost");
+      assert.equal(await asNode1.remove(ROOM, "ghost", "s"), true);
+      const leave = waitFor(stayer.socket!, "presence:leave", (p) => p.user === "ghost", ttl);
+      await cluster.nodes[0]!.kill("SIGKILL");
+      assert.deepEqual(await leave, { room: ROOM, user: "ghost" });
+      // The reaper settled what it announced: nothing stays owed.
+      await eventually(async () => (await redis.keys(`${prefix}:pr:leaving:*`)).length === 0, 5000, "owed leaves settled");
+    });
   } finally {
-    for (const r of readers) r.stop();
     redis.disconnect();
-    await cluster.stop();
   }
 });
 
 test("a node SIGKILLed and restarted under the same NODE_ID before anyone reaps it announces its old users' leaves", async () => {
   // A container restarted in its pod (Kubernetes keeps the pod name, NODE_ID here) comes
   // back well inside PRESENCE_TTL_MS: no reaper runs, so the new process must do it.
-  const cluster = await startCluster({
-    nodes: 2,
-    haproxy: false,
-    env: clusterEnv(db.url, uniquePrefix("same"), { PRESENCE_TTL_MS: "60000", LOG_LEVEL: "warn" }),
-  });
-  const readers: Reader[] = [];
-  try {
-    const stayer = new Reader("stayer", () => [cluster.nodes[1]!.url], [ROOM]);
-    const ghost = new Reader("ghost", () => [cluster.nodes[0]!.url], [ROOM]);
-    readers.push(stayer, ghost);
-    await stayer.start();
-    await ghost.start();
-    const j = await call(stayer.socket!, "room:join", { room: ROOM, since: 1e9 });
-    assert.deepEqual([...j.members].sort(), ["ghost", "stayer"]);
-    ghost.detach();
+  await withGhostOnNode1("same", 60_000, async ({ cluster, stayer }) => {
     const leave = waitFor(stayer.socket!, "presence:leave", (p) => p.user === "ghost", 20_000);
     await cluster.nodes[0]!.kill("SIGKILL");
     await cluster.nodes[0]!.start();
     assert.deepEqual(await leave, { room: ROOM, user: "ghost" });
     const j2 = await call(stayer.socket!, "room:join", { room: ROOM, since: 1e9 });
     assert.deepEqual(j2.members, ["stayer"]);
-  } finally {
-    for (const r of readers) r.stop();
-    await cluster.stop();
-  }
+  });
 });
 
 test("Redis restarted during traffic: nodes stay up, then every client has every acked message", async () => {
