@@ -51,11 +51,24 @@ local function release(nodeKey, roomPrefix)
   return gone
 end`;
 
-/** Shared Lua: how many nodes have the pair's user in the pair's room (0 when none). */
-const COUNT = `
-local function count(roomPrefix, p)
-  local sep = string.find(p, '\\0', 1, true)
-  return tonumber(redis.call('HGET', roomPrefix .. string.sub(p, 1, sep - 1), string.sub(p, sep + 1)) or '0')
+/**
+ * Shared Lua: the leaves to announce out of `pairs` and the node's owed set `owedKey`
+ * (which it empties): each pair once, if no node has its user in its room any more.
+ */
+const OWED = `
+local function owed(pairs, owedKey, roomPrefix)
+  for _, p in ipairs(redis.call('SMEMBERS', owedKey)) do table.insert(pairs, p) end
+  redis.call('DEL', owedKey)
+  local out, seen = {}, {}
+  for _, p in ipairs(pairs) do
+    local sep = string.find(p, '\\0', 1, true)
+    local n = tonumber(redis.call('HGET', roomPrefix .. string.sub(p, 1, sep - 1), string.sub(p, sep + 1)) or '0')
+    if n <= 0 and not seen[p] then
+      seen[p] = true
+      table.insert(out, p)
+    end
+  end
+  return out
 end`;
 
 /** Shared Lua: Redis's clock in ms, so that nodes' clocks never disagree about staleness. */
@@ -72,26 +85,18 @@ end`;
  * start that is a previous process's users under the same NODE_ID (a container restarted
  * in its pod before anyone reaped it); after an outage, users that left meanwhile.
  */
-const REPLACE = `${RELEASE}${COUNT}${NOW}
-local gone = release(KEYS[2], ARGV[2])
-for _, p in ipairs(redis.call('SMEMBERS', KEYS[3])) do table.insert(gone, p) end
-redis.call('DEL', KEYS[3])
+const REPLACE = `${RELEASE}${OWED}${NOW}
+local released = release(KEYS[2], ARGV[2])
 for i = 3, #ARGV do
   local p = ARGV[i]
   local sep = string.find(p, '\\0', 1, true)
   redis.call('SADD', KEYS[2], p)
   redis.call('HINCRBY', ARGV[2] .. string.sub(p, 1, sep - 1), string.sub(p, sep + 1), 1)
 end
-local owed, seen = {}, {}
-for _, p in ipairs(gone) do
-  if count(ARGV[2], p) <= 0 and not seen[p] then
-    seen[p] = true
-    table.insert(owed, p)
-    redis.call('SADD', KEYS[3], p)
-  end
-end
+local gone = owed(released, KEYS[3], ARGV[2])
+for _, p in ipairs(gone) do redis.call('SADD', KEYS[3], p) end
 redis.call('ZADD', KEYS[1], now(), ARGV[1])
-return owed`;
+return gone`;
 
 /** KEYS: nodes zset. ARGV: node id. Returns 1 when the node was still registered, 0 when it had been reaped. */
 const HEARTBEAT = `${NOW}
@@ -105,20 +110,11 @@ return 1`;
  * node's users now gone, and the leaves it owed whose user has not come back; the reaper
  * owes them until it has announced them.
  */
-const REAP = `${RELEASE}${COUNT}${NOW}
+const REAP = `${RELEASE}${OWED}${NOW}
 local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
 if not score or tonumber(score) > now() - tonumber(ARGV[2]) then return {} end
 redis.call('ZREM', KEYS[1], ARGV[1])
-local gone = release(KEYS[2], ARGV[3])
-local seen = {}
-for _, p in ipairs(gone) do seen[p] = true end
-for _, p in ipairs(redis.call('SMEMBERS', KEYS[3])) do
-  if count(ARGV[3], p) <= 0 and not seen[p] then
-    seen[p] = true
-    table.insert(gone, p)
-  end
-end
-redis.call('DEL', KEYS[3])
+local gone = owed(release(KEYS[2], ARGV[3]), KEYS[3], ARGV[3])
 for _, p in ipairs(gone) do redis.call('SADD', KEYS[4], p) end
 return gone`;
 

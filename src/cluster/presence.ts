@@ -133,7 +133,6 @@ export class RedisPresence implements PresenceRegistry {
 
   /** Clears owed leaves once announced; a failure leaves them owed (a reaper may repeat them). */
   private settle(pairs: string[]): Promise<void> {
-    if (pairs.length === 0) return Promise.resolve();
     const via = this.o.announcer ?? this.o.redis;
     return via.srem(this.keys.leaving(this.o.nodeId), ...pairs).then(
       () => undefined,
