@@ -17,6 +17,7 @@ import {
 } from "../../../src/shared/wire.js";
 import type { ClientError } from "./format.js";
 import { actionErrorText, reactionToggle, withReaction, type MessageAction } from "./rich.js";
+import { JoinQueue } from "./joinQueue.js";
 import { RoomLog } from "./roomLog.js";
 import {
   applySearchError,
@@ -76,6 +77,8 @@ export interface ChatOptions {
   ackTimeoutMs?: number;
   now?: () => number;
   newClientId?: () => string;
+  /** `room:join` requests in flight at once (catch-ups after a reconnect wait their turn). @default 4 */
+  maxConcurrentJoins?: number;
 }
 
 type Sock = Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -126,6 +129,7 @@ export class ChatClient {
   private readonly now: () => number;
   private readonly ackTimeoutMs: number;
   private readonly newClientId: () => string;
+  private readonly joins: JoinQueue;
   private readonly timers = new Set<ReturnType<typeof setTimeout>>();
   private readonly idleArmed = new Set<string>();
   private online = true;
@@ -139,6 +143,7 @@ export class ChatClient {
     this.now = opts.now ?? Date.now;
     this.ackTimeoutMs = opts.ackTimeoutMs ?? 10_000;
     this.newClientId = opts.newClientId ?? randomId;
+    this.joins = new JoinQueue(opts.maxConcurrentJoins ?? 4);
     const socketOpts: Partial<ManagerOptions & SocketOptions> = {
       auth: "username" in cred ? { username: cred.username } : { token: cred.token },
       // WebSocket first needs no sticky sessions; fall back to long-polling where it is blocked.
@@ -376,9 +381,10 @@ export class ChatClient {
   /**
    * Joins (or re-joins) a room: a fresh join the first time, then `since` the highest
    * contiguous position seen, in as many batches as the server needs. Sends what was
-   * waiting in the outbox once joined.
+   * waiting in the outbox once joined. Each request waits for a slot in `joins`; `urgent`
+   * (the person opened the room) goes before background catch-ups.
    */
-  private async join(room: string): Promise<ClientError | undefined> {
+  private async join(room: string, urgent = false): Promise<ClientError | undefined> {
     const st = this.rooms.get(room);
     if (!st) return undefined;
     if (st.joining) {
@@ -392,7 +398,18 @@ export class ChatClient {
     try {
       let since = st.log.joinedOnce ? st.log.highWater : undefined;
       for (;;) {
-        const ack = await this.call<JoinResult>("room:join", since === undefined ? { room } : { room, since });
+        await this.joins.acquire(urgent);
+        // Closed while it waited: do not join it again.
+        if (this.rooms.get(room) !== st) {
+          this.joins.release();
+          return undefined;
+        }
+        let ack: Ack<JoinResult> | { ok: false; error: ClientError };
+        try {
+          ack = await this.call<JoinResult>("room:join", since === undefined ? { room } : { room, since });
+        } finally {
+          this.joins.release();
+        }
         if (!ack.ok) {
           failure = ack.error;
           break;
@@ -409,6 +426,8 @@ export class ChatClient {
     }
     if (failure) {
       if (failure.code !== "disconnected") st.error = failure;
+      // A reconnect asked for this room while the failed request waited or ran.
+      if (st.rejoinWanted && this.socket.connected && this.rooms.get(room) === st) void this.join(room);
       this.changed();
       return failure;
     }
@@ -449,7 +468,7 @@ export class ChatClient {
     if (!isRoomName(room)) return { code: "invalid_payload", message: "bad room name" };
     const existed = this.rooms.has(room);
     this.ensureRoom(room);
-    const err = await this.join(room);
+    const err = await this.join(room, true);
     if (err && err.code !== "disconnected" && !existed) {
       this.rooms.delete(room);
       this.changed();

@@ -1,0 +1,52 @@
+/**
+ * At most a few `room:join` requests in flight on one connection.
+ *
+ * A reconnect re-joins every room at once, and each `room:join { since }` reply can carry up
+ * to MAX_SINCE_BATCH log entries (hundreds of KB in a busy room). Asked for together by a
+ * phone on a slow link, those replies pile up on the server faster than the link takes
+ * them, past the server's backlog cap (`MAX_SOCKET_BACKLOG_BYTES`, 4 MiB by default),
+ * which closes the connection; the next reconnect would ask for the same again. With a few
+ * in flight, the next reply is asked for only when one has arrived, so what the server
+ * holds for this connection stays a few replies deep, however many rooms there are.
+ */
+export class JoinQueue {
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private readonly limit: number) {
+    if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`JoinQueue limit must be a positive integer, got ${limit}`);
+  }
+
+  /** Resolves when a slot is free. `urgent` (the person opened the room) goes before the rest. */
+  acquire(urgent = false): Promise<void> {
+    if (this.running < this.limit) {
+      this.running++;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const start = () => {
+        this.running++;
+        resolve();
+      };
+      if (urgent) this.waiting.unshift(start);
+      else this.waiting.push(start);
+    });
+  }
+
+  /** Frees the slot of a finished request and starts the next one waiting. */
+  release(): void {
+    if (this.running === 0) throw new Error("JoinQueue.release without acquire");
+    this.running--;
+    this.waiting.shift()?.();
+  }
+
+  /** Requests holding a slot. */
+  get inFlight(): number {
+    return this.running;
+  }
+
+  /** Requests waiting for a slot. */
+  get queued(): number {
+    return this.waiting.length;
+  }
+}
