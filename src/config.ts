@@ -58,6 +58,7 @@ const envSchema = z.object({
   CORS_ORIGINS: z.string().default(""),
   PING_INTERVAL_MS: int(1000, 600_000).default(25_000),
   PING_TIMEOUT_MS: int(1000, 600_000).default(20_000),
+  PING_GRID_MS: int(0, 60_000).default(100),
   SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(10_000),
   TRUST_PROXY: z.enum(["true", "false"]).default("false"),
   STATIC_DIR: optionalText,
@@ -111,6 +112,8 @@ export interface Config {
   corsOrigins: string[];
   pingIntervalMs: number;
   pingTimeoutMs: number;
+  /** Pings are due on multiples of this (realtime/heartbeat.ts); 0 = each at its own time. */
+  pingGridMs: number;
   shutdownTimeoutMs: number;
   trustProxy: boolean;
   /** Built browser client; defaults to client/dist next to the sources. */
@@ -148,6 +151,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (e.PING_TIMEOUT_MS >= e.PRESENCE_TTL_MS + e.PING_INTERVAL_MS) {
     // Not fatal in principle, but presence would outlive dead sockets by far; say so early.
     problems.push("PING_TIMEOUT_MS: must be below PRESENCE_TTL_MS + PING_INTERVAL_MS");
+  }
+  if (e.PING_GRID_MS >= e.PING_INTERVAL_MS) {
+    problems.push("PING_GRID_MS: must be below PING_INTERVAL_MS");
   }
   if (e.MAX_SOCKET_BACKLOG_BYTES !== 0 && e.MAX_SOCKET_BACKLOG_BYTES < 65_536) {
     problems.push("MAX_SOCKET_BACKLOG_BYTES: must be 0 (no limit) or at least 65536");
@@ -191,6 +197,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       .filter(Boolean),
     pingIntervalMs: e.PING_INTERVAL_MS,
     pingTimeoutMs: e.PING_TIMEOUT_MS,
+    pingGridMs: e.PING_GRID_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     trustProxy: e.TRUST_PROXY === "true",
     staticDir: path.resolve(e.STATIC_DIR ?? new URL("../client/dist", import.meta.url).pathname),

@@ -6,6 +6,7 @@ import type { Logger } from "../logger.js";
 import { SocketState, state } from "../chat/context.js";
 import { AuthError, type Authenticator } from "./auth.js";
 import { corkWebSocketFlushes, limitBacklog } from "./corking.js";
+import { alignHeartbeats, setHeartbeatGrid } from "./heartbeat.js";
 import { ConnectionSlots } from "./limits.js";
 
 export const PROTOCOL_VERSION = 1;
@@ -39,6 +40,7 @@ export interface IoOptions {
 
 export function createIo(http: HttpServer, { config, log, auth, accepting, onBacklogClosed }: IoOptions): Server {
   if (!corkWebSocketFlushes()) log.warn("engine.io changed shape: WebSocket flushes are not corked");
+  if (!alignHeartbeats()) log.warn("engine.io changed shape: pings are not aligned to PING_GRID_MS");
   const io = new Server(http, {
     path: "/socket.io/",
     serveClient: false,
@@ -55,6 +57,7 @@ export function createIo(http: HttpServer, { config, log, auth, accepting, onBac
     },
   });
 
+  setHeartbeatGrid(io.engine, config.pingGridMs);
   limitBacklog(io.engine, {
     maxBytes: config.maxSocketBacklogBytes,
     onOverflow(owed) {

@@ -46,13 +46,14 @@ test("every invalid variable is named in one startup error and the process exits
 });
 
 test("jwt mode without a key names the variables, with any other invalid combination", async () => {
-  const child = run({ AUTH_MODE: "jwt", MAX_SOCKET_BACKLOG_BYTES: "1000" });
+  const child = run({ AUTH_MODE: "jwt", MAX_SOCKET_BACKLOG_BYTES: "1000", PING_GRID_MS: "30000" });
   let stderr = "";
   child.stderr!.on("data", (d) => (stderr += d));
   const [code] = await once(child, "exit");
   assert.equal(code, 1);
   assert.match(stderr, /JWT_SECRET \/ JWT_PUBLIC_KEY \/ JWKS_URL/);
   assert.match(stderr, /MAX_SOCKET_BACKLOG_BYTES: must be 0 \(no limit\) or at least 65536/);
+  assert.match(stderr, /PING_GRID_MS: must be below PING_INTERVAL_MS/);
 });
 
 test("while the database is unreachable the node is alive but not ready; SIGTERM exits 0", async () => {
