@@ -48,6 +48,21 @@ describe("HTTP", () => {
     assert.match(m, /^chat_ready\{node="[^"]+"\} 1$/m);
   });
 
+  test("metrics: a scrape walks no handle list (src/metrics.ts); open descriptors are still counted", async () => {
+    const before = Number(/^process_open_fds\{[^}]*\} (\d+)$/m.exec(await (await fetch(`${srv.url}/metrics`)).text())?.[1]);
+    const sockets = await Promise.all(Array.from({ length: 20 }, (_, i) => connect(srv.url, { username: `fd${i}` })));
+    const m = await (await fetch(`${srv.url}/metrics`)).text();
+    for (const s of sockets) s.close();
+    const after = Number(/^process_open_fds\{[^}]*\} (\d+)$/m.exec(m)?.[1]);
+    assert.ok(before > 0, `process_open_fds before: ${before}`);
+    // The server and these clients share the process: each connection is two descriptors.
+    assert.ok(after >= before + 40, `20 more connections: ${before} -> ${after}`);
+    for (const name of ["nodejs_active_handles", "nodejs_active_handles_total", "nodejs_active_resources", "nodejs_active_resources_total"]) {
+      assert.doesNotMatch(m, new RegExp(`^# TYPE ${name} `, "m"), name);
+    }
+    assert.match(m, /^# TYPE process_max_fds gauge$/m);
+  });
+
   test("REST history: pagination, codes and error bodies", async () => {
     const s = await connect(srv.url, { username: "rita" });
     await call(s, "room:join", { room: "rest" });
