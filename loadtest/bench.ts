@@ -321,6 +321,7 @@ const S3: Scenario = async (ctx, targets) => {
   const heapPer: Partial<Record<TargetName, number>> = {};
   const connectP99: Partial<Record<TargetName, number>> = {};
   const cpuPerConnect: Partial<Record<TargetName, number>> = {};
+  const holdCpu: Partial<Record<TargetName, number>> = {};
   const errors: Partial<Record<TargetName, number>> = {};
   for (const t of targets) {
     await withNodes(ctx, t, 2, async (n) => {
@@ -333,7 +334,10 @@ const S3: Scenario = async (ctx, targets) => {
       // every 2 s through the second half of a 90 s hold.
       const before = await sampleMin(n.procs, 6, 250);
       let early: ProcSample[] = [];
+      let mid: ProcSample[] = [];
       let held: ProcSample[] = [];
+      let midAt = 0;
+      let heldAt = 0;
       let holding: Promise<ProcSample[]> | undefined;
       const report = await runLoad({
         workers: ctx.workers,
@@ -355,7 +359,11 @@ const S3: Scenario = async (ctx, targets) => {
               await sleep(2000);
               early = await sample(n.procs);
               await sleep((holdSeconds / 2 - 2) * 1000);
-              return sampleMin(n.procs, Math.floor((holdSeconds / 2 - 3) / 2) + 1, 2000, { rss: "lowest" });
+              mid = await sample(n.procs);
+              midAt = performance.now();
+              const min = await sampleMin(n.procs, Math.floor((holdSeconds / 2 - 3) / 2) + 1, 2000, { rss: "lowest" });
+              heldAt = performance.now(); // the CPU figures are the last sample's
+              return min;
             })();
           },
           sendingDone: async () => {
@@ -376,6 +384,10 @@ const S3: Scenario = async (ctx, targets) => {
       connectP99[t] = report.connect.latency.p99Ms;
       // Connect + join + holding (pings): CPU-ms per connection on its node.
       cpuPerConnect[t] = (held.reduce((s, p, i) => s + (p.cpu - before[i]!.cpu), 0) / clients) * 1000;
+      // Holding only (heartbeats, timers, GC), over the hold's second half, as for RSS: the
+      // first half still collects the connect storm's garbage.
+      const holdCpuSeconds = held.reduce((s, p, i) => s + (p.cpu - mid[i]!.cpu), 0);
+      holdCpu[t] = (holdCpuSeconds * 1000) / ((heldAt - midAt) / 1000) / (clients / 1000);
       errors[t] = report.errors;
       raw[t] = { report, before, early, held };
       ctx.log(
@@ -389,6 +401,7 @@ const S3: Scenario = async (ctx, targets) => {
   rows.push({ scenario: name, metric: "JS heap per connection (KB)", ...heapPer });
   rows.push({ scenario: name, metric: "connect p99 (ms, during ramp)", ...connectP99 });
   rows.push({ scenario: name, metric: "server CPU-ms per connection (connect, join, hold)", ...cpuPerConnect });
+  rows.push({ scenario: name, metric: "server CPU while holding, per 1,000 connections (ms/s, 2nd half of the hold)", ...holdCpu });
   rows.push({ scenario: name, metric: "errors (failed connects, joins)", ...errors });
   return { rows, raw };
 };
