@@ -50,6 +50,8 @@ export function alignHeartbeats(): boolean {
     const refresh = timer.refresh;
     // Engine.IO re-arms the same timer on every pong: each re-arm lands on the grid too.
     timer.refresh = function refreshOnGrid(this: NodeTimeout): NodeTimeout {
+      // Cleared (clearTimeout sets -1): Node's own refresh would not re-arm it either.
+      if (this._idleTimeout === -1) return this;
       this._idleTimeout = interval;
       refresh.call(this); // records the loop's current time as the start
       this._idleTimeout = onGrid(this._idleStart!, interval, grid);
