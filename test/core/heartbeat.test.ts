@@ -10,6 +10,7 @@ import { once } from "node:events";
 import { after, before, describe, test } from "node:test";
 import type { Socket } from "socket.io-client";
 import WebSocket from "ws";
+import { engineUrl } from "../../loadtest/lean-conn.js";
 import { onGrid } from "../../src/realtime/heartbeat.js";
 import { closeAll, connect, sleep } from "../helpers/client.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
@@ -28,13 +29,34 @@ after(async () => {
   await db.drop();
 });
 
-function startBeatingNode(gridMs: number): Promise<RunningNode> {
-  return startNode({
+/** Runs `fn` against a node with the test's heartbeat settings and grid `gridMs`, then stops it. */
+async function withBeatingNode(gridMs: number, fn: (node: RunningNode) => Promise<void>): Promise<void> {
+  const node = await startNode({
     DATABASE_URL: db.url,
     PING_INTERVAL_MS: String(INTERVAL),
     PING_TIMEOUT_MS: String(TIMEOUT),
     PING_GRID_MS: String(gridMs),
   });
+  try {
+    await fn(node);
+  } finally {
+    await node.stop();
+  }
+}
+
+/**
+ * Engine.IO v4 spoken directly over a WebSocket: records when each ping arrives and answers
+ * it `answerAfterMs` later, or never (undefined).
+ */
+function rawEngineClient(url: string, answerAfterMs?: number): { ws: WebSocket; pings: number[] } {
+  const ws = new WebSocket(engineUrl(url));
+  const pings: number[] = [];
+  ws.on("message", (data) => {
+    if (String(data) !== "2") return;
+    pings.push(performance.now());
+    if (answerAfterMs !== undefined) setTimeout(() => ws.send("3"), answerAfterMs);
+  });
+  return { ws, pings };
 }
 
 /** Opens `count` connections `staggerMs` apart and records when each receives its pings. */
@@ -68,8 +90,7 @@ function offGrid(times: number[][], grid: number): number[] {
 
 describe("pings on a grid", () => {
   test("connections opened 90 ms apart are pinged together, and stay connected", async () => {
-    const node = await startBeatingNode(GRID);
-    try {
+    await withBeatingNode(GRID, async (node) => {
       const { times, disconnected } = await pingTimes(node.url, 5, 90, 3.2 * INTERVAL);
       assert.equal(disconnected, 0, "every connection answered its pings and stayed");
       for (const [i, mine] of times.entries()) assert.ok(mine.length >= 2, `connection ${i} got ${mine.length} pings`);
@@ -82,34 +103,22 @@ describe("pings on a grid", () => {
           assert.ok(gap > INTERVAL - 20 && gap < INTERVAL + GRID + 60, `ping gap ${gap.toFixed(0)} ms`);
         }
       }
-    } finally {
-      await node.stop();
-    }
+    });
   });
 
   test("PING_GRID_MS=0: each connection keeps its own phase (Engine.IO's own timers)", async () => {
-    const node = await startBeatingNode(0);
-    try {
+    await withBeatingNode(0, async (node) => {
       const { times, disconnected } = await pingTimes(node.url, 5, 90, 2.2 * INTERVAL);
       assert.equal(disconnected, 0);
       const off = offGrid(times, GRID);
       assert.ok(off.filter((o) => o > 60).length >= 3, `pings spread over the grid: ${off.map((o) => o.toFixed(0)).join(", ")}`);
-    } finally {
-      await node.stop();
-    }
+    });
   });
 
   test("a pong that comes late re-arms the next ping on the grid, not an interval after it", async () => {
-    const node = await startBeatingNode(GRID);
-    try {
-      // Engine.IO v4 spoken directly, answering each ping 200 ms late (a slow link).
-      const ws = new WebSocket(`ws://127.0.0.1:${node.port}/socket.io/?EIO=4&transport=websocket`);
-      const pings: number[] = [];
-      ws.on("message", (data) => {
-        if (String(data) !== "2") return;
-        pings.push(performance.now());
-        setTimeout(() => ws.send("3"), 200);
-      });
+    await withBeatingNode(GRID, async (node) => {
+      // Each ping answered 200 ms late (a slow link).
+      const { ws, pings } = rawEngineClient(node.url, 200);
       await once(ws, "open");
       while (pings.length < 3) {
         assert.equal(ws.readyState, WebSocket.OPEN, "still connected");
@@ -118,20 +127,13 @@ describe("pings on a grid", () => {
       ws.close();
       const off = offGrid([pings], GRID);
       assert.ok(Math.max(...off) < 40, `pings on the grid: ${pings.map((t) => (t - pings[0]!).toFixed(0)).join(", ")}`);
-    } finally {
-      await node.stop();
-    }
+    });
   });
 
   test("a client that stops answering pings is closed after one ping interval, grid step and timeout at most", async () => {
-    const node = await startBeatingNode(GRID);
-    try {
-      // Engine.IO v4 spoken directly: take the open packet and the pings, never answer.
-      const ws = new WebSocket(`ws://127.0.0.1:${node.port}/socket.io/?EIO=4&transport=websocket`);
-      const pings: number[] = [];
-      ws.on("message", (data) => {
-        if (String(data) === "2") pings.push(performance.now());
-      });
+    await withBeatingNode(GRID, async (node) => {
+      // Takes the open packet and the pings, never answers.
+      const { ws, pings } = rawEngineClient(node.url);
       const [open] = (await once(ws, "message")) as [Buffer];
       const opened = performance.now();
       assert.match(String(open), /^0\{"sid":/);
@@ -141,9 +143,7 @@ describe("pings on a grid", () => {
       assert.ok(pings[0]! - opened >= INTERVAL - 20, `first ping after ${(pings[0]! - opened).toFixed(0)} ms`);
       assert.ok(closedAfter >= INTERVAL + TIMEOUT - 50, `closed after ${closedAfter.toFixed(0)} ms, not before the timeout`);
       assert.ok(closedAfter <= INTERVAL + GRID + TIMEOUT + 300, `closed after ${closedAfter.toFixed(0)} ms`);
-    } finally {
-      await node.stop();
-    }
+    });
   });
 });
 
