@@ -150,6 +150,22 @@ export class Person {
     return raw.map(Number);
   }
 
+  /**
+   * Waits for `locator` to be visible. On a timeout the error carries the text the page
+   * shows (a connection banner, a search's status), so that a failure in CI says why.
+   */
+  async waitFor(locator: Locator, timeoutMs = 30_000): Promise<void> {
+    try {
+      await locator.waitFor({ timeout: timeoutMs });
+    } catch (err) {
+      const shown = await this.page
+        .locator("body")
+        .innerText({ timeout: 2000 })
+        .catch((e: unknown) => `(no text: ${String(e)})`);
+      throw new Error(`${String(err)}\n--- what ${this.name}'s page shows:\n${shown.slice(0, 3000)}`, { cause: err });
+    }
+  }
+
   async screenshot(file: string): Promise<string> {
     fs.mkdirSync(RESULTS, { recursive: true });
     const out = path.join(RESULTS, file);

@@ -156,6 +156,7 @@ describe("rich messaging in the browser", () => {
     await box.fill("zebra");
     await box.press("Enter");
     const results = cat.page.getByRole("region", { name: "Search results" }).locator(".result");
+    await cat.waitFor(results.nth(19));
     await waitUntil("the first page", async () => (await results.count()) === 20);
     const first = await results.first().textContent();
     assert.match(first ?? "", /#zoo/);
@@ -185,7 +186,7 @@ describe("rich messaging in the browser", () => {
     await ben.page.getByRole("searchbox", { name: "Search messages" }).fill("zebra plans");
     await ben.page.getByRole("searchbox", { name: "Search messages" }).press("Enter");
     const benResults = ben.page.locator(".search-panel .result");
-    await benResults.first().waitFor();
+    await ben.waitFor(benResults.first());
     assert.match((await benResults.first().textContent()) ?? "", /Direct message.*ann.*zebra secret plans/);
     await ben.screenshot("search-desktop-dark.png");
     await benResults.first().click();
