@@ -4,6 +4,7 @@ import {
   historySchema,
   joinSchema,
   leaveSchema,
+  MAX_SINCE_BATCH,
   roomsListSchema,
   type JoinResult,
   type Message,
@@ -46,7 +47,10 @@ async function join(ctx: ChatContext, socket: Socket, user: string, room: string
   let marks: { readSeq: number; lastSeq: number };
   try {
     marks = await joinRoom(ctx.db, room, user);
-    page = since === undefined ? await readPage(ctx.db, room, ctx.config.historyLimit) : await readSince(ctx.db, room, since);
+    page =
+      since === undefined
+        ? await readPage(ctx.db, room, ctx.config.historyLimit)
+        : await readSince(ctx.db, room, since, MAX_SINCE_BATCH, sinceReplyBytes(ctx.config.maxSocketBacklogBytes));
   } catch (err) {
     await unsubscribe(socket, room, "v1");
     throw err;
@@ -63,4 +67,18 @@ async function join(ctx: ChatContext, socket: Socket, user: string, room: string
     lastSeq: Math.max(marks.lastSeq, newest),
     hasMore: page.hasMore,
   };
+}
+
+/**
+ * The most a `since` reply carries, so that catching up never closes a slow link for its
+ * backlog: a reply over MAX_SOCKET_BACKLOG_BYTES would, at the next write to the socket,
+ * and the client would reconnect and ask for the same reply again. An eighth of the cap
+ * leaves room for the four catch-ups the browser client keeps in flight plus live traffic
+ * (512 KiB at the default 4 MiB); never over 1 MiB, never under 16 KiB. The rest follows
+ * with `hasMore`, as past 1,000 entries.
+ */
+export function sinceReplyBytes(backlogCap: number): number {
+  const MiB = 1024 * 1024;
+  if (backlogCap === 0) return MiB;
+  return Math.min(MiB, Math.max(16 * 1024, Math.floor(backlogCap / 8)));
 }

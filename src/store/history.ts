@@ -21,17 +21,37 @@ export async function readPage(db: Queryable, room: string, limit: number, befor
 
 /**
  * Every log entry after `since`, oldest first: new messages by their own position, changed
- * messages (current state) by the position of their latest change.
+ * messages (current state) by the position of their latest change. At most `limit`
+ * entries, and no more than fit in `maxBytes` of JSON (at least one): `hasMore` then says
+ * where the rest begins, as it does past `limit`.
  */
-export async function readSince(db: Queryable, room: string, since: number, limit = MAX_SINCE_BATCH): Promise<Page> {
+export async function readSince(
+  db: Queryable,
+  room: string,
+  since: number,
+  limit = MAX_SINCE_BATCH,
+  maxBytes = Number.POSITIVE_INFINITY,
+): Promise<Page> {
   const rows = await db.query<MessageRow>(
     `SELECT ${MESSAGE_COLUMNS} FROM messages
       WHERE room = $1 AND (seq > $2 OR update_seq > $2)
       ORDER BY greatest(seq, coalesce(update_seq, 0)) LIMIT $3`,
     [room, since, limit + 1],
   );
-  const hasMore = rows.length > limit;
-  return { messages: rows.slice(0, limit).map(toMessage), hasMore };
+  const messages = rows.slice(0, limit).map(toMessage);
+  const fit = fitInBytes(messages, maxBytes);
+  return { messages: fit < messages.length ? messages.slice(0, fit) : messages, hasMore: rows.length > fit };
+}
+
+/** How many entries, from the first, fit in `maxBytes` as UTF-8 JSON; always at least one. */
+export function fitInBytes(messages: Message[], maxBytes: number): number {
+  if (maxBytes === Number.POSITIVE_INFINITY) return messages.length;
+  let total = 0;
+  for (let i = 0; i < messages.length; i++) {
+    total += Buffer.byteLength(JSON.stringify(messages[i])) + 1; // the comma
+    if (total > maxBytes && i > 0) return i;
+  }
+  return messages.length;
 }
 
 /** Legacy `rejoin_room` rows: `[seq, username, body]`, oldest first. */

@@ -8,9 +8,11 @@
 import assert from "node:assert/strict";
 import { after, afterEach, before, describe, test } from "node:test";
 import { io } from "socket.io-client";
-import { call, closeAll, connect, eventually, waitFor } from "../helpers/client.js";
+import { call, closeAll, connect, eventually, sleep, waitFor } from "../helpers/client.js";
 import { createTestDatabase, queryDb, type TestDatabase } from "../helpers/db.js";
 import { startNode, type RunningNode } from "../helpers/node.js";
+import { sinceReplyBytes } from "../../src/chat/rooms.js";
+import { fitInBytes } from "../../src/store/history.js";
 
 let db: TestDatabase;
 before(async () => {
@@ -159,6 +161,20 @@ test("defaults: no per-address limit, 50 per user, 100 events per second per con
   }
 });
 
+test("since replies: an eighth of the backlog cap, 16 KiB to 1 MiB, and always one entry", () => {
+  assert.equal(sinceReplyBytes(4 * 1024 * 1024), 512 * 1024);
+  assert.equal(sinceReplyBytes(65_536), 16 * 1024);
+  assert.equal(sinceReplyBytes(64 * 1024 * 1024), 1024 * 1024);
+  assert.equal(sinceReplyBytes(0), 1024 * 1024, "no cap");
+  const m = (seq: number, body: string) => ({ room: "r", seq, user: "u", body, clientId: `c${seq}`, createdAt: "2026-12-01T00:00:00.000Z" });
+  const one = Buffer.byteLength(JSON.stringify(m(1, "é".repeat(100)))) + 1;
+  const list = [1, 2, 3, 4].map((i) => m(i, "é".repeat(100)));
+  assert.equal(fitInBytes(list, 2 * one), 2, "counted in UTF-8 bytes");
+  assert.equal(fitInBytes(list, 2 * one - 1), 1);
+  assert.equal(fitInBytes(list, 1), 1, "one entry even if it is larger");
+  assert.equal(fitInBytes(list, Number.POSITIVE_INFINITY), 4);
+});
+
 describe("a client that stops reading", () => {
   const room = "backlog";
   const CAP = 256 * 1024;
@@ -198,6 +214,60 @@ describe("a client that stops reading", () => {
     for (let i = 0; i < 20; i++) assert.equal((await call(watcher, "room:history", { room })).messages.length, 50);
     assert.ok(watcher.connected);
     assert.equal(await closedForBacklog(), before + 1);
+  });
+
+  test("catching up with since comes in replies of at most an eighth of the cap: a slow link is not closed for it", async () => {
+    // 1,000 entries of 4,000 characters (4 MB), written in one statement.
+    const big = "catchup";
+    const n = 1000;
+    await queryDb(db.url, "INSERT INTO rooms (name) VALUES ($1) ON CONFLICT DO NOTHING", [big]);
+    await queryDb(db.url, "SELECT * FROM chat_append($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[])", [
+      Array(n).fill(big),
+      Array(n).fill("seed"),
+      Array.from({ length: n }, (_, i) => `${i + 1} ${"y".repeat(3990)}`),
+      Array.from({ length: n }, (_, i) => `big-${i}`),
+      [],
+      [],
+    ]);
+    const before = await closedForBacklog();
+    const watcher = await connect(node.url, { username: "watcher2" });
+    await call(watcher, "room:join", { room: big });
+    // A client that stops reading asks for the whole log four times over (four rooms'
+    // catch-ups at once, as the browser client may), then the room gets a message. Whole
+    // 4 MB replies would leave it owing far more than the cap.
+    const slow = await connect(node.url, { username: "slow2" });
+    await call(slow, "room:join", { room: big });
+    const tcp = (slow.io.engine.transport as unknown as { ws: { _socket: { pause(): void; resume(): void } } }).ws._socket;
+    tcp.pause();
+    const replies = Array.from({ length: 4 }, () => call(slow, "room:join", { room: big, since: 0 }, 20_000));
+    await sleep(500);
+    assert.equal((await call(watcher, "message:send", { room: big, body: "after", clientId: "after" })).ok, true);
+    await sleep(500);
+    tcp.resume();
+    for (const r of await Promise.all(replies)) {
+      assert.equal(r.ok, true);
+      assert.equal(r.hasMore, true);
+      assert.ok(Buffer.byteLength(JSON.stringify(r.messages)) <= CAP / 8, `${Buffer.byteLength(JSON.stringify(r.messages))} bytes`);
+      assert.deepEqual(r.messages.map((m: { seq: number }) => m.seq), Array.from({ length: r.messages.length }, (_, i) => i + 1));
+    }
+    assert.ok(slow.connected, "still connected");
+    assert.equal(await closedForBacklog(), before);
+    // Joining again from the last position received gets the rest: each entry once, in order
+    // (about 140 joins at this small cap, so some wait out the connection's event rate).
+    const seqs: number[] = [];
+    let since = 0;
+    for (;;) {
+      const r = await call(watcher, "room:join", { room: big, since });
+      if (r.error?.code === "rate_limited") {
+        await sleep(r.error.retryAfterMs);
+        continue;
+      }
+      assert.equal(r.ok, true, JSON.stringify(r.error));
+      seqs.push(...r.messages.map((m: { seq: number }) => m.seq));
+      if (!r.hasMore) break;
+      since = r.messages.at(-1).seq;
+    }
+    assert.deepEqual(seqs, Array.from({ length: n + 1 }, (_, i) => i + 1));
   });
 
   test("over long-polling: a client that stops polling is closed and its session dropped", async () => {

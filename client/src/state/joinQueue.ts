@@ -2,7 +2,7 @@
  * At most a few `room:join` requests in flight on one connection.
  *
  * A reconnect re-joins every room at once, and each `room:join { since }` reply can carry up
- * to MAX_SINCE_BATCH log entries (hundreds of KB in a busy room). Asked for together by a
+ * to an eighth of that cap (512 KiB by default; the server pages the rest). Asked for together by a
  * phone on a slow link, those replies pile up on the server faster than the link takes
  * them, past the server's backlog cap (`MAX_SOCKET_BACKLOG_BYTES`, 4 MiB by default),
  * which closes the connection; the next reconnect would ask for the same again. With a few
