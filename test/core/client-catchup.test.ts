@@ -94,9 +94,9 @@ async function sendEach(writer: Socket, rooms: string[], messages: number, tag: 
   );
 }
 
-function startClient(username: string, maxConcurrentJoins?: number): ChatClient {
+function startClient(username: string, maxConcurrentJoins?: number, url = node.url): ChatClient {
   const client = new ChatClient({
-    url: node.url,
+    url,
     credentials: { username },
     socketOptions: { transports: ["websocket"], reconnectionDelay: 100, reconnectionDelayMax: 200 },
     maxConcurrentJoins,
@@ -162,4 +162,22 @@ test("a room opened by the person goes before queued catch-ups; a room closed wh
   assert.ok(wire.joined.indexOf("cq-new") <= 1, `joins in order: ${wire.joined.join(", ")}`);
   assert.equal(wire.joined.length, 8);
   assert.equal(wire.maxInFlight, 1);
+});
+
+test("over the server's event rate, joins wait as told and every room is caught up, without being disconnected", async () => {
+  // 30 rooms on a node that allows 8 events a second per connection: joining them all at
+  // once would be refused, and at twice the rate the connection is closed as a flood.
+  const rooms = await seedRooms("rl", "rl-reader", 30, 2);
+  const limited = await startNode({ DATABASE_URL: db.url, EVENT_RATE_LIMIT: "8", EVENT_RATE_WINDOW_MS: "1000" });
+  try {
+    const client = startClient("rl-reader", undefined, limited.url);
+    const wire = watchJoins(client);
+    client.start();
+    await eventually(() => caughtUp(client, rooms, 2), 20_000, "every room joined with its history");
+    assert.equal(client.connects, 1, "never disconnected for flooding");
+    for (const room of rooms) assert.equal(client.rooms.get(room)!.error, undefined, `${room} shows no error`);
+    assert.ok(wire.joined.length > 30, `some joins were refused and asked again (${wire.joined.length} sent)`);
+  } finally {
+    await limited.stop();
+  }
 });

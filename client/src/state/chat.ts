@@ -196,6 +196,8 @@ export class ChatClient {
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     this.socket.disconnect();
+    // Waiting joins find the socket closed and end; no hold's timer outlives the client.
+    this.joins.resume();
     this.conn = "offline";
     this.changed();
   }
@@ -409,6 +411,12 @@ export class ChatClient {
           ack = await this.call<JoinResult>("room:join", since === undefined ? { room } : { room, since });
         } finally {
           this.joins.release();
+        }
+        if (!ack.ok && ack.error.code === "rate_limited" && this.socket.connected) {
+          // Over the connection's event rate (a reconnect in many rooms): no join starts
+          // until the window the server named has passed, then this one asks again.
+          this.joins.holdFor(ack.error.retryAfterMs ?? 1000);
+          continue;
         }
         if (!ack.ok) {
           failure = ack.error;

@@ -12,6 +12,9 @@
 export class JoinQueue {
   private running = 0;
   private readonly waiting: (() => void)[] = [];
+  /** While set, no request starts: the server said `rate_limited`. */
+  private hold: ReturnType<typeof setTimeout> | undefined;
+  private holdUntil = 0;
 
   constructor(private readonly limit: number) {
     if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`JoinQueue limit must be a positive integer, got ${limit}`);
@@ -19,7 +22,7 @@ export class JoinQueue {
 
   /** Resolves when a slot is free. `urgent` (the person opened the room) goes before the rest. */
   acquire(urgent = false): Promise<void> {
-    if (this.running < this.limit) {
+    if (this.running < this.limit && !this.hold) {
       this.running++;
       return Promise.resolve();
     }
@@ -37,7 +40,34 @@ export class JoinQueue {
   release(): void {
     if (this.running === 0) throw new Error("JoinQueue.release without acquire");
     this.running--;
-    this.waiting.shift()?.();
+    if (!this.hold) this.waiting.shift()?.();
+  }
+
+  /**
+   * Starts nothing for `ms` (a `rate_limited` answer's `retryAfterMs`), then fills the free
+   * slots again. Every join counts against the connection's event rate, and a connection
+   * that goes on at twice the rate is closed: after a reconnect in hundreds of rooms, joins
+   * that kept coming would get the client disconnected, and it would reconnect into the
+   * same again. A longer hold extends a shorter one.
+   */
+  holdFor(ms: number): void {
+    const until = Date.now() + ms;
+    if (this.hold && until <= this.holdUntil) return;
+    if (this.hold) clearTimeout(this.hold);
+    this.holdUntil = until;
+    this.hold = setTimeout(() => this.resume(), ms);
+  }
+
+  /** Ends a hold now (also when the client stops): the free slots fill again. */
+  resume(): void {
+    if (this.hold) clearTimeout(this.hold);
+    this.hold = undefined;
+    while (this.running < this.limit && this.waiting.length > 0) this.waiting.shift()!();
+  }
+
+  /** Whether a hold is on. */
+  get held(): boolean {
+    return this.hold !== undefined;
   }
 
   /** Requests holding a slot. */
