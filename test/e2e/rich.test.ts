@@ -195,4 +195,53 @@ describe("rich messaging in the browser", () => {
     await cat.close();
     await ben.close();
   });
+  test("typing a search before the connection is up: the first room does not take the cursor, the search waits for the connection", async () => {
+    const writer = await connect(site.server.url, { username: "writer" });
+    assert.equal((await call(writer, "room:join", { room: "early" })).ok, true);
+    assert.equal((await call(writer, "message:send", { room: "early", body: "quokka spotted", clientId: "q1" })).ok, true);
+    // dee has a conversation, which the page opens by itself once connected.
+    const dm = await call(writer, "dm:open", { user: "dee" });
+    assert.equal((await call(writer, "room:join", { room: dm.room })).ok, true);
+    assert.equal((await call(writer, "message:send", { room: dm.room, body: "hi dee", clientId: "d1" })).ok, true);
+    // No network beyond this machine: Chromium says navigator.onLine is false, while the
+    // server on localhost answers. The WebSocket reaches the server 1.5 s late.
+    const dee = await site.person("dee");
+    await dee.context.addInitScript({ content: "Object.defineProperty(Navigator.prototype, 'onLine', { get: () => false })" });
+    await dee.page.routeWebSocket(/\/socket\.io\//, (ws) => {
+      setTimeout(() => ws.connectToServer(), 1500);
+    });
+    await dee.signIn();
+    // dee types while the connection comes up and the conversation opens.
+    const box = dee.page.getByRole("searchbox", { name: "Search messages" });
+    await box.click();
+    await box.pressSequentially("quokka", { delay: 400 });
+    assert.equal(await box.inputValue(), "quokka", "every letter in the search box");
+    await box.press("Enter");
+    const first = dee.page.locator(".search-panel .result").first();
+    await dee.waitFor(first);
+    assert.match((await first.textContent()) ?? "", /quokka spotted/);
+    await dee.page.getByRole("button", { name: "Close search" }).click();
+    await dee.roomHeading("writer").waitFor();
+    assert.equal(await dee.composer().inputValue(), "", "nothing typed into the conversation");
+    await dee.close();
+  });
+
+  test("a search asked for before the connection is up waits for it, where the browser believes it is offline", async () => {
+    const writer = await connect(site.server.url, { username: "writer" });
+    assert.equal((await call(writer, "room:join", { room: "early" })).ok, true);
+    assert.equal((await call(writer, "message:send", { room: "early", body: "wombat seen", clientId: "w1" })).ok, true);
+    const eve = await site.person("eve");
+    await eve.context.addInitScript({ content: "Object.defineProperty(Navigator.prototype, 'onLine', { get: () => false })" });
+    await eve.page.routeWebSocket(/\/socket\.io\//, (ws) => {
+      setTimeout(() => ws.connectToServer(), 3000);
+    });
+    await eve.signIn();
+    const box = eve.page.getByRole("searchbox", { name: "Search messages" });
+    await box.fill("wombat");
+    await box.press("Enter");
+    const first = eve.page.locator(".search-panel .result").first();
+    await eve.waitFor(first);
+    assert.match((await first.textContent()) ?? "", /wombat seen/);
+    await eve.close();
+  });
 });

@@ -723,9 +723,15 @@ export class ChatClient {
     }
   }
 
-  /** Resolves when the socket is connected (at once if it is), or after `ms`. */
+  /**
+   * Resolves when the socket is connected (at once if it is), or after `ms`. The browser's
+   * offline flag does not cut the wait short: the socket keeps trying whatever it says, and
+   * a browser on a machine with no network beyond localhost or an intranet calls itself
+   * offline while the server answers (a search made before the connection came up then
+   * failed as "not connected" a moment before it did).
+   */
   private connected(ms: number): Promise<void> {
-    if (this.socket.connected || this.conn === "refused" || this.conn === "offline") return Promise.resolve();
+    if (this.socket.connected || this.conn === "refused" || this.stopped) return Promise.resolve();
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(t);

@@ -109,8 +109,13 @@ function Chat({ credentials, onRefused, onSignOut }: ChatProps) {
 
   // The address names the open room: reload and back/forward keep it.
   useEffect(() => setHashRoom(active), [active]);
+  // Whether the open room is one the person chose, or one opened for them (see Composer).
+  const chosen = useRef(false);
   useEffect(() => {
-    const onHash = () => setActive(roomFromHash());
+    const onHash = () => {
+      chosen.current = true;
+      setActive(roomFromHash());
+    };
     addEventListener("hashchange", onHash);
     return () => removeEventListener("hashchange", onHash);
   }, []);
@@ -133,10 +138,13 @@ function Chat({ credentials, onRefused, onSignOut }: ChatProps) {
   const current = active ? chat.rooms.get(active) : undefined;
   // Nothing chosen yet: the most recently active room.
   useEffect(() => {
-    if (!active && rooms[0]) setActive(rooms[0].room);
+    if (active || !rooms[0]) return;
+    chosen.current = false;
+    setActive(rooms[0].room);
   }, [active, rooms[0]?.room]);
 
   const select = useCallback((room: string) => {
+    chosen.current = true;
     setRoomError(undefined);
     setActive(room);
     setDrawer("none");
@@ -392,6 +400,7 @@ function Chat({ credentials, onRefused, onSignOut }: ChatProps) {
               people={people}
               online={current.members}
               me={me}
+              chosen={chosen.current}
             />
           </>
         ) : (

@@ -20,6 +20,12 @@ interface Props {
   people: readonly string[];
   online: ReadonlySet<string>;
   me: string;
+  /**
+   * The person chose this room (a click, a search result, the keyboard): the box takes the
+   * cursor. Otherwise (the page's first room, opened for them) it takes it only from
+   * nothing, never from a field they are already typing in.
+   */
+  chosen: boolean;
 }
 
 export function Composer(p: Props) {
@@ -37,7 +43,8 @@ export function Composer(p: Props) {
   // Switching rooms brings that room's draft and puts the cursor in the box.
   useEffect(() => {
     setText(p.draft);
-    box.current?.focus();
+    const focused = document.activeElement;
+    if (p.chosen || !focused || focused === document.body) box.current?.focus();
   }, [p.room]);
 
   const send = () => {
