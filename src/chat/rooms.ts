@@ -71,8 +71,8 @@ async function join(ctx: ChatContext, socket: Socket, user: string, room: string
 
 /**
  * The most a `since` reply carries, so that catching up never closes a slow link for its
- * backlog: a reply over MAX_SOCKET_BACKLOG_BYTES would, at the next write to the socket,
- * and the client would reconnect and ask for the same reply again. An eighth of the cap
+ * backlog: after a reply over MAX_SOCKET_BACKLOG_BYTES, the next write to the socket would
+ * close it, and the client would reconnect and ask for the same reply again. An eighth of the cap
  * leaves room for the four catch-ups the browser client keeps in flight plus live traffic
  * (512 KiB at the default 4 MiB); never over 1 MiB, never under 16 KiB. The rest follows
  * with `hasMore`, as past 1,000 entries.
