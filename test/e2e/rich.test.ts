@@ -46,6 +46,9 @@ describe("rich messaging in the browser", () => {
     await alice.join("rich");
     await bob.signIn();
     await bob.join("side");
+    // The room is shown with the cursor already in its composer, so the next thing typed
+    // elsewhere (here the next room's name) is not taken from under the person.
+    assert.equal(await bob.composer().evaluate((el) => el === document.activeElement), true, "cursor in the composer as the room shows");
     await bob.join("rich");
 
     await alice.send("helo wrold");

@@ -110,10 +110,11 @@ function Chat({ credentials, onRefused, onSignOut }: ChatProps) {
   // The address names the open room: reload and back/forward keep it.
   useEffect(() => setHashRoom(active), [active]);
   // Whether the open room is one the person chose, or one opened for them (see Composer).
-  const chosen = useRef(false);
+  // State, not a ref: a room the page opened for them and that they then pick is chosen.
+  const [chosen, setChosen] = useState(false);
   useEffect(() => {
     const onHash = () => {
-      chosen.current = true;
+      setChosen(true);
       setActive(roomFromHash());
     };
     addEventListener("hashchange", onHash);
@@ -139,12 +140,12 @@ function Chat({ credentials, onRefused, onSignOut }: ChatProps) {
   // Nothing chosen yet: the most recently active room.
   useEffect(() => {
     if (active || !rooms[0]) return;
-    chosen.current = false;
+    setChosen(false);
     setActive(rooms[0].room);
   }, [active, rooms[0]?.room]);
 
   const select = useCallback((room: string) => {
-    chosen.current = true;
+    setChosen(true);
     setRoomError(undefined);
     setActive(room);
     setDrawer("none");
@@ -400,7 +401,7 @@ function Chat({ credentials, onRefused, onSignOut }: ChatProps) {
               people={people}
               online={current.members}
               me={me}
-              chosen={chosen.current}
+              chosen={chosen}
             />
           </>
         ) : (

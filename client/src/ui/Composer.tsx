@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useLayoutEffect, useRef, useState } from "preact/hooks";
 import { completeMention, mentionCandidates, mentionQuery, type MentionQuery } from "../state/rich.js";
 import { Avatar, Icon } from "./bits.js";
 
@@ -40,12 +40,16 @@ export function Composer(p: Props) {
   const listOpen = candidates.length > 0;
   const active = Math.min(pick, candidates.length - 1);
 
-  // Switching rooms brings that room's draft and puts the cursor in the box.
-  useEffect(() => {
-    setText(p.draft);
+  // Switching rooms brings that room's draft.
+  useLayoutEffect(() => setText(p.draft), [p.room]);
+  // ...and puts the cursor in the box: in the commit that shows the room, not after the next
+  // paint, so that a person who sees the room and goes on to type elsewhere (the next room's
+  // name in the join box) does not have the cursor taken from under them mid-word. Again
+  // when a room the page opened for them becomes one they chose.
+  useLayoutEffect(() => {
     const focused = document.activeElement;
     if (p.chosen || !focused || focused === document.body) box.current?.focus();
-  }, [p.room]);
+  }, [p.room, p.chosen]);
 
   const send = () => {
     if (text.trim() === "") return;
