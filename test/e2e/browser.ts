@@ -118,8 +118,8 @@ export class Person {
     const box = this.page.getByLabel("Join or create a room");
     await box.fill(room);
     await box.press("Enter");
-    await this.roomHeading(room).waitFor();
-    await this.page.locator(".messages").waitFor();
+    await this.waitFor(this.roomHeading(room));
+    await this.waitFor(this.page.locator(".messages"));
   }
 
   roomHeading(room: string): Locator {
