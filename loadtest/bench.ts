@@ -1,6 +1,6 @@
 /**
  * npm run bench -- [--only S1,S3] [--quick] [--no-baseline] [--cpu-prof] [--adapter classic|sharded] [--workers N]
- *                   [--client lean|socket.io] [--s1-runs N] [--out DIR]
+ *                   [--client lean|socket.io] [--s1-runs N] [--socketio] [--out DIR]
  *
  * Starts a local 2-node chat cluster (scripts/cluster startCluster, nodes addressed
  * directly: the load tester spreads clients over them round-robin, so HAProxy's CPU is
@@ -18,6 +18,11 @@
  * targets, and reports each row as the median of a target's runs, with every pair's CPU
  * ratio under the table: on these VMs the speed of the machine drifts by 15 % between
  * runs, which one pair cannot tell from a difference between the targets.
+ *
+ * `--socketio` adds a third target to S1's alternation: a plain Socket.IO cluster with the
+ * Redis adapter that stores nothing (loadtest/baselines/socketio-relay.ts), driven by the
+ * same client as chat-cluster. The issue's targets take its ratio to the ws relay (about
+ * 0.8×) as given; this measures it on the machine at hand, in the notes under the table.
  *
  * Environment: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres; the
  * bench creates a fresh database next to it and drops it afterwards), REDIS_URL (default
@@ -40,6 +45,8 @@ import type { ClientKind } from "./conn.js";
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
 type TargetName = "chat" | "baseline";
+/** A server the bench can start: the two table columns, or the plain Socket.IO reference. */
+type ServerName = TargetName | "socketio";
 
 interface BenchContext {
   quick: boolean;
@@ -55,6 +62,8 @@ interface BenchContext {
   client: ClientKind;
   /** S1 runs per target, interleaved. */
   s1Runs: number;
+  /** S1 also measures the plain Socket.IO cluster (--socketio). */
+  socketio: boolean;
   log(line: string): void;
 }
 
@@ -67,15 +76,18 @@ interface Nodes {
 let clusterCount = 0;
 const prefixes: string[] = [];
 
-async function withNodes<T>(ctx: BenchContext, target: TargetName, count: number, fn: (n: Nodes) => Promise<T>) {
+const SERVER_ENTRY: Record<ServerName, string> = {
+  chat: "src/main.ts",
+  baseline: "loadtest/baselines/ws-relay.ts",
+  socketio: "loadtest/baselines/socketio-relay.ts",
+};
+
+async function withNodes<T>(ctx: BenchContext, target: ServerName, count: number, fn: (n: Nodes) => Promise<T>) {
   const prefix = `${ctx.runTag}c${clusterCount++}`;
   prefixes.push(prefix);
   // Both targets are profiled, into a folder each, so that their profiles compare.
   const nodeArgs = ctx.cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${path.join(ctx.cpuProfDir, target)}`] : [];
-  const command =
-    target === "chat"
-      ? [process.execPath, ...nodeArgs, "--import", "tsx", "src/main.ts"]
-      : [process.execPath, ...nodeArgs, "--import", "tsx", "loadtest/baselines/ws-relay.ts"];
+  const command = [process.execPath, ...nodeArgs, "--import", "tsx", SERVER_ENTRY[target]];
   const cluster = await startCluster({
     nodes: count,
     port: 0,
@@ -221,13 +233,16 @@ const deliveriesPerCpuSecond = (m: Measured) => (m.report.delivery.perSecond * m
 
 const S1: Scenario = async (ctx, targets) => {
   const rows: Row[] = [];
-  const runs: Record<TargetName, Measured[]> = { chat: [], baseline: [] };
+  const runs: Record<ServerName, Measured[]> = { chat: [], baseline: [], socketio: [] };
   const count = ctx.quick ? 1 : ctx.s1Runs;
-  // Alternating the targets: a drift of the machine's speed then shows in both columns.
+  const servers: ServerName[] = ctx.socketio ? [...targets, "socketio"] : targets;
+  // Alternating the targets: a drift of the machine's speed then shows in every column.
   for (let i = 0; i < count; i++) {
-    for (const t of targets) {
+    for (const t of servers) {
       const label = count > 1 ? `S1 ${t} #${i + 1}` : `S1 ${t}`;
-      runs[t].push(await withNodes(ctx, t, 2, (n) => measure(ctx, n, { ...steadyShape(ctx), target: t }, label)));
+      // The plain Socket.IO cluster speaks chat-cluster's contract: the same client drives it.
+      const target: TargetName = t === "socketio" ? "chat" : t;
+      runs[t].push(await withNodes(ctx, t, 2, (n) => measure(ctx, n, { ...steadyShape(ctx), target }, label)));
     }
   }
   const pick = (f: (m: Measured) => number) => ({ chat: median(runs.chat.map(f)), baseline: median(runs.baseline.map(f)) });
@@ -258,8 +273,24 @@ const S1: Scenario = async (ctx, targets) => {
   rows.push({ scenario: name, metric: "errors (failed connects, joins, sends)", ...pick((m) => m.report.errors) });
   rows.push({ scenario: name, metric: "load generator event-loop delay p99 (ms)", ...pick((m) => m.report.loadgen.eventLoopDelayP99Ms) });
   rows.push(otherRow(name, pick));
+  if (runs.socketio.length > 0) notes.push(socketIoNote(runs));
   return { rows, raw: runs, notes };
 };
+
+/** S1's plain Socket.IO runs against the ws relay's and chat-cluster's, pair by pair. */
+function socketIoNote(runs: Record<ServerName, Measured[]>): string {
+  const sio = runs.socketio.map(deliveriesPerCpuSecond);
+  const per = (other: Measured[]) =>
+    sio.flatMap((x, i) => (other[i] ? [`${(x / deliveriesPerCpuSecond(other[i]!)).toFixed(2)}×`] : [])).join(", ");
+  const p99 = median(runs.socketio.map((m) => m.report.delivery.latency.p99Ms));
+  const lost = runs.socketio.reduce((n, m) => n + m.report.delivery.lost + m.report.errors, 0);
+  return (
+    `S1, plain Socket.IO cluster (loadtest/baselines/socketio-relay.ts, stores nothing), median of ${sio.length} run(s):` +
+    ` ${fmt(median(sio))} deliveries per server CPU-s, delivery p99 ${fmt(p99)} ms, ${lost} lost or failed.` +
+    (runs.baseline.length > 0 ? ` Its ratio to the ws relay, pair by pair: ${per(runs.baseline)}.` : "") +
+    (runs.chat.length > 0 ? ` chat-cluster / plain Socket.IO, pair by pair: ${runs.chat.map((m, i) => (sio[i] ? `${(deliveriesPerCpuSecond(m) / sio[i]!).toFixed(2)}×` : "–")).join(", ")}.` : "")
+  );
+}
 
 /** The middle value (the mean of the two middle ones for an even count); undefined for none. */
 function median(xs: number[]): number | undefined {
@@ -575,6 +606,7 @@ async function main() {
       workers: { type: "string" },
       client: { type: "string" },
       "s1-runs": { type: "string" },
+      socketio: { type: "boolean" },
       out: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
@@ -582,7 +614,7 @@ async function main() {
   if (values.help) {
     console.log(
       "Usage: npm run bench -- [--only S1,S3] [--quick] [--no-baseline] [--cpu-prof] [--adapter classic|sharded] [--workers N]" +
-        " [--client lean|socket.io] [--s1-runs N] [--out DIR]",
+        " [--client lean|socket.io] [--s1-runs N] [--socketio] [--out DIR]",
     );
     return;
   }
@@ -622,6 +654,7 @@ async function main() {
     workers,
     client,
     s1Runs,
+    socketio: !!values.socketio,
     log: (l) => console.error(l),
   };
   const rows: Row[] = [];
