@@ -302,3 +302,9 @@ export function initials(name: string): string {
   const b = parts.length > 1 ? (parts[1]?.[0] ?? "") : "";
   return (a + b).toUpperCase();
 }
+
+/** A room as written in running text: `#name`, or the other person's name for a DM. */
+export function roomLabel(room: string, me: string): string {
+  const t = roomTitle(room, me);
+  return t.dm ? t.title : `#${t.title}`;
+}

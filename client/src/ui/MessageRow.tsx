@@ -1,0 +1,314 @@
+/** One message in a room (body, reactions, edit box, actions) and one message still being sent. */
+import { useEffect, useRef, useState } from "preact/hooks";
+import type { Message } from "../../../src/shared/wire.js";
+import { errorText, fullTime, richText } from "../state/format.js";
+import { mentionsMe, REACTION_CHOICES, reactionViews } from "../state/rich.js";
+import type { Outgoing } from "../state/roomLog.js";
+import { Avatar, Icon, memo } from "./bits.js";
+
+/** What a person can do to a message; one object per room, so rows can skip re-rendering. */
+export interface MessageActions {
+  startEdit(seq: number): void;
+  saveEdit(seq: number, body: string): Promise<boolean>;
+  cancelEdit(): void;
+  remove(seq: number): void;
+  react(seq: number, emoji: string): void;
+  dismissError(seq: number): void;
+}
+
+/** A body as text, links and @mentions; never markup. */
+export function Body({ text, me }: { text: string; me: string }) {
+  return (
+    <>
+      {richText(text, me).map((s, i) =>
+        s.kind === "link" ? (
+          <a key={i} href={s.href} target="_blank" rel="noopener noreferrer">
+            {s.text}
+          </a>
+        ) : s.kind === "mention" ? (
+          <span key={i} class={`mention${s.me ? " is-me" : ""}`}>
+            {s.text}
+          </span>
+        ) : (
+          s.text
+        ),
+      )}
+    </>
+  );
+}
+
+export interface RowProps {
+  message: Message;
+  me: string;
+  groupStart: boolean;
+  timeText: string;
+  seenBy: string;
+  editing: boolean;
+  error?: string;
+  flash: boolean;
+  actions: MessageActions;
+}
+
+export const MessageRow = memo(function MessageRow(p: RowProps) {
+  const { message: m, me, groupStart, timeText, seenBy, editing, error, flash, actions } = p;
+  const mine = m.user === me;
+  const [menu, setMenu] = useState<"none" | "react" | "delete">("none");
+  const [touched, setTouched] = useState(false);
+  const toolbar = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (menu === "none") return;
+    toolbar.current?.querySelector<HTMLButtonElement>(menu === "react" ? ".picker button" : ".confirm .danger")?.focus();
+  }, [menu]);
+  const closeMenu = (refocus: boolean) => {
+    setMenu("none");
+    if (refocus) toolbar.current?.querySelector<HTMLButtonElement>("button")?.focus();
+  };
+  const cls =
+    `msg${groupStart ? " group-start" : ""}${mine ? " mine" : ""}${m.deleted ? " deleted" : ""}` +
+    `${mentionsMe(m, me) ? " mentions-me" : ""}${editing ? " editing" : ""}${flash ? " flash" : ""}` +
+    `${menu !== "none" || touched ? " show-actions" : ""}`;
+  const reactions = m.deleted ? [] : reactionViews(m, me);
+  return (
+    <li
+      class={cls}
+      data-seq={m.seq}
+      onClick={(e) => {
+        // Touch screens have no hover: a tap on the message shows its actions.
+        if (!(e.target as HTMLElement).closest("button, a, textarea")) setTouched(!touched);
+      }}
+      onMouseLeave={() => touched && setTouched(false)}
+      onKeyDown={(e) => {
+        if (e.key === "Escape" && menu !== "none") {
+          e.stopPropagation();
+          closeMenu(true);
+        }
+      }}
+    >
+      {groupStart ? <Avatar name={m.user} /> : <span class="avatar-gap" aria-hidden="true" />}
+      <div class="msg-main">
+        {groupStart ? (
+          <div class="msg-meta">
+            <span class="author">{m.user}</span>
+            <time dateTime={m.createdAt} title={fullTime(m.createdAt)}>
+              {timeText}
+            </time>
+          </div>
+        ) : (
+          <span class="sr-only">{m.user}: </span>
+        )}
+        {editing ? (
+          <EditBox message={m} actions={actions} />
+        ) : (
+          <p class="body">
+            {m.deleted ? (
+              <em>Message deleted</em>
+            ) : (
+              <>
+                <Body text={m.body} me={me} />
+                {m.editedAt && (
+                  <span class="edited" title={`Edited ${fullTime(m.editedAt)}`}>
+                    {" "}
+                    (edited)
+                  </span>
+                )}
+              </>
+            )}
+          </p>
+        )}
+        {reactions.length > 0 && (
+          <ul class="reactions" aria-label="Reactions">
+            {reactions.map((r) => (
+              <li key={r.emoji}>
+                <button
+                  type="button"
+                  class={`chip${r.mine ? " mine" : ""}`}
+                  aria-pressed={r.mine}
+                  aria-label={r.label}
+                  title={r.users.join(", ")}
+                  onClick={() => actions.react(m.seq, r.emoji)}
+                >
+                  <span class="chip-emoji" aria-hidden="true">
+                    {r.emoji}
+                  </span>
+                  <span class="chip-count" aria-hidden="true">
+                    {r.count}
+                  </span>
+                </button>
+              </li>
+            ))}
+          </ul>
+        )}
+        {error && (
+          <p class="msg-error" role="alert">
+            <span>{error}</span>
+            <button class="btn link" type="button" aria-label="Dismiss error" onClick={() => actions.dismissError(m.seq)}>
+              <Icon name="close" />
+            </button>
+          </p>
+        )}
+        {seenBy && <p class="seen-by">Seen by {seenBy}</p>}
+      </div>
+      {!m.deleted && !editing && (
+        <div class={`msg-actions${menu !== "none" ? " open" : ""}`} role="toolbar" aria-label={`Actions for ${m.user}'s message`} ref={toolbar}>
+          {menu === "delete" ? (
+            <span class="confirm">
+              <span>Delete this message?</span>
+              <button class="btn small danger" type="button" onClick={() => actions.remove(m.seq)}>
+                Delete
+              </button>
+              <button class="btn small" type="button" onClick={() => closeMenu(true)}>
+                Cancel
+              </button>
+            </span>
+          ) : (
+            <>
+              <button
+                class="icon-btn"
+                type="button"
+                aria-label="Add reaction"
+                title="Add reaction"
+                aria-expanded={menu === "react"}
+                onClick={() => setMenu(menu === "react" ? "none" : "react")}
+              >
+                <Icon name="smile" />
+              </button>
+              {mine && (
+                <>
+                  <button class="icon-btn" type="button" aria-label="Edit message" title="Edit" onClick={() => actions.startEdit(m.seq)}>
+                    <Icon name="edit" />
+                  </button>
+                  <button class="icon-btn" type="button" aria-label="Delete message" title="Delete" onClick={() => setMenu("delete")}>
+                    <Icon name="trash" />
+                  </button>
+                </>
+              )}
+            </>
+          )}
+          {menu === "react" && (
+            <div class="picker" role="group" aria-label="Pick a reaction">
+              {REACTION_CHOICES.map((e) => {
+                const on = (m.reactions?.[e] ?? []).includes(me);
+                return (
+                  <button
+                    key={e}
+                    type="button"
+                    class={on ? "on" : undefined}
+                    aria-pressed={on}
+                    aria-label={`React with ${e}`}
+                    onClick={() => {
+                      actions.react(m.seq, e);
+                      closeMenu(true);
+                    }}
+                  >
+                    {e}
+                  </button>
+                );
+              })}
+            </div>
+          )}
+        </div>
+      )}
+    </li>
+  );
+});
+
+/** The inline editor: Enter saves, Shift+Enter is a new line, Escape cancels. */
+function EditBox({ message: m, actions }: { message: Message; actions: MessageActions }) {
+  const [text, setText] = useState(m.body);
+  const [saving, setSaving] = useState(false);
+  const box = useRef<HTMLTextAreaElement>(null);
+  useEffect(() => {
+    const el = box.current;
+    if (!el) return;
+    el.focus();
+    el.setSelectionRange(el.value.length, el.value.length);
+  }, []);
+  const save = async () => {
+    if (saving || text.trim() === "") return;
+    setSaving(true);
+    const ok = await actions.saveEdit(m.seq, text);
+    setSaving(false);
+    if (ok) actions.cancelEdit();
+  };
+  return (
+    <form
+      class="edit-box"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void save();
+      }}
+    >
+      <label class="sr-only" for={`edit-${m.seq}`}>
+        Edit message
+      </label>
+      <textarea
+        id={`edit-${m.seq}`}
+        ref={box}
+        rows={1}
+        value={text}
+        aria-describedby={`edit-help-${m.seq}`}
+        onInput={(e) => setText(e.currentTarget.value)}
+        onKeyDown={(e) => {
+          if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+            e.preventDefault();
+            void save();
+          } else if (e.key === "Escape") {
+            e.preventDefault();
+            e.stopPropagation();
+            actions.cancelEdit();
+          }
+        }}
+      />
+      <div class="edit-bar">
+        <span id={`edit-help-${m.seq}`} class="muted small">
+          Enter to save · Escape to cancel
+        </span>
+        <button class="btn small" type="button" onClick={() => actions.cancelEdit()}>
+          Cancel
+        </button>
+        <button class="btn small primary" type="submit" disabled={saving || text.trim() === ""}>
+          Save
+        </button>
+      </div>
+    </form>
+  );
+}
+
+export interface PendingProps {
+  me: string;
+  outgoing: Outgoing;
+  groupStart: boolean;
+  onRetry(clientId: string): void;
+  onDiscard(clientId: string): void;
+}
+
+export function PendingRow({ me, outgoing: o, groupStart, onRetry, onDiscard }: PendingProps) {
+  return (
+    <li class={`msg mine ${o.status}${groupStart ? " group-start" : ""}`} data-client-id={o.clientId}>
+      {groupStart ? <Avatar name={me} /> : <span class="avatar-gap" aria-hidden="true" />}
+      <div class="msg-main">
+        {groupStart && (
+          <div class="msg-meta">
+            <span class="author">{me}</span>
+          </div>
+        )}
+        <p class="body">
+          <Body text={o.body} me={me} />
+        </p>
+        {o.status === "pending" ? (
+          <p class="send-state muted">Sending...</p>
+        ) : (
+          <p class="send-state failed-text">
+            Not sent{o.error ? `: ${errorText(o.error)}` : "."}{" "}
+            <button class="btn link" type="button" onClick={() => onRetry(o.clientId)}>
+              Retry
+            </button>{" "}
+            <button class="btn link" type="button" onClick={() => onDiscard(o.clientId)}>
+              Discard
+            </button>
+          </p>
+        )}
+      </div>
+    </li>
+  );
+}
