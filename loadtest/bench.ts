@@ -19,9 +19,9 @@
  * ratio under the table: on these VMs the speed of the machine drifts by 15 % between
  * runs, which one pair cannot tell from a difference between the targets.
  *
- * `--socketio` adds a third target to S1's alternation: a plain Socket.IO cluster with the
- * Redis adapter that stores nothing (loadtest/baselines/socketio-relay.ts), driven by the
- * same client as chat-cluster. The issue's targets take its ratio to the ws relay (about
+ * `--socketio` adds a third target to S1's alternation and to S4: a plain Socket.IO cluster
+ * with the Redis adapter that stores nothing (loadtest/baselines/socketio-relay.ts), driven
+ * by the same client as chat-cluster. The issue's targets take its ratio to the ws relay (about
  * 0.8×) as given; this measures it on the machine at hand, in the notes under the table.
  *
  * Environment: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres; the
@@ -442,13 +442,22 @@ const S4: Scenario = async (ctx, targets) => {
   const raw: Record<string, unknown> = {};
   const n = q(ctx, 1000, 200);
   const name = `S4 write path (${n} rooms, ${n} senders, closed loop)`;
-  const per: Partial<Record<TargetName, Measured>> = {};
-  for (const t of targets) {
+  const per: Partial<Record<ServerName, Measured>> = {};
+  for (const t of ctx.socketio ? [...targets, "socketio" as const] : targets) {
     per[t] = await withNodes(ctx, t, 2, (nodes) =>
       measure(
         ctx,
         nodes,
-        { target: t, clients: n, rooms: n, senders: n, window: 1, rate: 0, duration: q(ctx, 20, 6), ramp: q(ctx, 5, 2) },
+        {
+          target: t === "socketio" ? "chat" : t,
+          clients: n,
+          rooms: n,
+          senders: n,
+          window: 1,
+          rate: 0,
+          duration: q(ctx, 20, 6),
+          ramp: q(ctx, 5, 2),
+        },
         `S4 ${t}`,
       ),
     );
@@ -464,7 +473,16 @@ const S4: Scenario = async (ctx, targets) => {
   rows.push({ scenario: name, metric: "errors (failed connects, joins, sends)", ...pick((m) => m.report.errors) });
   rows.push({ scenario: name, metric: "load generator event-loop delay p99 (ms)", ...pick((m) => m.report.loadgen.eventLoopDelayP99Ms) });
   rows.push(otherRow(name, pick));
-  return { rows, raw };
+  const sio = per.socketio;
+  const notes = sio
+    ? [
+        `S4, plain Socket.IO cluster (stores nothing): ${fmt(sio.report.send.ackedPerSecond)} messages acked per s,` +
+          ` ack p99 ${fmt(sio.report.send.ackLatency.p99Ms)} ms, server CPU ${fmt(sio.serverCpu / sio.report.seconds.sending)} cores,` +
+          ` ${sio.report.errors} errors` +
+          (per.chat ? `; chat-cluster stored ${(per.chat.report.send.ackedPerSecond / sio.report.send.ackedPerSecond).toFixed(2)}× its rate.` : "."),
+      ]
+    : [];
+  return { rows, raw, notes };
 };
 
 const S5: Scenario = async (ctx, targets) => {
