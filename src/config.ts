@@ -51,6 +51,7 @@ const envSchema = z.object({
   RATE_LIMIT_WINDOW_MS: int(100, 3_600_000).default(10_000),
   MAX_HTTP_BUFFER_SIZE: int(1024, 100 * 1024 * 1024).default(65_536),
   MAX_SOCKET_BACKLOG_BYTES: int(0, 1024 * 1024 * 1024).default(4 * 1024 * 1024),
+  STORE_BATCHES_IN_FLIGHT: int(1, 16).default(2),
   EVENT_RATE_LIMIT: int(0, 1_000_000).default(100),
   EVENT_RATE_WINDOW_MS: int(100, 3_600_000).default(1000),
   MAX_CONNECTIONS_PER_IP: int(0, 1_000_000).default(0),
@@ -100,6 +101,8 @@ export interface Config {
   maxHttpBufferSize: number;
   /** Bytes a connection may owe its client (written, not yet taken by the network) before it is closed; 0 = no limit. */
   maxSocketBacklogBytes: number;
+  /** Group-commit transactions a node keeps in flight at once (MessageWriter concurrency). */
+  storeBatchesInFlight: number;
   /**
    * Client events (any name) one connection may send per window; 0 = no limit. Over it the
    * event is refused (`rate_limited`); at twice the limit within one window, disconnected.
@@ -189,6 +192,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     rateLimit: { sends: e.RATE_LIMIT_SENDS, windowMs: e.RATE_LIMIT_WINDOW_MS },
     maxHttpBufferSize: e.MAX_HTTP_BUFFER_SIZE,
     maxSocketBacklogBytes: e.MAX_SOCKET_BACKLOG_BYTES,
+    storeBatchesInFlight: e.STORE_BATCHES_IN_FLIGHT,
     eventRateLimit: { events: e.EVENT_RATE_LIMIT, windowMs: e.EVENT_RATE_WINDOW_MS },
     maxConnectionsPerIp: e.MAX_CONNECTIONS_PER_IP,
     maxConnectionsPerUser: e.MAX_CONNECTIONS_PER_USER,

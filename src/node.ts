@@ -119,6 +119,7 @@ export function createNode(config: Config, log: Logger): ChatNode {
     if (config.redisUrl) cluster = await connectCluster({ config, io, log: log.child({ module: "cluster" }), metrics });
     const users = new UserSockets();
     writer = new MessageWriter(db, {
+      concurrency: config.storeBatchesInFlight,
       onBatch(seconds, size, ok) {
         metrics.storeWriteDuration.observe(seconds);
         metrics.storeBatchSize.observe(size);

@@ -37,12 +37,14 @@ before(async () => {
 after(() => db.drop());
 
 test("every invalid variable is named in one startup error and the process exits 1", async () => {
-  const child = run({ PORT: "70000", AUTH_MODE: "magic", RATE_LIMIT_SENDS: "lots", DATABASE_URL: "mysql://x" });
+  const child = run({ PORT: "70000", AUTH_MODE: "magic", RATE_LIMIT_SENDS: "lots", DATABASE_URL: "mysql://x", STORE_BATCHES_IN_FLIGHT: "0" });
   let stderr = "";
   child.stderr!.on("data", (d) => (stderr += d));
   const [code] = await once(child, "exit");
   assert.equal(code, 1);
-  for (const name of ["PORT", "AUTH_MODE", "RATE_LIMIT_SENDS", "DATABASE_URL"]) assert.match(stderr, new RegExp(`${name}:`), stderr);
+  for (const name of ["PORT", "AUTH_MODE", "RATE_LIMIT_SENDS", "DATABASE_URL", "STORE_BATCHES_IN_FLIGHT"]) {
+    assert.match(stderr, new RegExp(`${name}:`), stderr);
+  }
 });
 
 test("jwt mode without a key names the variables, with any other invalid combination", async () => {

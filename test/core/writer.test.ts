@@ -25,22 +25,27 @@ after(async () => {
   await tdb.drop();
 });
 
-test("two writers, 300 rooms created on the fly: no deadlock, every room's seqs contiguous", async () => {
-  const wa = new MessageWriter(a);
-  const wb = new MessageWriter(b);
-  const results = await Promise.all(
-    Array.from({ length: 3000 }, (_, i) =>
-      (i % 2 ? wa : wb).append({ room: `fresh-${i % 300}`, user: `u${i % 7}`, body: `m${i}`, clientId: `c${i}` }),
-    ),
-  );
-  assert.ok(results.every((r) => r.created));
-  const rows = await a.query<{ room: string; n: number; top: number; last_seq: number }>(
-    `SELECT m.room, count(*)::int AS n, max(m.seq)::int AS top, r.last_seq::int AS last_seq
-       FROM messages m JOIN rooms r ON r.name = m.room WHERE m.room LIKE 'fresh-%' GROUP BY m.room, r.last_seq`,
-  );
-  assert.equal(rows.length, 300);
-  for (const r of rows) assert.deepEqual([r.n, r.top, r.last_seq], [10, 10, 10], r.room);
-});
+// STORE_BATCHES_IN_FLIGHT: one batch at a time, the default two, and more.
+for (const concurrency of [1, 2, 4]) {
+  test(`two writers of ${concurrency} batch(es) in flight, 300 rooms created on the fly: no deadlock, every room's seqs contiguous`, async () => {
+    const wa = new MessageWriter(a, { concurrency });
+    const wb = new MessageWriter(b, { concurrency });
+    const prefix = `fresh${concurrency}-`;
+    const results = await Promise.all(
+      Array.from({ length: 3000 }, (_, i) =>
+        (i % 2 ? wa : wb).append({ room: `${prefix}${i % 300}`, user: `u${i % 7}`, body: `m${i}`, clientId: `c${i}` }),
+      ),
+    );
+    assert.ok(results.every((r) => r.created));
+    const rows = await a.query<{ room: string; n: number; top: number; last_seq: number }>(
+      `SELECT m.room, count(*)::int AS n, max(m.seq)::int AS top, r.last_seq::int AS last_seq
+         FROM messages m JOIN rooms r ON r.name = m.room WHERE m.room LIKE $1 GROUP BY m.room, r.last_seq`,
+      [`${prefix}%`],
+    );
+    assert.equal(rows.length, 300);
+    for (const r of rows) assert.deepEqual([r.n, r.top, r.last_seq], [10, 10, 10], r.room);
+  });
+}
 
 test("the same clientId sent through both writers at once is stored once", async () => {
   const wa = new MessageWriter(a);
