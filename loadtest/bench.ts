@@ -1,6 +1,6 @@
 /**
  * npm run bench -- [--only S1,S3] [--quick] [--no-baseline] [--cpu-prof] [--adapter classic|sharded] [--workers N]
- *                   [--client lean|socket.io] [--s1-runs N] [--socketio] [--out DIR]
+ *                   [--client lean|socket.io] [--s1-runs N] [--socketio] [--node PATH] [--out DIR]
  *
  * Starts a local 2-node chat cluster (scripts/cluster startCluster, nodes addressed
  * directly: the load tester spreads clients over them round-robin, so HAProxy's CPU is
@@ -24,10 +24,14 @@
  * by the same client as chat-cluster. The issue's targets take its ratio to the ws relay (about
  * 0.8×) as given; this measures it on the machine at hand, in the notes under the table.
  *
+ * `--node PATH` runs the servers (chat nodes and references) on another Node.js binary, e.g.
+ * the LTS the production image uses; the load tester stays on the Node that runs the bench.
+ *
  * Environment: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres; the
  * bench creates a fresh database next to it and drops it afterwards), REDIS_URL (default
  * redis://127.0.0.1:6379; keys under a unique prefix, deleted afterwards).
  */
+import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync, readdirSync } from "node:fs";
 import os from "node:os";
@@ -64,6 +68,8 @@ interface BenchContext {
   s1Runs: number;
   /** S1 also measures the plain Socket.IO cluster (--socketio). */
   socketio: boolean;
+  /** The servers' Node.js binary (--node); the bench's own by default. */
+  nodeBin: string;
   log(line: string): void;
 }
 
@@ -87,7 +93,7 @@ async function withNodes<T>(ctx: BenchContext, target: ServerName, count: number
   prefixes.push(prefix);
   // Both targets are profiled, into a folder each, so that their profiles compare.
   const nodeArgs = ctx.cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${path.join(ctx.cpuProfDir, target)}`] : [];
-  const command = [process.execPath, ...nodeArgs, "--import", "tsx", SERVER_ENTRY[target]];
+  const command = [ctx.nodeBin, ...nodeArgs, "--import", "tsx", SERVER_ENTRY[target]];
   const cluster = await startCluster({
     nodes: count,
     port: 0,
@@ -625,6 +631,7 @@ async function main() {
       client: { type: "string" },
       "s1-runs": { type: "string" },
       socketio: { type: "boolean" },
+      node: { type: "string" },
       out: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
@@ -632,7 +639,7 @@ async function main() {
   if (values.help) {
     console.log(
       "Usage: npm run bench -- [--only S1,S3] [--quick] [--no-baseline] [--cpu-prof] [--adapter classic|sharded] [--workers N]" +
-        " [--client lean|socket.io] [--s1-runs N] [--socketio] [--out DIR]",
+        " [--client lean|socket.io] [--s1-runs N] [--socketio] [--node PATH] [--out DIR]",
     );
     return;
   }
@@ -658,6 +665,9 @@ async function main() {
   const cpuProfDir = values["cpu-prof"] ? path.join(outDir, `cpuprof-${stamp}`) : undefined;
   if (cpuProfDir) mkdirSync(cpuProfDir, { recursive: true });
 
+  const nodeBin = values.node ? path.resolve(values.node) : process.execPath;
+  const serverNode = spawnSync(nodeBin, ["--version"], { encoding: "utf8" }).stdout?.trim();
+  if (!serverNode) throw new Error(`--node: cannot run ${nodeBin}`);
   const startMachine = machine();
   console.error(`bench: ${only.join(",")}${values.quick ? " (quick)" : ""}, targets ${targets.join(",")}, chat client ${client}`);
   console.error(`machine: ${JSON.stringify(startMachine)}`);
@@ -673,6 +683,7 @@ async function main() {
     client,
     s1Runs,
     socketio: !!values.socketio,
+    nodeBin,
     log: (l) => console.error(l),
   };
   const rows: Row[] = [];
@@ -699,7 +710,9 @@ async function main() {
     "",
     `Load tester's chat client: ${CLIENT_NOTE[client]}; the baseline is driven by a plain ws client.`,
     "",
-    `Machine: ${startMachine.nproc} CPUs (${startMachine.cpuModel}), ${startMachine.memoryGiB} GiB, Node ${startMachine.node}, ${startMachine.kernel};` +
+    `Machine: ${startMachine.nproc} CPUs (${startMachine.cpuModel}), ${startMachine.memoryGiB} GiB, Node ${startMachine.node}` +
+      (serverNode !== process.version ? ` (servers on Node ${serverNode}, ${nodeBin})` : "") +
+      `, ${startMachine.kernel};` +
       ` load average before ${startMachine.loadavg.join(" / ")}, after ${endMachine.loadavg.join(" / ")}`,
     "",
     markdownTable(rows),
