@@ -20,12 +20,12 @@
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { pathToFileURL } from "node:url";
 import { createAdapter } from "@socket.io/redis-adapter";
 import { Redis } from "ioredis";
 import { Server, type Socket } from "socket.io";
 import { PUBLIC_ROOM_PATTERN, USERNAME_PATTERN } from "../../src/shared/protocol.js";
 import type { Relay, RelayOptions } from "./ws-relay.js";
+import { isEntryPoint, runStandalone } from "./standalone.js";
 
 type Ack = (answer: object) => void;
 
@@ -127,15 +127,4 @@ function failure(code: string, message: string): object {
   return { ok: false, error: { code, message } };
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const relay = await startSocketIoRelay({
-    port: Number(process.env.PORT ?? 4200),
-    host: process.env.HOST ?? "127.0.0.1",
-    redisUrl: process.env.REDIS_URL,
-    keyPrefix: process.env.REDIS_KEY_PREFIX,
-  });
-  console.log(`socketio-relay listening on ${relay.url}`);
-  const stop = () => void relay.close().then(() => process.exit(0));
-  process.on("SIGTERM", stop);
-  process.on("SIGINT", stop);
-}
+if (isEntryPoint(import.meta.url)) await runStandalone("socketio-relay", 4200, startSocketIoRelay);

@@ -24,10 +24,10 @@
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { pathToFileURL } from "node:url";
 import { Redis } from "ioredis";
 import { WebSocketServer, WebSocket } from "ws";
 import { PUBLIC_ROOM_PATTERN, USERNAME_PATTERN } from "../../src/shared/protocol.js";
+import { isEntryPoint, runStandalone } from "./standalone.js";
 
 export interface RelayOptions {
   port?: number;
@@ -191,15 +191,4 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
   };
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const relay = await startRelay({
-    port: Number(process.env.PORT ?? 4100),
-    host: process.env.HOST ?? "127.0.0.1",
-    redisUrl: process.env.REDIS_URL,
-    keyPrefix: process.env.REDIS_KEY_PREFIX,
-  });
-  console.log(`ws-relay listening on ${relay.url}`);
-  const stop = () => void relay.close().then(() => process.exit(0));
-  process.on("SIGTERM", stop);
-  process.on("SIGINT", stop);
-}
+if (isEntryPoint(import.meta.url)) await runStandalone("ws-relay", 4100, startRelay);
