@@ -1,0 +1,46 @@
+/** The bench's markdown: the table, number formats, the machine it ran on. */
+import os from "node:os";
+import type { ClientKind } from "../conn.js";
+import type { Row } from "./harness.js";
+
+/** The header's wording per `--client`, so a recorded run says what drove the chat target. */
+export const CLIENT_NOTE: Record<ClientKind, string> = {
+  lean: "lean (Engine.IO + Socket.IO over a raw ws WebSocket, loadtest/lean-conn.ts)",
+  "socket.io": "socket.io-client (1.3–1.4× the lean client's CPU per message, taken from the servers)",
+};
+
+export function fmt(x: number | undefined): string {
+  if (x === undefined || Number.isNaN(x)) return "–";
+  if (Math.abs(x) >= 1000) return Math.round(x).toLocaleString("en-US");
+  if (Math.abs(x) >= 100) return x.toFixed(0);
+  if (Math.abs(x) >= 10) return x.toFixed(1);
+  return x.toFixed(2);
+}
+
+export function markdownTable(rows: Row[]): string {
+  const out = [
+    "| scenario | metric | chat-cluster | baseline (ws relay) | chat / baseline | target |",
+    "|---|---|---:|---:|---:|---|",
+  ];
+  let last = "";
+  for (const r of rows) {
+    const ratio = r.chat !== undefined && r.baseline !== undefined && r.baseline !== 0 ? `${(r.chat / r.baseline).toFixed(2)}×` : "–";
+    out.push(
+      `| ${r.scenario === last ? "" : r.scenario} | ${r.metric} | ${fmt(r.chat)} | ${fmt(r.baseline)} | ${ratio} | ${r.target ?? ""} |`,
+    );
+    last = r.scenario;
+  }
+  return out.join("\n");
+}
+
+export function machine() {
+  const cpus = os.cpus();
+  return {
+    nproc: os.availableParallelism(),
+    cpuModel: cpus[0]?.model ?? "unknown",
+    memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+    node: process.version,
+    kernel: `${os.type()} ${os.release()}`,
+    loadavg: os.loadavg().map((x) => Math.round(x * 100) / 100),
+  };
+}

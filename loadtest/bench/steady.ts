@@ -1,0 +1,121 @@
+/** S1 (steady: three runs per target, alternating) and S2 (saturation: the rate doubled per step). */
+import type { LoadOptions } from "../run.js";
+import { median, measure, otherRow, q, withNodes, type BenchContext, type Measured, type Row, type Scenario, type ServerName, type TargetName } from "./harness.js";
+import { fmt } from "./report.js";
+
+function steadyShape(ctx: BenchContext): Partial<LoadOptions> {
+  return {
+    clients: q(ctx, 1000, 200),
+    rooms: q(ctx, 10, 4),
+    senders: q(ctx, 100, 20),
+    rate: q(ctx, 50, 20),
+    duration: q(ctx, 30, 8),
+    ramp: q(ctx, 10, 3),
+    drain: 5,
+    bodyBytes: 64,
+  };
+}
+
+const deliveriesPerCpuSecond = (m: Measured) => (m.report.delivery.perSecond * m.report.seconds.sending) / Math.max(m.serverCpu, 0.01);
+
+export const S1: Scenario = async (ctx, targets) => {
+  const rows: Row[] = [];
+  const runs: Record<ServerName, Measured[]> = { chat: [], baseline: [], socketio: [] };
+  const count = ctx.quick ? 1 : ctx.s1Runs;
+  const servers: ServerName[] = ctx.socketio ? [...targets, "socketio"] : targets;
+  // Alternating the targets: a drift of the machine's speed then shows in every column.
+  for (let i = 0; i < count; i++) {
+    for (const t of servers) {
+      const label = count > 1 ? `S1 ${t} #${i + 1}` : `S1 ${t}`;
+      // The plain Socket.IO cluster speaks chat-cluster's contract: the same client drives it.
+      const target: TargetName = t === "socketio" ? "chat" : t;
+      runs[t].push(await withNodes(ctx, t, 2, (n) => measure(ctx, n, { ...steadyShape(ctx), target }, label)));
+    }
+  }
+  const pick = (f: (m: Measured) => number) => ({ chat: median(runs.chat.map(f)), baseline: median(runs.baseline.map(f)) });
+  const notes: string[] = [];
+  if (count > 1) {
+    const ratios = runs.chat.map((m, i) => runs.baseline[i] && deliveriesPerCpuSecond(m) / deliveriesPerCpuSecond(runs.baseline[i]!));
+    const shown = ratios.filter((r): r is number => r !== undefined).map((r) => `${r.toFixed(2)}×`);
+    notes.push(
+      `S1: ${count} runs per target, alternating; each S1 row is the median of a target's runs.` +
+        (shown.length > 0 ? ` Deliveries per server CPU-s, chat-cluster / baseline, pair by pair: ${shown.join(", ")}.` : ""),
+    );
+  }
+  const s = steadyShape(ctx);
+  const name = `S1 steady (${s.clients} clients, ${s.rooms} rooms, ${s.rate} msg/s)`;
+  rows.push({ scenario: name, metric: "delivery p50 (ms)", ...pick((m) => m.report.delivery.latency.p50Ms) });
+  rows.push({ scenario: name, metric: "delivery p99 (ms)", ...pick((m) => m.report.delivery.latency.p99Ms), target: "≤ 15" });
+  rows.push({ scenario: name, metric: "ack p99 (ms)", ...pick((m) => m.report.send.ackLatency.p99Ms), target: "≤ 15" });
+  rows.push({ scenario: name, metric: "deliveries/s", ...pick((m) => m.report.delivery.perSecond), higherIsBetter: true });
+  rows.push({ scenario: name, metric: "server CPU-s per s (2 nodes)", ...pick((m) => m.serverCpu / m.report.seconds.sending) });
+  rows.push({
+    scenario: name,
+    metric: "deliveries per server CPU-s",
+    ...pick(deliveriesPerCpuSecond),
+    target: "≥ 0.8× baseline",
+    higherIsBetter: true,
+  });
+  rows.push({ scenario: name, metric: "lost / duplicated deliveries", ...pick((m) => m.report.delivery.lost + m.report.delivery.duplicates) });
+  rows.push({ scenario: name, metric: "errors (failed connects, joins, sends)", ...pick((m) => m.report.errors) });
+  rows.push({ scenario: name, metric: "load generator event-loop delay p99 (ms)", ...pick((m) => m.report.loadgen.eventLoopDelayP99Ms) });
+  rows.push(otherRow(name, pick));
+  if (runs.socketio.length > 0) notes.push(socketIoNote(runs));
+  return { rows, raw: runs, notes };
+};
+
+/** S1's plain Socket.IO runs against the ws relay's and chat-cluster's, pair by pair. */
+function socketIoNote(runs: Record<ServerName, Measured[]>): string {
+  const sio = runs.socketio.map(deliveriesPerCpuSecond);
+  const per = (other: Measured[]) =>
+    sio.flatMap((x, i) => (other[i] ? [`${(x / deliveriesPerCpuSecond(other[i]!)).toFixed(2)}×`] : [])).join(", ");
+  const p99 = median(runs.socketio.map((m) => m.report.delivery.latency.p99Ms));
+  const lost = runs.socketio.reduce((n, m) => n + m.report.delivery.lost + m.report.errors, 0);
+  return (
+    `S1, plain Socket.IO cluster (loadtest/baselines/socketio-relay.ts, stores nothing), median of ${sio.length} run(s):` +
+    ` ${fmt(median(sio))} deliveries per server CPU-s, delivery p99 ${fmt(p99)} ms, ${lost} lost or failed.` +
+    (runs.baseline.length > 0 ? ` Its ratio to the ws relay, pair by pair: ${per(runs.baseline)}.` : "") +
+    (runs.chat.length > 0 ? ` chat-cluster / plain Socket.IO, pair by pair: ${runs.chat.map((m, i) => (sio[i] ? `${(deliveriesPerCpuSecond(m) / sio[i]!).toFixed(2)}×` : "–")).join(", ")}.` : "")
+  );
+}
+
+export const S2: Scenario = async (ctx, targets) => {
+  const rows: Row[] = [];
+  const raw: Record<string, unknown> = {};
+  const rates = q(ctx, [50, 100, 200, 400, 800, 1600, 3200], [20, 40, 80, 160, 320]);
+  const s = steadyShape(ctx);
+  const name = `S2 saturation (S1 shape, rate doubled per step)`;
+  const sustained: Partial<Record<TargetName, number>> = {};
+  const deliveriesAt: Partial<Record<TargetName, number>> = {};
+  for (const t of targets) {
+    const steps: unknown[] = [];
+    await withNodes(ctx, t, 2, async (n) => {
+      for (const rate of rates) {
+        const m = await measure(ctx, n, { ...s, target: t, rate, duration: q(ctx, 10, 4), ramp: q(ctx, 5, 2) }, `S2 ${t} ${rate}/s`);
+        const r = m.report;
+        const ok =
+          r.delivery.latency.p99Ms <= 200 && r.delivery.lost === 0 && r.errors === 0 && r.send.acked >= r.send.attempted * 0.99;
+        steps.push({
+          rate,
+          ok,
+          deliveryP99Ms: r.delivery.latency.p99Ms,
+          ackP99Ms: r.send.ackLatency.p99Ms,
+          deliveriesPerSecond: r.delivery.perSecond,
+          lost: r.delivery.lost,
+          errors: r.errors,
+          serverCpuPerSecond: m.serverCpu / r.seconds.sending,
+          loadgenCpuPerSecond: r.loadgen.cpuSeconds / r.seconds.sending,
+        });
+        if (!ok) break;
+        sustained[t] = rate;
+        deliveriesAt[t] = r.delivery.perSecond;
+      }
+    });
+    raw[t] = steps;
+  }
+  // 0: not even the first step held.
+  for (const t of targets) sustained[t] ??= 0;
+  rows.push({ scenario: name, metric: `highest rate with p99 ≤ 200 ms, no loss (msg/s; 0 = not even ${rates[0]})`, ...sustained, higherIsBetter: true });
+  rows.push({ scenario: name, metric: "deliveries/s at that rate", ...deliveriesAt, higherIsBetter: true });
+  return { rows, raw };
+};
