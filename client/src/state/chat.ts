@@ -18,7 +18,8 @@ import {
 import type { ClientError } from "./format.js";
 import { actionErrorText, reactionToggle, withReaction, type MessageAction } from "./rich.js";
 import { JoinQueue } from "./joinQueue.js";
-import { RoomLog } from "./roomLog.js";
+import { randomId, tokenSubject } from "./ids.js";
+import { newRoomState, type RoomState } from "./roomState.js";
 import {
   applySearchError,
   applySearchPage,
@@ -29,36 +30,14 @@ import {
   startSearch,
   type SearchState,
 } from "./search.js";
-import { TYPING_SHOW_MS, TypingEmitter, TypingTracker } from "./typing.js";
+import { TYPING_SHOW_MS } from "./typing.js";
+
+export type { RoomState } from "./roomState.js";
+export { tokenSubject } from "./ids.js";
 
 export type ConnState = "connecting" | "connected" | "reconnecting" | "offline" | "refused";
 
 export type Credentials = { username: string } | { token: string };
-
-export interface RoomState {
-  room: string;
-  log: RoomLog;
-  /** Online members, from `room:join` and presence events. */
-  members: Set<string>;
-  typing: TypingTracker;
-  emitter: TypingEmitter;
-  /** Joined on the current connection. */
-  joined: boolean;
-  joining: boolean;
-  /** Another join was asked for while one was running (a gap, a resync). */
-  rejoinWanted: boolean;
-  loadingOlder: boolean;
-  /** A `message:send` is in flight (sends go one at a time, in order). */
-  sending: boolean;
-  /** The newest send/join error, shown next to the composer. */
-  error?: ClientError;
-  /** `dm:invited`: who opened this DM with us. */
-  invitedBy?: string;
-  /** Position in the last `rooms:list` (newest activity first). */
-  listRank: number;
-  /** The newest edit/delete/react error per message seq, in plain words, shown on it. */
-  messageErrors: Map<number, string>;
-}
 
 /** A `mention` event: someone named this user in a room. */
 export interface MentionAlert {
@@ -84,25 +63,6 @@ export interface ChatOptions {
 type Sock = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 const REFUSALS = new Set(["invalid_username", "unauthorized"]);
-
-/** The `sub` of a JWT, read without verifying (the server verifies); for display only. */
-export function tokenSubject(token: string): string | undefined {
-  const part = token.split(".")[1];
-  if (!part) return undefined;
-  try {
-    const b64 = part.replace(/-/g, "+").replace(/_/g, "/").padEnd(Math.ceil(part.length / 4) * 4, "=");
-    const json = JSON.parse(new TextDecoder().decode(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))));
-    return typeof json?.sub === "string" ? json.sub : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function randomId(): string {
-  const c = globalThis.crypto;
-  if (c && typeof c.randomUUID === "function") return c.randomUUID();
-  return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 12)}`;
-}
 
 export class ChatClient {
   readonly me: string;
@@ -357,22 +317,9 @@ export class ChatClient {
   private ensureRoom(room: string): RoomState {
     let st = this.rooms.get(room);
     if (!st) {
-      const created: RoomState = {
-        room,
-        log: new RoomLog(room, this.me),
-        members: new Set(),
-        typing: new TypingTracker(),
-        emitter: new TypingEmitter((typing) => {
-          if (created.joined) void this.call("typing", { room, typing });
-        }),
-        joined: false,
-        joining: false,
-        rejoinWanted: false,
-        loadingOlder: false,
-        sending: false,
-        listRank: Number.POSITIVE_INFINITY,
-        messageErrors: new Map(),
-      };
+      const created: RoomState = newRoomState(room, this.me, (typing) => {
+        if (created.joined) void this.call("typing", { room, typing });
+      });
       st = created;
       this.rooms.set(room, st);
       this.changed();
