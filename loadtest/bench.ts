@@ -19,7 +19,7 @@
  * ratio under the table: on these VMs the speed of the machine drifts by 15 % between
  * runs, which one pair cannot tell from a difference between the targets.
  *
- * `--socketio` adds a third target to S1's alternation and to S4: a plain Socket.IO cluster
+ * `--socketio` adds a third target to S1's alternation, S2 and S4: a plain Socket.IO cluster
  * with the Redis adapter that stores nothing (loadtest/baselines/socketio-relay.ts), driven
  * by the same client as chat-cluster. The issue's targets take its ratio to the ws relay (about
  * 0.8×) as given; this measures it on the machine at hand, in the notes under the table.
