@@ -19,13 +19,12 @@
  * Run alone: PORT=4200 REDIS_URL=redis://127.0.0.1:6379 REDIS_KEY_PREFIX=sio npx tsx loadtest/baselines/socketio-relay.ts
  */
 import http from "node:http";
-import type { AddressInfo } from "node:net";
 import { createAdapter } from "@socket.io/redis-adapter";
 import { Redis } from "ioredis";
 import { Server, type Socket } from "socket.io";
 import { PUBLIC_ROOM_PATTERN, USERNAME_PATTERN } from "../../src/shared/protocol.js";
 import type { Relay, RelayOptions } from "./ws-relay.js";
-import { isEntryPoint, runStandalone } from "./standalone.js";
+import { isEntryPoint, listen, runStandalone } from "./standalone.js";
 
 type Ack = (answer: object) => void;
 
@@ -104,11 +103,10 @@ export async function startSocketIoRelay(opts: RelayOptions = {}): Promise<Relay
     }
   }
 
-  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, opts.host ?? "127.0.0.1", resolve));
-  const port = (server.address() as AddressInfo).port;
+  const { port, url } = await listen(server, opts);
   return {
     port,
-    url: `http://127.0.0.1:${port}`,
+    url,
     async close() {
       io.local.disconnectSockets(true);
       await io.close();

@@ -1,6 +1,15 @@
-/** Running a reference server on its own: `npx tsx loadtest/baselines/<name>.ts`. */
+/** What the reference servers share: listening, and running on their own (`npx tsx loadtest/baselines/<name>.ts`). */
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { pathToFileURL } from "node:url";
 import type { Relay, RelayOptions } from "./ws-relay.js";
+
+/** Listens on `opts.port` (default: any free port) and `opts.host` (default 127.0.0.1). */
+export async function listen(server: Server, opts: RelayOptions): Promise<{ port: number; url: string }> {
+  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, opts.host ?? "127.0.0.1", resolve));
+  const port = (server.address() as AddressInfo).port;
+  return { port, url: `http://127.0.0.1:${port}` };
+}
 
 /** Whether the module at `moduleUrl` is the script node was started with. */
 export function isEntryPoint(moduleUrl: string): boolean {

@@ -23,11 +23,10 @@
  * Run alone: PORT=4100 REDIS_URL=redis://127.0.0.1:6379 REDIS_KEY_PREFIX=bl npx tsx loadtest/baselines/ws-relay.ts
  */
 import http from "node:http";
-import type { AddressInfo } from "node:net";
 import { Redis } from "ioredis";
 import { WebSocketServer, WebSocket } from "ws";
 import { PUBLIC_ROOM_PATTERN, USERNAME_PATTERN } from "../../src/shared/protocol.js";
-import { isEntryPoint, runStandalone } from "./standalone.js";
+import { isEntryPoint, listen, runStandalone } from "./standalone.js";
 
 export interface RelayOptions {
   port?: number;
@@ -176,11 +175,10 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
     ws.on("error", () => {});
   });
 
-  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, opts.host ?? "127.0.0.1", resolve));
-  const port = (server.address() as AddressInfo).port;
+  const { port, url } = await listen(server, opts);
   return {
     port,
-    url: `http://127.0.0.1:${port}`,
+    url,
     async close() {
       for (const ws of wss.clients) ws.terminate();
       wss.close();
