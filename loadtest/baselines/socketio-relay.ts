@@ -22,9 +22,9 @@ import http from "node:http";
 import { createAdapter } from "@socket.io/redis-adapter";
 import { Redis } from "ioredis";
 import { Server, type Socket } from "socket.io";
-import { PUBLIC_ROOM_PATTERN, USERNAME_PATTERN } from "../../src/shared/protocol.js";
+import { USERNAME_PATTERN } from "../../src/shared/protocol.js";
 import type { Relay, RelayOptions } from "./ws-relay.js";
-import { isEntryPoint, listen, runStandalone } from "./standalone.js";
+import { isEntryPoint, listen, probes, roomOf, runStandalone, sendFields } from "./standalone.js";
 
 type Ack = (answer: object) => void;
 
@@ -42,19 +42,7 @@ export async function startSocketIoRelay(opts: RelayOptions = {}): Promise<Relay
   await Promise.all([pub.connect(), sub.connect()]);
   const seqKey = (room: string) => `${prefix}:seq:${room}`;
 
-  const server = http.createServer(function serveProbes(req, res) {
-    if (req.url === "/metrics") {
-      // The one gauge the benchmark reads, in the server's own metric name.
-      res.writeHead(200, { "content-type": "text/plain; version=0.0.4" });
-      res.end(`nodejs_heap_size_used_bytes ${process.memoryUsage().heapUsed}\nrelay_connections ${io.engine.clientsCount}\n`);
-    } else if (req.url === "/healthz" || req.url === "/readyz") {
-      res.writeHead(200, { "content-type": "application/json" });
-      res.end('{"status":"ok"}');
-    } else {
-      res.writeHead(404);
-      res.end();
-    }
-  });
+  const server: http.Server = http.createServer(probes(() => io.engine.clientsCount));
   const io = new Server(server, { adapter: createAdapter(pub, sub, { key: `${prefix}#io` }) });
   io.of("/").adapter.on("error", () => {});
 
@@ -88,11 +76,9 @@ export async function startSocketIoRelay(opts: RelayOptions = {}): Promise<Relay
     const room = roomOf(payload);
     if (!room) return ack(failure("invalid_payload", "bad room"));
     if (!socket.rooms.has(room)) return ack(failure("not_joined", "join first"));
-    const body = typeof payload.body === "string" ? payload.body.trim() : "";
-    const clientId = typeof payload.clientId === "string" ? payload.clientId : "";
-    if (body.length === 0 || body.length > 4000 || clientId.length === 0 || clientId.length > 64) {
-      return ack(failure("invalid_payload", "bad body or clientId"));
-    }
+    const fields = sendFields(payload);
+    if (!fields) return ack(failure("invalid_payload", "bad body or clientId"));
+    const { body, clientId } = fields;
     try {
       const seq = await pub.incr(seqKey(room));
       const message = { room, seq, user: socket.data.user as string, body, clientId, createdAt: new Date().toISOString() };
@@ -114,11 +100,6 @@ export async function startSocketIoRelay(opts: RelayOptions = {}): Promise<Relay
       sub.disconnect();
     },
   };
-}
-
-function roomOf(payload: { room?: unknown } | null | undefined): string | undefined {
-  const room = payload?.room;
-  return typeof room === "string" && PUBLIC_ROOM_PATTERN.test(room) ? room : undefined;
 }
 
 function failure(code: string, message: string): object {

@@ -1,8 +1,42 @@
-/** What the reference servers share: listening, and running on their own (`npx tsx loadtest/baselines/<name>.ts`). */
-import type { Server } from "node:http";
+/**
+ * What the reference servers share: the checks of a send, the probes the bench reads,
+ * listening, and running on their own (`npx tsx loadtest/baselines/<name>.ts`).
+ */
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { pathToFileURL } from "node:url";
+import { PUBLIC_ROOM_PATTERN } from "../../src/shared/protocol.js";
 import type { Relay, RelayOptions } from "./ws-relay.js";
+
+/** The payload's room, if it is a valid public room name. */
+export function roomOf(payload: { room?: unknown } | null | undefined): string | undefined {
+  const room = payload?.room;
+  return typeof room === "string" && PUBLIC_ROOM_PATTERN.test(room) ? room : undefined;
+}
+
+/** A send's trimmed body (1-4000 characters) and clientId (1-64), or undefined when either is bad. */
+export function sendFields(payload: { body?: unknown; clientId?: unknown }): { body: string; clientId: string } | undefined {
+  const body = typeof payload.body === "string" ? payload.body.trim() : "";
+  const clientId = typeof payload.clientId === "string" ? payload.clientId : "";
+  if (body.length === 0 || body.length > 4000 || clientId.length === 0 || clientId.length > 64) return undefined;
+  return { body, clientId };
+}
+
+/** `/metrics` (the one gauge the bench reads, in the chat server's own name, and the connection count), `/healthz`, `/readyz`; 404 otherwise. */
+export function probes(connections: () => number): (req: IncomingMessage, res: ServerResponse) => void {
+  return function serveProbes(req, res) {
+    if (req.url === "/metrics") {
+      res.writeHead(200, { "content-type": "text/plain; version=0.0.4" });
+      res.end(`nodejs_heap_size_used_bytes ${process.memoryUsage().heapUsed}\nrelay_connections ${connections()}\n`);
+    } else if (req.url === "/healthz" || req.url === "/readyz") {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end('{"status":"ok"}');
+    } else {
+      res.writeHead(404);
+      res.end();
+    }
+  };
+}
 
 /** Listens on `opts.port` (default: any free port) and `opts.host` (default 127.0.0.1). */
 export async function listen(server: Server, opts: RelayOptions): Promise<{ port: number; url: string }> {

@@ -25,8 +25,8 @@
 import http from "node:http";
 import { Redis } from "ioredis";
 import { WebSocketServer, WebSocket } from "ws";
-import { PUBLIC_ROOM_PATTERN, USERNAME_PATTERN } from "../../src/shared/protocol.js";
-import { isEntryPoint, listen, runStandalone } from "./standalone.js";
+import { USERNAME_PATTERN } from "../../src/shared/protocol.js";
+import { isEntryPoint, listen, probes, roomOf, runStandalone, sendFields } from "./standalone.js";
 
 export interface RelayOptions {
   port?: number;
@@ -107,21 +107,7 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
     }
   }
 
-  const server = http.createServer((req, res) => {
-    if (req.url === "/metrics") {
-      // The one gauge the benchmark reads, in the server's own metric name.
-      res.writeHead(200, { "content-type": "text/plain; version=0.0.4" });
-      res.end(`nodejs_heap_size_used_bytes ${process.memoryUsage().heapUsed}\nrelay_connections ${wss.clients.size}\n`);
-      return;
-    }
-    if (req.url === "/healthz" || req.url === "/readyz") {
-      res.writeHead(200, { "content-type": "application/json" });
-      res.end('{"status":"ok"}');
-      return;
-    }
-    res.writeHead(404);
-    res.end();
-  });
+  const server: http.Server = http.createServer(probes(() => wss.clients.size));
   const wss = new WebSocketServer({ server, maxPayload: 64 * 1024 });
 
   wss.on("connection", (ws, req) => {
@@ -143,7 +129,7 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
       } catch {
         return;
       }
-      const room = typeof m.room === "string" && PUBLIC_ROOM_PATTERN.test(m.room) ? m.room : undefined;
+      const room = roomOf(m);
       if (m.t === "join") {
         if (!room) return fail(m.id, "invalid_payload", "bad room");
         join(c, room).then(
@@ -156,11 +142,9 @@ export async function startRelay(opts: RelayOptions = {}): Promise<Relay> {
       } else if (m.t === "send") {
         if (!room) return fail(m.id, "invalid_payload", "bad room");
         if (!c.rooms.has(room)) return fail(m.id, "not_joined", "join first");
-        const body = typeof m.body === "string" ? m.body.trim() : "";
-        const clientId = typeof m.clientId === "string" ? m.clientId : "";
-        if (body.length === 0 || body.length > 4000 || clientId.length === 0 || clientId.length > 64) {
-          return fail(m.id, "invalid_payload", "bad body or clientId");
-        }
+        const fields = sendFields(m);
+        if (!fields) return fail(m.id, "invalid_payload", "bad body or clientId");
+        const { body, clientId } = fields;
         const head = JSON.stringify({ t: "msg", room, user, body, clientId, createdAt: new Date().toISOString() });
         const prefixJson = `${head.slice(0, -1)},`;
         (pub.evalsha(sha, 2, seqKey(room), channel(room), prefixJson) as Promise<number>).then(
