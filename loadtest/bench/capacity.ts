@@ -1,6 +1,6 @@
 /** S3 (idle connections: memory and CPU per connection), S4 (the write path), S5 (one big room). */
 import { setTimeout as sleep } from "node:timers/promises";
-import { measure, otherRow, q, sampleMin, withNodes, type Measured, type Row, type Scenario, type ServerName, type TargetName } from "./harness.js";
+import { measure, otherRow, protocolOf, q, sampleMin, serversOf, withNodes, type Measured, type Row, type Scenario, type ServerName, type TargetName } from "./harness.js";
 import { fmt } from "./report.js";
 import { sample, type ProcSample } from "../procstat.js";
 import { runLoad } from "../run.js";
@@ -107,13 +107,13 @@ export const S4: Scenario = async (ctx, targets) => {
   const n = q(ctx, 1000, 200);
   const name = `S4 write path (${n} rooms, ${n} senders, closed loop)`;
   const per: Partial<Record<ServerName, Measured>> = {};
-  for (const t of ctx.socketio ? [...targets, "socketio" as const] : targets) {
+  for (const t of serversOf(ctx, targets)) {
     per[t] = await withNodes(ctx, t, 2, (nodes) =>
       measure(
         ctx,
         nodes,
         {
-          target: t === "socketio" ? "chat" : t,
+          target: protocolOf(t),
           clients: n,
           rooms: n,
           senders: n,

@@ -30,7 +30,7 @@ export interface BenchContext {
   client: ClientKind;
   /** S1 runs per target, interleaved. */
   s1Runs: number;
-  /** S1 also measures the plain Socket.IO cluster (--socketio). */
+  /** S1, S2 and S4 also measure the plain Socket.IO cluster (--socketio). */
   socketio: boolean;
   /** The servers' Node.js binary (--node); the bench's own by default. */
   nodeBin: string;
@@ -183,6 +183,16 @@ export interface ScenarioResult {
 }
 
 export type Scenario = (ctx: BenchContext, targets: TargetName[]) => Promise<ScenarioResult>;
+
+/** The servers a scenario runs: its targets, then the plain Socket.IO reference with --socketio. */
+export function serversOf(ctx: BenchContext, targets: TargetName[]): ServerName[] {
+  return ctx.socketio ? [...targets, "socketio"] : targets;
+}
+
+/** The protocol the load tester speaks to a server: the Socket.IO reference speaks chat-cluster's. */
+export function protocolOf(server: ServerName): TargetName {
+  return server === "socketio" ? "chat" : server;
+}
 
 export const q = <T>(ctx: BenchContext, full: T, quick: T) => (ctx.quick ? quick : full);
 

@@ -1,6 +1,6 @@
 /** S1 (steady: three runs per target, alternating) and S2 (saturation: the rate doubled per step). */
 import type { LoadOptions } from "../run.js";
-import { median, measure, otherRow, q, withNodes, type BenchContext, type Measured, type Row, type Scenario, type ServerName, type TargetName } from "./harness.js";
+import { median, measure, otherRow, protocolOf, q, serversOf, withNodes, type BenchContext, type Measured, type Row, type Scenario, type ServerName } from "./harness.js";
 import { fmt } from "./report.js";
 
 function steadyShape(ctx: BenchContext): Partial<LoadOptions> {
@@ -22,14 +22,12 @@ export const S1: Scenario = async (ctx, targets) => {
   const rows: Row[] = [];
   const runs: Record<ServerName, Measured[]> = { chat: [], baseline: [], socketio: [] };
   const count = ctx.quick ? 1 : ctx.s1Runs;
-  const servers: ServerName[] = ctx.socketio ? [...targets, "socketio"] : targets;
+  const servers = serversOf(ctx, targets);
   // Alternating the targets: a drift of the machine's speed then shows in every column.
   for (let i = 0; i < count; i++) {
     for (const t of servers) {
       const label = count > 1 ? `S1 ${t} #${i + 1}` : `S1 ${t}`;
-      // The plain Socket.IO cluster speaks chat-cluster's contract: the same client drives it.
-      const target: TargetName = t === "socketio" ? "chat" : t;
-      runs[t].push(await withNodes(ctx, t, 2, (n) => measure(ctx, n, { ...steadyShape(ctx), target }, label)));
+      runs[t].push(await withNodes(ctx, t, 2, (n) => measure(ctx, n, { ...steadyShape(ctx), target: protocolOf(t) }, label)));
     }
   }
   const pick = (f: (m: Measured) => number) => ({ chat: median(runs.chat.map(f)), baseline: median(runs.baseline.map(f)) });
@@ -88,9 +86,9 @@ export const S2: Scenario = async (ctx, targets) => {
   const sustained: Partial<Record<ServerName, number>> = {};
   const deliveriesAt: Partial<Record<ServerName, number>> = {};
   const p99At: Partial<Record<ServerName, string[]>> = {};
-  for (const t of ctx.socketio ? [...targets, "socketio" as const] : targets) {
+  for (const t of serversOf(ctx, targets)) {
     const steps: unknown[] = [];
-    const target: TargetName = t === "socketio" ? "chat" : t;
+    const target = protocolOf(t);
     await withNodes(ctx, t, 2, async (n) => {
       for (const rate of rates) {
         const m = await measure(ctx, n, { ...s, target, rate, duration: q(ctx, 10, 4), ramp: q(ctx, 5, 2) }, `S2 ${t} ${rate}/s`);
