@@ -235,6 +235,39 @@ describe("rich messaging in the browser", () => {
     await dee.close();
   });
 
+  test("the first room joined by name shows before its join is answered, and the answer does not take the cursor from the next name being typed", async () => {
+    const fay = await site.person("fay");
+    // The answer to fay's join of "first" reaches her page 2 s late; every other frame on time.
+    await fay.page.routeWebSocket(/\/socket\.io\//, (ws) => {
+      const server = ws.connectToServer();
+      let held = false;
+      server.onMessage((frame) => {
+        const isFirstJoinAnswer = typeof frame === "string" && frame.startsWith("43") && frame.includes('"room":"first"') && frame.includes('"members"');
+        if (isFirstJoinAnswer && !held) {
+          held = true;
+          setTimeout(() => ws.send(frame), 2000);
+        } else {
+          ws.send(frame);
+        }
+      });
+    });
+    await fay.signIn();
+    const box = fay.page.getByLabel("Join or create a room");
+    await box.fill("first");
+    await box.press("Enter");
+    // The page opens it as it appears in the sidebar (it is the only room), answer or not.
+    await fay.waitFor(fay.roomHeading("first"));
+    // fay goes on to the next room's name while the answer is on its way (the box still
+    // holds "first" until then: she clears it).
+    await box.fill("");
+    await box.pressSequentially("second", { delay: 400 });
+    assert.equal(await box.inputValue(), "second", "every letter in the join box");
+    assert.equal(await fay.composer().inputValue(), "", "nothing typed into #first");
+    await box.press("Enter");
+    await fay.waitFor(fay.roomHeading("second"));
+    await fay.close();
+  });
+
   test("a search asked for before the connection is up waits for it, where the browser believes it is offline", async () => {
     const writer = await connect(site.server.url, { username: "writer" });
     assert.equal((await call(writer, "room:join", { room: "early" })).ok, true);

@@ -139,10 +139,15 @@ function Chat({ credentials, onRefused, onSignOut }: ChatProps) {
 
   const rooms = sortRooms([...chat.rooms.values()]);
   const current = active ? chat.rooms.get(active) : undefined;
+  // A room asked for by name (the join box), until its join is answered. The room is in the
+  // sidebar before the answer, so as the first room the page may open it before the answer
+  // selects it: it opens as chosen then, and the answer's select changes nothing, instead of
+  // taking the cursor a moment later from whatever the person went on to type in.
+  const asked = useRef<string | undefined>(undefined);
   // Nothing chosen yet: the most recently active room.
   useEffect(() => {
     if (active || !rooms[0]) return;
-    setChosen(false);
+    setChosen(rooms[0].room === asked.current);
     setActive(rooms[0].room);
   }, [active, rooms[0]?.room]);
 
@@ -153,6 +158,16 @@ function Chat({ credentials, onRefused, onSignOut }: ChatProps) {
     setDrawer("none");
     setSearchOpen(false);
   }, []);
+
+  /** Joins a room asked for by name and opens it; resolves to the error to show, if any. */
+  const joinByName = async (room: string): Promise<string | undefined> => {
+    asked.current = room;
+    const err = await chat.openRoom(room);
+    if (asked.current === room) asked.current = undefined;
+    if (err && err.code !== "disconnected") return errorText(err);
+    select(room);
+    return undefined;
+  };
 
   const focusComposer = () => setTimeout(() => document.getElementById("composer-input")?.focus(), 0);
 
@@ -277,12 +292,7 @@ function Chat({ credentials, onRefused, onSignOut }: ChatProps) {
         rooms={rooms}
         active={active}
         onSelect={select}
-        onJoin={async (room) => {
-          const err = await chat.openRoom(room);
-          if (err && err.code !== "disconnected") return errorText(err);
-          select(room);
-          return undefined;
-        }}
+        onJoin={joinByName}
         onSignOut={onSignOut}
         onSearch={(q) => {
           setSearchOpen(true);
@@ -410,9 +420,8 @@ function Chat({ credentials, onRefused, onSignOut }: ChatProps) {
           <Welcome
             waiting={!!active && !roomError && chat.conn !== "connected"}
             onJoin={async (room) => {
-              const err = await chat.openRoom(room);
-              if (err && err.code !== "disconnected") setRoomError(errorText(err));
-              else select(room);
+              const err = await joinByName(room);
+              if (err) setRoomError(err);
             }}
           />
         )}

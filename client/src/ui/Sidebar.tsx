@@ -31,9 +31,12 @@ export function Sidebar({ me, rooms, active, onSelect, onJoin, onSignOut, onSear
       return;
     }
     setError(undefined);
+    const submitted = name;
     const err = await onJoin(room);
     if (err) setError(err);
-    else setName("");
+    // Emptied only if it still holds what was sent: the answer can come while the next
+    // name is being typed.
+    else setName((now) => (now === submitted ? "" : now));
   };
 
   const item = (r: RoomState) => {
