@@ -268,6 +268,54 @@ describe("rich messaging in the browser", () => {
     await fay.close();
   });
 
+  test("a join answered late does not take the person away from the room or the search they opened meanwhile", async () => {
+    const gus = await site.person("gus");
+    // The answers to gus's joins of rooms named "slow…" reach his page 1.5 s late.
+    await gus.page.routeWebSocket(/\/socket\.io\//, (ws) => {
+      const server = ws.connectToServer();
+      server.onMessage((frame) => {
+        const slow = typeof frame === "string" && frame.startsWith("43") && /"room":"slow\w*"/.test(frame) && frame.includes('"members"');
+        if (slow) setTimeout(() => ws.send(frame), 1500);
+        else ws.send(frame);
+      });
+    });
+    await gus.signIn();
+    await gus.join("one");
+    await gus.join("two");
+    const box = gus.page.getByLabel("Join or create a room");
+    // The join box empties when the answer has been handled (it still holds the name).
+    const answered = () => waitUntil("the join answered", async () => (await box.inputValue()) === "");
+
+    // He asks for a room, then goes back to #one before the answer: #one stays open.
+    await box.fill("slowroom");
+    await box.press("Enter");
+    await gus.page.locator("button.room-link", { hasText: "one" }).click();
+    await gus.waitFor(gus.roomHeading("one"));
+    await answered();
+    await gus.page.waitForTimeout(300);
+    assert.equal(await gus.page.locator("h1.room-title").textContent(), "#one", "still in #one");
+    await gus.page.locator("button.room-link", { hasText: "slowroom" }).waitFor();
+
+    // He asks for another, then searches before the answer: the results stay open.
+    await box.fill("slowtoo");
+    await box.press("Enter");
+    const search = gus.page.getByRole("searchbox", { name: "Search messages" });
+    await search.fill("anything");
+    await search.press("Enter");
+    const panel = gus.page.locator(".search-panel");
+    await gus.waitFor(panel);
+    await answered();
+    await gus.page.waitForTimeout(300);
+    assert.equal(await panel.isVisible(), true, "the search is still open");
+    await gus.page.locator("button.room-link", { hasText: "slowtoo" }).waitFor();
+
+    // Asked for with nothing opened meanwhile, a late answer opens the room as before.
+    await box.fill("slowest");
+    await box.press("Enter");
+    await gus.waitFor(gus.roomHeading("slowest"));
+    await gus.close();
+  });
+
   test("a search asked for before the connection is up waits for it, where the browser believes it is offline", async () => {
     const writer = await connect(site.server.url, { username: "writer" });
     assert.equal((await call(writer, "room:join", { room: "early" })).ok, true);

@@ -105,6 +105,15 @@ function Chat({ credentials, onRefused, onSignOut }: ChatProps) {
   const [searchOpen, setSearchOpen] = useState(false);
   const me = chat.me;
 
+  // How many times the person has opened something (a room, the search, a drawer). A join
+  // answered late opens its room only if they have not since, so the answer never replaces
+  // the room they went to meanwhile nor closes the search or drawer they opened.
+  const opened = useRef(0);
+  const toggleDrawer = (which: "rooms" | "members") => {
+    if (drawer !== which) opened.current++;
+    setDrawer(drawer === which ? "none" : which);
+  };
+
   useEffect(() => {
     if (chat.conn === "refused" && chat.refusal) onRefused(chat.refusal);
   }, [chat.conn, chat.refusal]);
@@ -116,6 +125,7 @@ function Chat({ credentials, onRefused, onSignOut }: ChatProps) {
   const [chosen, setChosen] = useState(false);
   useEffect(() => {
     const onHash = () => {
+      opened.current++;
       setChosen(true);
       setActive(roomFromHash());
     };
@@ -152,6 +162,7 @@ function Chat({ credentials, onRefused, onSignOut }: ChatProps) {
   }, [active, rooms[0]?.room]);
 
   const select = useCallback((room: string) => {
+    opened.current++;
     setChosen(true);
     setRoomError(undefined);
     setActive(room);
@@ -162,10 +173,11 @@ function Chat({ credentials, onRefused, onSignOut }: ChatProps) {
   /** Joins a room asked for by name and opens it; resolves to the error to show, if any. */
   const joinByName = async (room: string): Promise<string | undefined> => {
     asked.current = room;
+    const at = opened.current;
     const err = await chat.openRoom(room);
     if (asked.current === room) asked.current = undefined;
     if (err && err.code !== "disconnected") return errorText(err);
-    select(room);
+    if (opened.current === at) select(room);
     return undefined;
   };
 
@@ -295,6 +307,7 @@ function Chat({ credentials, onRefused, onSignOut }: ChatProps) {
         onJoin={joinByName}
         onSignOut={onSignOut}
         onSearch={(q) => {
+          opened.current++;
           setSearchOpen(true);
           setDrawer("none");
           void chat.runSearch(q);
@@ -309,7 +322,7 @@ function Chat({ credentials, onRefused, onSignOut }: ChatProps) {
             aria-label="Rooms"
             aria-expanded={drawer === "rooms"}
             aria-controls="sidebar"
-            onClick={() => setDrawer(drawer === "rooms" ? "none" : "rooms")}
+            onClick={() => toggleDrawer("rooms")}
           >
             <Icon name="menu" />
             {totalUnread > 0 && (
@@ -343,7 +356,7 @@ function Chat({ credentials, onRefused, onSignOut }: ChatProps) {
               type="button"
               aria-expanded={drawer === "members"}
               aria-controls="members"
-              onClick={() => setDrawer(drawer === "members" ? "none" : "members")}
+              onClick={() => toggleDrawer("members")}
             >
               <span class="online-dot" aria-hidden="true" />
               {current.members.size} online
