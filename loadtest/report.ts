@@ -1,6 +1,76 @@
-/** The end-of-run summary table of a load report. */
-import type { LoadReport } from "./run.js";
+/** A load run's report: its shape, and the end-of-run summary table. */
+import type { LoadOptions } from "./options.js";
 import type { LatencySummary } from "./stats.js";
+
+export interface TimelinePoint {
+  t: number;
+  phase: string;
+  connected: number;
+  sent: number;
+  acked: number;
+  delivered: number;
+  ackP99Ms: number;
+  deliveryP50Ms: number;
+  deliveryP99Ms: number;
+}
+
+export interface LoadReport {
+  version: 1;
+  startedAt: string;
+  options: Omit<LoadOptions, "progress" | "hooks" | "signal">;
+  seconds: { connect: number; settle: number; sending: number; drain: number; total: number };
+  connect: {
+    attempted: number;
+    connected: number;
+    failed: number;
+    /** connect_error events, retries included. */
+    connectErrors: number;
+    disconnects: number;
+    reconnects: number;
+    /** Clients still connected when sending stopped. */
+    connectedAtEnd: number;
+    latency: LatencySummary;
+    joinLatency: LatencySummary;
+    joinFailed: number;
+    /** presence:join/leave events received (chat target), all phases. */
+    presenceEvents: number;
+  };
+  send: {
+    attempted: number;
+    acked: number;
+    failed: number;
+    failuresByCode: Record<string, number>;
+    /** Acked messages per second of the sending window. */
+    ackedPerSecond: number;
+    ackLatency: LatencySummary;
+  };
+  delivery: {
+    /** Sum over receivers of (room's final seq - the receiver's join lastSeq). */
+    expected: number;
+    /** Distinct entries received live. */
+    received: number;
+    /** Distinct entries received through `room:join { since }` after a reconnect. */
+    recovered: number;
+    lost: number;
+    duplicates: number;
+    outOfOrder: number;
+    /** Live deliveries of entries the join already covered (not errors). */
+    preJoin: number;
+    lossRatio: number;
+    dupRatio: number;
+    /** Distinct live deliveries per second of the sending window. */
+    perSecond: number;
+    latency: LatencySummary;
+  };
+  errors: number;
+  loadgen: { cpuSeconds: number; eventLoopDelayP99Ms: number; eventLoopDelayMaxMs: number };
+  timeline: TimelinePoint[];
+  thresholds: { maxLoss?: number; maxDup?: number; maxErrors?: number };
+  failures: string[];
+  passed: boolean;
+  /** Workers only: every latency sample in µs, for the coordinator to merge. */
+  raw?: { connect: number[]; join: number[]; ack: number[]; delivery: number[] };
+}
 
 const lat = (l: LatencySummary) =>
   l.count === 0

@@ -9,173 +9,13 @@
  * same machine.
  */
 import { monitorEventLoopDelay } from "node:perf_hooks";
-import { randomBytes } from "node:crypto";
-import { createConn, RequestError, type ClientKind, type Conn, type Delivered, type Target, type Transport } from "./conn.js";
-import { Latency, SeqTracker, summarize, type LatencySummary } from "./stats.js";
+import { createConn, RequestError, type Conn, type Delivered, type Transport } from "./conn.js";
+import { checkThresholds, progressLog, resolveOptions, round3, type LoadOptions } from "./options.js";
+import type { LoadReport, TimelinePoint } from "./report.js";
+import { Latency, SeqTracker, summarize } from "./stats.js";
 
-export type TransportOption = Transport | "mixed";
-
-export interface LoadOptions {
-  target: Target;
-  /** One URL (a load balancer) or several (nodes; clients spread round-robin). */
-  urls: string[];
-  clients: number;
-  rooms: number;
-  /** Clients that send; the first `senders` clients, so they spread over the rooms. */
-  senders: number;
-  /** Messages per second in total (open loop). 0 with `window` 0 means idle clients. */
-  rate: number;
-  /** Closed loop instead of `rate`: each sender keeps this many sends in flight. */
-  window: number;
-  /** Seconds of sending (or of holding idle connections). */
-  duration: number;
-  /** Seconds over which the clients connect. */
-  ramp: number;
-  /**
-   * Longest wait, in seconds, after every client has joined and before sending starts, for
-   * the presence:join fan-out of the joins to die down (it stops when no presence event has
-   * arrived for 500 ms). Filling a room of N members costs N²/2 presence events.
-   */
-  settle: number;
-  /** Longest wait, in seconds, for in-flight acks and deliveries after sending stops. */
-  drain: number;
-  transport: TransportOption;
-  /**
-   * The chat target's client: `lean` (loadtest/lean-conn.ts) costs the tester about what the
-   * baseline's ws client does; `socket.io` is socket.io-client, the stock client, at 1.3–1.4
-   * times the CPU per message. Long-polling clients always use socket.io-client.
-   */
-  client: ClientKind;
-  bodyBytes: number;
-  requestTimeoutMs: number;
-  connectTimeoutMs: number;
-  /** Connections being opened at once, at most. */
-  connectConcurrency: number;
-  /** Prefix of room and user names; unique per run unless given. */
-  runId: string;
-  /** Fraction of expected deliveries that may be lost (0 = none). Unset: not checked. */
-  maxLoss?: number;
-  /** Fraction of expected deliveries that may arrive twice. */
-  maxDup?: number;
-  /** Errors allowed: failed connects, joins and sends (timeouts included). */
-  maxErrors?: number;
-  /** true: progress lines to stderr; a function receives them instead. */
-  progress: boolean | ((line: string) => void);
-  /**
-   * Load-generator processes (loadtest/workers.ts). Each runs every N-th client; they
-   * start sending together, agree on each room's final seq before the accounting, and the
-   * coordinator merges their samples into one report. 1: this process only.
-   */
-  workers: number;
-  /** Awaited at phase boundaries; the benchmark samples server CPU and memory here. */
-  hooks?: {
-    connected?(): Promise<void> | void;
-    sendingDone?(): Promise<void> | void;
-    /** Workers only: given this process's final seq per room, returns the run-wide ones. */
-    exchangeFinals?(local: number[]): Promise<number[]>;
-    /** Workers only: each progress point as it is made. */
-    tick?(point: TimelinePoint): void;
-  };
-  /** Stops the run early (e.g. the caller's own deadline). */
-  signal?: AbortSignal;
-  /** Workers only: this process runs clients whose index % count === index. */
-  shard?: { index: number; count: number };
-  /** Workers only: keep every latency sample for the coordinator (LoadReport.raw). */
-  keepRaw?: boolean;
-}
-
-export const DEFAULT_OPTIONS: LoadOptions = {
-  target: "chat",
-  urls: ["http://127.0.0.1:3000"],
-  clients: 100,
-  rooms: 10,
-  senders: 10,
-  rate: 10,
-  window: 0,
-  duration: 10,
-  ramp: 2,
-  settle: 10,
-  drain: 5,
-  transport: "websocket",
-  client: "lean",
-  bodyBytes: 64,
-  requestTimeoutMs: 10_000,
-  connectTimeoutMs: 20_000,
-  connectConcurrency: 200,
-  runId: "",
-  progress: false,
-  workers: 1,
-};
-
-export interface TimelinePoint {
-  t: number;
-  phase: string;
-  connected: number;
-  sent: number;
-  acked: number;
-  delivered: number;
-  ackP99Ms: number;
-  deliveryP50Ms: number;
-  deliveryP99Ms: number;
-}
-
-export interface LoadReport {
-  version: 1;
-  startedAt: string;
-  options: Omit<LoadOptions, "progress" | "hooks" | "signal">;
-  seconds: { connect: number; settle: number; sending: number; drain: number; total: number };
-  connect: {
-    attempted: number;
-    connected: number;
-    failed: number;
-    /** connect_error events, retries included. */
-    connectErrors: number;
-    disconnects: number;
-    reconnects: number;
-    /** Clients still connected when sending stopped. */
-    connectedAtEnd: number;
-    latency: LatencySummary;
-    joinLatency: LatencySummary;
-    joinFailed: number;
-    /** presence:join/leave events received (chat target), all phases. */
-    presenceEvents: number;
-  };
-  send: {
-    attempted: number;
-    acked: number;
-    failed: number;
-    failuresByCode: Record<string, number>;
-    /** Acked messages per second of the sending window. */
-    ackedPerSecond: number;
-    ackLatency: LatencySummary;
-  };
-  delivery: {
-    /** Sum over receivers of (room's final seq - the receiver's join lastSeq). */
-    expected: number;
-    /** Distinct entries received live. */
-    received: number;
-    /** Distinct entries received through `room:join { since }` after a reconnect. */
-    recovered: number;
-    lost: number;
-    duplicates: number;
-    outOfOrder: number;
-    /** Live deliveries of entries the join already covered (not errors). */
-    preJoin: number;
-    lossRatio: number;
-    dupRatio: number;
-    /** Distinct live deliveries per second of the sending window. */
-    perSecond: number;
-    latency: LatencySummary;
-  };
-  errors: number;
-  loadgen: { cpuSeconds: number; eventLoopDelayP99Ms: number; eventLoopDelayMaxMs: number };
-  timeline: TimelinePoint[];
-  thresholds: { maxLoss?: number; maxDup?: number; maxErrors?: number };
-  failures: string[];
-  passed: boolean;
-  /** Workers only: every latency sample in µs, for the coordinator to merge. */
-  raw?: { connect: number[]; join: number[]; ack: number[]; delivery: number[] };
-}
+export type { LoadOptions } from "./options.js";
+export type { LoadReport } from "./report.js";
 
 interface Client {
   index: number;
@@ -192,27 +32,6 @@ interface Client {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const nowUs = () => process.hrtime.bigint() / 1000n;
-
-export function resolveOptions(partial: Partial<LoadOptions>): LoadOptions {
-  const o: LoadOptions = { ...DEFAULT_OPTIONS, ...stripUndefined(partial) };
-  if (!o.runId) o.runId = `lt${randomBytes(4).toString("hex")}`;
-  if (!/^[a-z0-9][a-z0-9-]{0,30}$/.test(o.runId)) throw new Error("runId must match ^[a-z0-9][a-z0-9-]{0,30}$");
-  if (o.urls.length === 0) throw new Error("no URL given");
-  if (!(o.clients >= 1)) throw new Error("clients must be >= 1");
-  if (!(o.rooms >= 1)) throw new Error("rooms must be >= 1");
-  if (o.rooms > o.clients) throw new Error("rooms must not exceed clients");
-  if (!(o.senders >= 0 && o.senders <= o.clients)) throw new Error("senders must be between 0 and clients");
-  if (o.bodyBytes < 24) throw new Error("body-bytes must be >= 24 (the body carries the send timestamp)");
-  if (o.rate < 0 || o.window < 0 || o.duration < 0 || o.ramp < 0 || o.drain < 0) throw new Error("negative value");
-  if (o.client !== "lean" && o.client !== "socket.io") throw new Error("client must be lean or socket.io");
-  if (!(Number.isInteger(o.workers) && o.workers >= 1 && o.workers <= 64)) throw new Error("workers must be 1 to 64");
-  if (o.workers > o.clients) throw new Error("workers must not exceed clients");
-  return o;
-}
-
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
 
 export async function runLoad(partial: Partial<LoadOptions>): Promise<LoadReport> {
   const o = resolveOptions(partial);
@@ -455,7 +274,6 @@ export async function runLoad(partial: Partial<LoadOptions>): Promise<LoadReport
   // A worker keeps its share of the aggregate rate: its sender slots over all of them.
   const slots = o.shard ? clients.filter((c) => c.index < o.senders).length : o.senders;
   const rate = o.senders > 0 ? (o.rate * slots) / o.senders : 0;
-  let sendSeq = 0;
 
   const sendOne = (c: Client): Promise<void> => {
     counters.sent++;
@@ -487,37 +305,7 @@ export async function runLoad(partial: Partial<LoadOptions>): Promise<LoadReport
     );
   };
 
-  if (senders.length > 0 && o.window > 0) {
-    // Closed loop: every sender keeps `window` sends in flight until the end.
-    const loops: Promise<void>[] = [];
-    for (const c of senders) {
-      for (let w = 0; w < o.window; w++) {
-        loops.push(
-          (async () => {
-            while (performance.now() < sendEnd && !aborted()) {
-              await sendOne(c);
-              if (!c.conn.connected || c.rejoining) await sleep(50);
-            }
-          })(),
-        );
-      }
-    }
-    await Promise.all(loops);
-  } else if (senders.length > 0 && rate > 0) {
-    // Open loop: the aggregate rate is kept whatever the latency; senders take turns.
-    while (!aborted()) {
-      const now = performance.now();
-      if (now >= sendEnd) break;
-      const due = Math.floor(((now - sendStart) / 1000) * rate);
-      while (sendSeq < due) {
-        void sendOne(senders[sendSeq % senders.length]!);
-        sendSeq++;
-      }
-      await sleep(Math.max(1, Math.min(10, 1000 / rate)));
-    }
-  } else {
-    while (!aborted() && performance.now() < sendEnd) await sleep(50);
-  }
+  await drive(senders, sendOne, { window: o.window, rate, sendStart, sendEnd, aborted });
   const sendingSeconds = (performance.now() - sendStart) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
   const connectedAtEnd = clients.reduce((n, c) => n + (c.conn.connected ? 1 : 0), 0);
@@ -557,22 +345,7 @@ export async function runLoad(partial: Partial<LoadOptions>): Promise<LoadReport
   clearInterval(progressTimer);
   loopDelay.disable();
   loopDelayTick.disable();
-  let expected = 0;
-  let lost = 0;
-  let duplicates = 0;
-  let outOfOrder = 0;
-  let preJoin = 0;
-  let recovered = 0;
-  for (const c of clients) {
-    if (!c.tracker) continue;
-    const fin = roomFinal[c.room]!;
-    expected += c.tracker.expected(fin);
-    lost += c.tracker.lost(fin);
-    duplicates += c.tracker.duplicates;
-    outOfOrder += c.tracker.outOfOrder;
-    preJoin += c.tracker.preJoin;
-    recovered += c.tracker.recovered;
-  }
+  const { expected, lost, duplicates, outOfOrder, preJoin, recovered } = account(clients, roomFinal);
   for (const c of clients) c.conn.close();
 
   const errors = counters.connectFailed + counters.joinFailed + counters.sendFailed;
@@ -638,26 +411,60 @@ export async function runLoad(partial: Partial<LoadOptions>): Promise<LoadReport
   };
 }
 
-export const round3 = (x: number) => Math.round(x * 1000) / 1000;
-
-/** Where progress lines go: the caller's function, stderr (`true`), or nowhere. */
-export function progressLog(progress: LoadOptions["progress"]): ((line: string) => void) | null {
-  if (typeof progress === "function") return progress;
-  return progress ? (l: string) => process.stderr.write(`${l}\n`) : null;
+/**
+ * The sending phase. Closed loop (`window` > 0): every sender keeps `window` sends in
+ * flight until the end. Open loop: the aggregate `rate` is kept whatever the latency,
+ * senders taking turns. Neither: idle clients are held until the end.
+ */
+async function drive(
+  senders: Client[],
+  sendOne: (c: Client) => Promise<void>,
+  p: { window: number; rate: number; sendStart: number; sendEnd: number; aborted: () => boolean },
+): Promise<void> {
+  if (senders.length > 0 && p.window > 0) {
+    const loops: Promise<void>[] = [];
+    for (const c of senders) {
+      for (let w = 0; w < p.window; w++) {
+        loops.push(
+          (async () => {
+            while (performance.now() < p.sendEnd && !p.aborted()) {
+              await sendOne(c);
+              if (!c.conn.connected || c.rejoining) await sleep(50);
+            }
+          })(),
+        );
+      }
+    }
+    await Promise.all(loops);
+  } else if (senders.length > 0 && p.rate > 0) {
+    let sent = 0;
+    while (!p.aborted()) {
+      const now = performance.now();
+      if (now >= p.sendEnd) break;
+      const due = Math.floor(((now - p.sendStart) / 1000) * p.rate);
+      while (sent < due) {
+        void sendOne(senders[sent % senders.length]!);
+        sent++;
+      }
+      await sleep(Math.max(1, Math.min(10, 1000 / p.rate)));
+    }
+  } else {
+    while (!p.aborted() && performance.now() < p.sendEnd) await sleep(50);
+  }
 }
 
-/** Loss and duplicate ratios of a run, and the thresholds (`--max-*`) they exceed. */
-export function checkThresholds(
-  o: Pick<LoadOptions, "maxLoss" | "maxDup" | "maxErrors">,
-  c: { expected: number; lost: number; duplicates: number; errors: number },
-): { lossRatio: number; dupRatio: number; failures: string[] } {
-  const lossRatio = c.expected > 0 ? c.lost / c.expected : 0;
-  const dupRatio = c.expected > 0 ? c.duplicates / c.expected : 0;
-  const failures: string[] = [];
-  if (o.maxLoss !== undefined && lossRatio > o.maxLoss)
-    failures.push(`loss ${c.lost}/${c.expected} (${(lossRatio * 100).toFixed(3)}%) exceeds --max-loss ${o.maxLoss}`);
-  if (o.maxDup !== undefined && dupRatio > o.maxDup)
-    failures.push(`duplicates ${c.duplicates}/${c.expected} (${(dupRatio * 100).toFixed(3)}%) exceed --max-dup ${o.maxDup}`);
-  if (o.maxErrors !== undefined && c.errors > o.maxErrors) failures.push(`errors ${c.errors} exceed --max-errors ${o.maxErrors}`);
-  return { lossRatio, dupRatio, failures };
+/** Every receiver's accounting against its room's final seq, summed. */
+function account(clients: Client[], roomFinal: number[]) {
+  const sum = { expected: 0, lost: 0, duplicates: 0, outOfOrder: 0, preJoin: 0, recovered: 0 };
+  for (const c of clients) {
+    if (!c.tracker) continue;
+    const fin = roomFinal[c.room]!;
+    sum.expected += c.tracker.expected(fin);
+    sum.lost += c.tracker.lost(fin);
+    sum.duplicates += c.tracker.duplicates;
+    sum.outOfOrder += c.tracker.outOfOrder;
+    sum.preJoin += c.tracker.preJoin;
+    sum.recovered += c.tracker.recovered;
+  }
+  return sum;
 }

@@ -15,7 +15,8 @@
 import { fork, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { checkThresholds, progressLog, round3, type LoadOptions, type LoadReport, type TimelinePoint } from "./run.js";
+import { checkThresholds, progressLog, round3, type LoadOptions } from "./options.js";
+import type { LoadReport, TimelinePoint } from "./report.js";
 import { Latency, type LatencySummary } from "./stats.js";
 
 /** Coordinator → worker. */
