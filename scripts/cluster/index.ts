@@ -12,13 +12,16 @@
  * HAProxy reads the same base configuration as docker compose (deploy/haproxy/haproxy.cfg)
  * plus a generated file that lists the local servers.
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
+import { httpStatus, launch, OutputBuffer, terminate, type ExitEvent, type Proc } from "./processes.js";
+
+export type { ExitEvent } from "./processes.js";
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const HAPROXY_BASE_CONFIG = path.join(REPO_ROOT, "deploy/haproxy/haproxy.cfg");
@@ -56,13 +59,6 @@ export interface ClusterOptions {
   stopTimeoutMs?: number;
 }
 
-export interface ExitEvent {
-  source: string;
-  pid: number;
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  expected: boolean;
-}
 
 export interface ClusterNode {
   /** NODE_ID, node-1 .. node-N. */
@@ -144,130 +140,6 @@ export function missingClusterEnv(env: Record<string, string | undefined>): stri
 function haproxyAvailable(bin: string): boolean {
   const r = spawnSync(bin, ["-v"], { stdio: "ignore" });
   return r.status === 0;
-}
-
-class OutputBuffer {
-  private lines: string[] = [];
-  private partial = "";
-  constructor(
-    private readonly source: string,
-    private readonly sink?: (source: string, line: string) => void,
-    private readonly keep = 200,
-  ) {}
-  push(chunk: Buffer | string) {
-    const text = this.partial + chunk.toString();
-    const parts = text.split("\n");
-    this.partial = parts.pop() ?? "";
-    for (const line of parts) this.add(line);
-  }
-  flush() {
-    if (this.partial) this.add(this.partial);
-    this.partial = "";
-  }
-  private add(line: string) {
-    this.lines.push(line);
-    if (this.lines.length > this.keep) this.lines.shift();
-    this.sink?.(this.source, line);
-  }
-  text() {
-    return [...this.lines, this.partial].filter(Boolean).join("\n");
-  }
-}
-
-interface Proc {
-  child: ChildProcess;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  stopping: boolean;
-  done: boolean;
-}
-
-/** Every child any cluster in this process started: killed if the parent exits abruptly. */
-const allChildren = new Set<ChildProcess>();
-let exitHookInstalled = false;
-function installExitHook() {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on("exit", () => {
-    for (const c of allChildren) {
-      try {
-        if (c.pid) process.kill(-c.pid, "SIGKILL");
-      } catch {
-        try {
-          c.kill("SIGKILL");
-        } catch {
-          /* already gone */
-        }
-      }
-    }
-  });
-}
-
-function launch(
-  source: string,
-  cmd: string,
-  args: string[],
-  opts: { cwd: string; env: NodeJS.ProcessEnv },
-  out: OutputBuffer,
-  onExit: (e: ExitEvent) => void,
-): Proc {
-  installExitHook();
-  // Own process group: a Ctrl-C in the terminal reaches only the parent, which then
-  // stops the children in order (SIGTERM, drain, exit) instead of all at once.
-  const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env, stdio: ["ignore", "pipe", "pipe"], detached: true });
-  allChildren.add(child);
-  child.stdout!.on("data", (d: Buffer) => out.push(d));
-  child.stderr!.on("data", (d: Buffer) => out.push(d));
-  const proc: Proc = { child, stopping: false, done: false, exited: undefined as never };
-  proc.exited = new Promise((resolve) => {
-    let settled = false;
-    const finish = (code: number | null, signal: NodeJS.Signals | null) => {
-      if (settled) return;
-      settled = true;
-      proc.done = true;
-      allChildren.delete(child);
-      out.flush();
-      onExit({ source, pid: child.pid ?? -1, code, signal, expected: proc.stopping });
-      resolve({ code, signal });
-    };
-    child.on("exit", finish);
-    child.on("error", (err) => {
-      out.push(`spawn failed: ${err.message}\n`);
-      finish(null, null);
-    });
-  });
-  return proc;
-}
-
-async function terminate(proc: Proc, signal: NodeJS.Signals, timeoutMs: number) {
-  proc.stopping = true;
-  if (proc.done) return proc.exited;
-  try {
-    proc.child.kill(signal);
-  } catch {
-    /* already gone */
-  }
-  const timer = setTimeout(() => {
-    try {
-      proc.child.kill("SIGKILL");
-    } catch {
-      /* already gone */
-    }
-  }, timeoutMs);
-  try {
-    return await proc.exited;
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-async function httpStatus(url: string, timeoutMs = 2000): Promise<number | undefined> {
-  try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
-    await res.arrayBuffer();
-    return res.status;
-  } catch {
-    return undefined;
-  }
 }
 
 export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
