@@ -40,6 +40,7 @@ import pg from "pg";
 import { deleteKeysByPrefix } from "./redis-keys.js";
 import { S3, S4, S5 } from "./bench/capacity.js";
 import { prefixes, ROOT, type BenchContext, type Row, type Scenario, type TargetName } from "./bench/harness.js";
+import { CommitProbe, describeCommits, type CommitStats } from "./bench/commit-probe.js";
 import { CLIENT_NOTE, machine, markdownTable } from "./bench/report.js";
 import { S1, S2 } from "./bench/steady.js";
 
@@ -139,15 +140,21 @@ async function main() {
   const notes: string[] = [];
   const raw: Record<string, unknown> = {};
   const started = new Date();
+  const probe = await CommitProbe.start(databaseUrl);
+  const commits: Record<string, CommitStats> = {};
   try {
     for (const s of only) {
       console.error(`\n== ${s} ==`);
+      probe.take();
       const r = await SCENARIOS[s]!(ctx, targets);
+      commits[s] = probe.take();
+      console.error(`  ${s} PostgreSQL commit probe: ${describeCommits(commits[s])}`);
       rows.push(...r.rows);
       notes.push(...(r.notes ?? []));
       raw[s] = r.raw;
     }
   } finally {
+    await probe.destroy();
     await dropDatabase(baseDb, dbName).catch((e) => console.error(`drop database: ${(e as Error).message}`));
     await deleteKeysByPrefix(redisUrl, prefixes).catch((e) => console.error(`redis cleanup: ${(e as Error).message}`));
   }
@@ -167,11 +174,18 @@ async function main() {
     markdownTable(rows),
     "",
     ...notes.flatMap((n) => [n, ""]),
+    "PostgreSQL commit probe (one-row commits on a connection of its own, one at a time, 10 a second, all through each" +
+      " scenario and every target's runs; chat-cluster's acks wait for such commits, the references' do not): " +
+      Object.entries(commits)
+        .map(([s, c]) => `${s} ${describeCommits(c)}`)
+        .join("; ") +
+      ".",
+    "",
   ].join("\n");
   console.log(`\n${md}`);
   const base = path.join(outDir, `bench-${stamp}`);
   writeFileSync(`${base}.md`, md);
-  writeFileSync(`${base}.json`, `${JSON.stringify({ machine: { start: startMachine, end: endMachine }, client, rows, raw }, null, 1)}\n`);
+  writeFileSync(`${base}.json`, `${JSON.stringify({ machine: { start: startMachine, end: endMachine }, commits, client, rows, raw }, null, 1)}\n`);
   console.error(`written ${base}.md and ${base}.json`);
   if (cpuProfDir) {
     for (const target of readdirSync(cpuProfDir)) {

@@ -1,0 +1,96 @@
+/**
+ * How long the bench's PostgreSQL takes to commit, sampled all through the run. Every
+ * chat-cluster ack waits for a commit and every commit for the WAL's fsync, while the
+ * references store nothing; so a disk whose fsync stalls now and then (seen on a cloud
+ * machine: a few fsyncs of 200+ ms among tens of thousands of 0.1 ms ones) shows in
+ * chat-cluster's tail and in none of theirs. The probe commits one-row inserts on a
+ * connection of its own, one at a time, ten a second, so that a scenario's tail can be
+ * read against what the disk (and, when the cores are full, the scheduler) did meanwhile.
+ */
+import { createHistogram, type RecordableHistogram } from "node:perf_hooks";
+import { setTimeout as sleep } from "node:timers/promises";
+import pg from "pg";
+
+export interface CommitStats {
+  /** Commits made since the last `take()`. */
+  commits: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  /** Commits that took more than 50 ms. */
+  over50Ms: number;
+}
+
+const ms = (ns: number) => Math.round(ns / 1e4) / 100;
+
+export class CommitProbe {
+  private hist: RecordableHistogram = createHistogram();
+  private over50Ms = 0;
+  private running = true;
+  private done?: Promise<void>;
+  private readonly loop: Promise<void>;
+
+  private constructor(
+    private readonly client: pg.Client,
+    private readonly table: string,
+    intervalMs: number,
+  ) {
+    this.loop = this.run(intervalMs);
+  }
+
+  /** Starts probing `url` every `intervalMs` (into a table of its own, dropped by destroy()). */
+  static async start(url: string, intervalMs = 100): Promise<CommitProbe> {
+    const client = new pg.Client({ connectionString: url });
+    // A lost connection ends the probe (its figures stop growing), never the bench.
+    client.on("error", () => {});
+    await client.connect();
+    const table = `commit_probe_${process.pid}`;
+    await client.query(`CREATE TABLE IF NOT EXISTS ${table} (id bigserial PRIMARY KEY, at timestamptz NOT NULL DEFAULT now())`);
+    return new CommitProbe(client, table, intervalMs);
+  }
+
+  private async run(intervalMs: number): Promise<void> {
+    while (this.running) {
+      const t = process.hrtime.bigint();
+      try {
+        await this.client.query(`INSERT INTO ${this.table} DEFAULT VALUES`);
+      } catch {
+        return;
+      }
+      const ns = Number(process.hrtime.bigint() - t);
+      this.hist.record(Math.max(1, ns));
+      if (ns > 50e6) this.over50Ms++;
+      const waitMs = intervalMs - ns / 1e6;
+      if (waitMs > 0 && this.running) await sleep(waitMs);
+    }
+  }
+
+  /** The figures since the last take() (or the start), then counting starts afresh. */
+  take(): CommitStats {
+    const h = this.hist;
+    const stats =
+      h.count === 0
+        ? { commits: 0, p50Ms: 0, p99Ms: 0, maxMs: 0, over50Ms: 0 }
+        : { commits: h.count, p50Ms: ms(h.percentile(50)), p99Ms: ms(h.percentile(99)), maxMs: ms(h.max), over50Ms: this.over50Ms };
+    this.hist = createHistogram();
+    this.over50Ms = 0;
+    return stats;
+  }
+
+  /** Stops probing and drops the table; safe to call twice. */
+  destroy(): Promise<void> {
+    this.done ??= (async () => {
+      this.running = false;
+      await this.loop;
+      await this.client.query(`DROP TABLE IF EXISTS ${this.table}`).catch(() => {});
+      await this.client.end().catch(() => {});
+    })();
+    return this.done;
+  }
+}
+
+/** One line for the report: "p50 0.21 ms, p99 0.6 ms, max 235 ms, 2 of 300 over 50 ms". */
+export function describeCommits(p: CommitStats): string {
+  if (p.commits === 0) return "no commits";
+  return `p50 ${p.p50Ms} ms, p99 ${p.p99Ms} ms, max ${p.maxMs} ms, ${p.over50Ms} of ${p.commits.toLocaleString("en-US")} over 50 ms`;
+}
