@@ -80,6 +80,7 @@ async function main() {
       workers: { type: "string" },
       client: { type: "string" },
       "s1-runs": { type: "string" },
+      "body-text": { type: "string" },
       socketio: { type: "boolean" },
       node: { type: "string" },
       out: { type: "string" },
@@ -89,7 +90,7 @@ async function main() {
   if (values.help) {
     console.log(
       "Usage: npm run bench -- [--only S1,S3] [--quick] [--no-baseline] [--cpu-prof] [--adapter classic|sharded] [--workers N]" +
-        " [--client lean|socket.io] [--s1-runs N] [--socketio] [--node PATH] [--out DIR]",
+        " [--client lean|socket.io] [--s1-runs N] [--socketio] [--node PATH] [--body-text pad|words] [--out DIR]",
     );
     return;
   }
@@ -104,6 +105,8 @@ async function main() {
   if (!(Number.isInteger(s1Runs) && s1Runs >= 1 && s1Runs <= 20)) throw new Error("--s1-runs must be 1 to 20");
   const client = values.client ?? "lean";
   if (client !== "lean" && client !== "socket.io") throw new Error("--client must be lean or socket.io");
+  const bodyText = values["body-text"] ?? "pad";
+  if (bodyText !== "pad" && bodyText !== "words") throw new Error("--body-text must be pad or words");
   const targets: TargetName[] = values["no-baseline"] ? ["chat"] : ["chat", "baseline"];
   const baseDb = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
   const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -133,6 +136,7 @@ async function main() {
     client,
     s1Runs,
     socketio: !!values.socketio,
+    bodyText,
     nodeBin,
     log: (l) => console.error(l),
   };
@@ -162,7 +166,8 @@ async function main() {
   const md = [
     `Run ${started.toISOString()} – ${new Date().toISOString()}${values.quick ? " (--quick)" : ""}` +
       (values.adapter ? `, REDIS_ADAPTER=${values.adapter}` : "") +
-      (ctx.workers > 1 ? `, ${ctx.workers} load-generator processes` : ""),
+      (ctx.workers > 1 ? `, ${ctx.workers} load-generator processes` : "") +
+      (bodyText === "words" ? ", bodies of English words (--body-text words)" : ""),
     "",
     `Load tester's chat client: ${CLIENT_NOTE[client]}; the baseline is driven by a plain ws client.`,
     "",

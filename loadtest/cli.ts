@@ -29,6 +29,7 @@ const USAGE = `Usage: npm run loadtest -- [options]
                        baseline client's CPU per delivery) or socket.io-client (1.3-1.4x
                        that); polling always uses socket.io-client  default lean
   --body-bytes N       message body size (>= 24)                 default 64
+  --body-text T        pad | words (English words: what a full-text index costs)  default pad
   --connect-concurrency N  connections opening at once           default 200
   --request-timeout MS ack timeout                               default 10000
   --run-id ID          prefix of room and user names             default random
@@ -60,6 +61,7 @@ try {
       transport: { type: "string" },
       client: { type: "string" },
       "body-bytes": { type: "string" },
+      "body-text": { type: "string" },
       "connect-concurrency": { type: "string" },
       "request-timeout": { type: "string" },
       "run-id": { type: "string" },
@@ -142,6 +144,9 @@ for (const [k, v] of Object.entries(raw)) {
   } else if (k === "client") {
     if (v !== "lean" && v !== "socket.io") usage("--client must be lean or socket.io");
     opts.client = v;
+  } else if (k === "bodyText") {
+    if (v !== "pad" && v !== "words") usage("--body-text must be pad or words");
+    opts.bodyText = v;
   } else if (k === "runId") {
     opts.runId = String(v);
   } else if (k !== "name" && k !== "description") {

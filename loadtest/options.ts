@@ -40,6 +40,12 @@ export interface LoadOptions {
    */
   client: ClientKind;
   bodyBytes: number;
+  /**
+   * What fills a body after its timestamp: `pad` (one run of "x", one token) or `words`
+   * (English words, about one per 6 bytes), which costs a server with a full-text index
+   * what real messages do.
+   */
+  bodyText: "pad" | "words";
   requestTimeoutMs: number;
   connectTimeoutMs: number;
   /** Connections being opened at once, at most. */
@@ -92,6 +98,7 @@ export const DEFAULT_OPTIONS: LoadOptions = {
   transport: "websocket",
   client: "lean",
   bodyBytes: 64,
+  bodyText: "pad",
   requestTimeoutMs: 10_000,
   connectTimeoutMs: 20_000,
   connectConcurrency: 200,
@@ -112,6 +119,7 @@ export function resolveOptions(partial: Partial<LoadOptions>): LoadOptions {
   if (o.bodyBytes < 24) throw new Error("body-bytes must be >= 24 (the body carries the send timestamp)");
   if (o.rate < 0 || o.window < 0 || o.duration < 0 || o.ramp < 0 || o.drain < 0) throw new Error("negative value");
   if (o.client !== "lean" && o.client !== "socket.io") throw new Error("client must be lean or socket.io");
+  if (o.bodyText !== "pad" && o.bodyText !== "words") throw new Error("body-text must be pad or words");
   if (!(Number.isInteger(o.workers) && o.workers >= 1 && o.workers <= 64)) throw new Error("workers must be 1 to 64");
   if (o.workers > o.clients) throw new Error("workers must not exceed clients");
   return o;

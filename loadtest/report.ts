@@ -92,7 +92,7 @@ export function formatSummary(r: LoadReport): string {
       "shape",
       `${o.clients} clients, ${o.rooms} rooms, ${o.senders} senders, ` +
         (o.window > 0 ? `closed loop window ${o.window}` : `${o.rate} msg/s`) +
-        `, ${o.duration}s, body ${o.bodyBytes} B`,
+        `, ${o.duration}s, body ${o.bodyBytes} B${o.bodyText === "words" ? " of words" : ""}`,
     ],
     [
       "connect",

@@ -30,6 +30,16 @@ interface Client {
   sentCount: number;
 }
 
+const WORDS =
+  "the team is shipping a new build to staging this afternoon so please check the sidebar and the search before lunch " +
+  "we found two bugs in the login flow yesterday and fixed one of them already thanks everyone for the quick reviews ";
+/** `bytes` of English words, for bodies that cost a full-text index what real text does. */
+function wordsOf(bytes: number): string {
+  const text = WORDS.repeat(Math.ceil(bytes / WORDS.length)).slice(0, bytes);
+  // The server trims bodies: a last space would be stored one byte short.
+  return text.endsWith(" ") ? `${text.slice(0, -1)}s` : text;
+}
+
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const nowUs = () => process.hrtime.bigint() / 1000n;
 
@@ -75,7 +85,7 @@ export async function runLoad(partial: Partial<LoadOptions>): Promise<LoadReport
     failuresByCode[code] = (failuresByCode[code] ?? 0) + 1;
   };
 
-  const bodyPad = "x".repeat(o.bodyBytes);
+  const bodyPad = o.bodyText === "words" ? wordsOf(o.bodyBytes) : "x".repeat(o.bodyBytes);
   const makeBody = () => {
     const head = `${nowUs()} `;
     return head + bodyPad.slice(head.length);

@@ -32,6 +32,8 @@ export interface BenchContext {
   s1Runs: number;
   /** S1, S2 and S4 also measure the plain Socket.IO cluster (--socketio). */
   socketio: boolean;
+  /** What fills the bodies after their timestamp (--body-text): the load tester's `bodyText`. */
+  bodyText: "pad" | "words";
   /** The servers' Node.js binary (--node); the bench's own by default. */
   nodeBin: string;
   log(line: string): void;
@@ -123,6 +125,7 @@ export async function measure(ctx: BenchContext, nodes: Nodes, opts: Partial<Loa
     ...opts,
     workers: ctx.workers,
     client: ctx.client,
+    bodyText: ctx.bodyText,
     urls: nodes.urls,
     progress: (line) => {
       if (n++ % 5 === 0) ctx.log(`  ${label} ${line}`);

@@ -17,7 +17,7 @@ import { startRelay, type Relay } from "../../loadtest/baselines/ws-relay.js";
 import { io as ioClient } from "socket.io-client";
 import { runLoad, type LoadReport } from "../../loadtest/run.js";
 import { SeqTracker } from "../../loadtest/stats.js";
-import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
+import { createTestDatabase, queryDb, type TestDatabase } from "../helpers/db.js";
 import { startNode, type RunningNode } from "../helpers/node.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -161,6 +161,9 @@ describe("load tester against the ws relay baseline", () => {
     const bad = await runCli(["--client", "socketio"]);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--client must be lean or socket\.io/);
+    const text = await runCli(["--body-text", "lorem"]);
+    assert.equal(text.code, 2);
+    assert.match(text.stderr, /--body-text must be pad or words/);
   });
 });
 
@@ -296,6 +299,24 @@ describe("load tester against two chat nodes (PostgreSQL + Redis)", () => {
       workers: 2,
     });
     assertExactAccounting(r, 10);
+  });
+
+  test("bodies of words (--body-text words): stored as sent, found by full-text search, still exact", async () => {
+    const runId = `ltw${Date.now().toString(36)}`;
+    const r = await runLoad({ target: "chat", urls: nodes.map((n) => n.url), ...EXACT_RUN, bodyText: "words", bodyBytes: 120, runId });
+    assertExactAccounting(r, 10);
+    const rows = await queryDb<{ body: string }>(db.url, "SELECT body FROM messages WHERE room LIKE $1", [`${runId}-%`]);
+    assert.equal(rows.length, r.send.acked);
+    for (const { body } of rows) {
+      assert.equal(Buffer.byteLength(body), 120);
+      assert.match(body, /^\d+ [a-z ]+$/, "a timestamp, then words");
+    }
+    const found = await queryDb<{ n: number }>(
+      db.url,
+      "SELECT count(*)::int AS n FROM messages WHERE room LIKE $1 AND to_tsvector('simple', body) @@ websearch_to_tsquery('simple', 'staging sidebar')",
+      [`${runId}-%`],
+    );
+    assert.equal(found[0]!.n, r.send.acked, "every body holds the words");
   });
 
   test("polling and websocket clients mixed, closed loop: still exact", async () => {
