@@ -91,25 +91,37 @@ export const S2: Scenario = async (ctx, targets) => {
     const target = protocolOf(t);
     await withNodes(ctx, t, 2, async (n) => {
       for (const rate of rates) {
-        const m = await measure(ctx, n, { ...s, target, rate, duration: q(ctx, 10, 4), ramp: q(ctx, 5, 2) }, `S2 ${t} ${rate}/s`);
-        const r = m.report;
-        const ok =
-          r.delivery.latency.p99Ms <= 200 && r.delivery.lost === 0 && r.errors === 0 && r.send.acked >= r.send.attempted * 0.99;
-        steps.push({
-          rate,
-          ok,
-          deliveryP99Ms: r.delivery.latency.p99Ms,
-          ackP99Ms: r.send.ackLatency.p99Ms,
-          deliveriesPerSecond: r.delivery.perSecond,
-          lost: r.delivery.lost,
-          errors: r.errors,
-          serverCpuPerSecond: m.serverCpu / r.seconds.sending,
-          loadgenCpuPerSecond: r.loadgen.cpuSeconds / r.seconds.sending,
-        });
-        (p99At[t] ??= []).push(`${fmt(r.delivery.latency.p99Ms)} ms at ${fmt(r.delivery.perSecond)}/s`);
-        if (!ok) break;
-        sustained[t] = rate;
-        deliveriesAt[t] = r.delivery.perSecond;
+        // A step over 200 ms is tried once more before it counts: one fsync stall or one
+        // long collection in 10 s is not saturation (both tries are reported). Loss or an
+        // error ends the scenario at once.
+        let held = false;
+        for (let attempt = 1; attempt <= 2; attempt++) {
+          const again = attempt > 1 ? " (again)" : "";
+          const m = await measure(ctx, n, { ...s, target, rate, duration: q(ctx, 10, 4), ramp: q(ctx, 5, 2) }, `S2 ${t} ${rate}/s${again}`);
+          const r = m.report;
+          const clean = r.delivery.lost === 0 && r.errors === 0 && r.send.acked >= r.send.attempted * 0.99;
+          const ok = clean && r.delivery.latency.p99Ms <= 200;
+          steps.push({
+            rate,
+            attempt,
+            ok,
+            deliveryP99Ms: r.delivery.latency.p99Ms,
+            ackP99Ms: r.send.ackLatency.p99Ms,
+            deliveriesPerSecond: r.delivery.perSecond,
+            lost: r.delivery.lost,
+            errors: r.errors,
+            serverCpuPerSecond: m.serverCpu / r.seconds.sending,
+            loadgenCpuPerSecond: r.loadgen.cpuSeconds / r.seconds.sending,
+          });
+          (p99At[t] ??= []).push(`${fmt(r.delivery.latency.p99Ms)} ms at ${fmt(r.delivery.perSecond)}/s${again}`);
+          if (ok) {
+            held = true;
+            sustained[t] = rate;
+            deliveriesAt[t] = r.delivery.perSecond;
+          }
+          if (ok || !clean) break;
+        }
+        if (!held) break;
       }
     });
     raw[t] = steps;
