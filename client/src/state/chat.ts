@@ -3,7 +3,7 @@
  * rules for keeping each room's log whole across reconnects. No DOM: the views
  * subscribe to changes and call the actions; Node can drive it too.
  */
-import { io, type ManagerOptions, type Socket, type SocketOptions } from "socket.io-client";
+import { io, type ManagerOptions, type SocketOptions } from "socket.io-client";
 import {
   isRoomName,
   type Ack,
@@ -13,24 +13,15 @@ import {
   type Message,
   type RoomSummary,
   type SearchResult,
-  type ServerToClientEvents,
 } from "../../../src/shared/wire.js";
 import type { ClientError } from "./format.js";
 import { actionErrorText, reactionToggle, withReaction, type MessageAction } from "./rich.js";
 import { JoinQueue } from "./joinQueue.js";
 import { randomId, tokenSubject } from "./ids.js";
 import { newRoomState, type RoomState } from "./roomState.js";
-import {
-  applySearchError,
-  applySearchPage,
-  applySearchUpdate,
-  firstPageRequest,
-  loadingMore,
-  nextPageRequest,
-  startSearch,
-  type SearchState,
-} from "./search.js";
-import { TYPING_SHOW_MS } from "./typing.js";
+import type { SearchState } from "./search.js";
+import { Searches } from "./searching.js";
+import { wireRoomEvents, type ChatSocket } from "./roomEvents.js";
 
 export type { RoomState } from "./roomState.js";
 export { tokenSubject } from "./ids.js";
@@ -60,8 +51,6 @@ export interface ChatOptions {
   maxConcurrentJoins?: number;
 }
 
-type Sock = Socket<ServerToClientEvents, ClientToServerEvents>;
-
 const REFUSALS = new Set(["invalid_username", "unauthorized"]);
 
 export class ChatClient {
@@ -81,10 +70,17 @@ export class ChatClient {
   connects = 0;
   /** `mention` events, newest last (the views show them as toasts). */
   readonly mentionAlerts: MentionAlert[] = [];
+  private readonly searches = new Searches({
+    ask: (payload) => this.call<SearchResult>("messages:search", payload),
+    connected: () => this.connected(this.ackTimeoutMs),
+    changed: () => this.changed(),
+  });
   /** The running or last search, if any. */
-  search?: SearchState;
+  get search(): SearchState | undefined {
+    return this.searches.state;
+  }
 
-  private readonly socket: Sock;
+  private readonly socket: ChatSocket;
   private readonly listeners = new Set<() => void>();
   private readonly now: () => number;
   private readonly ackTimeoutMs: number;
@@ -115,7 +111,7 @@ export class ChatClient {
       autoConnect: false,
       ...opts.socketOptions,
     };
-    this.socket = (opts.url ? io(opts.url, socketOpts) : io(socketOpts)) as Sock;
+    this.socket = (opts.url ? io(opts.url, socketOpts) : io(socketOpts)) as ChatSocket;
     this.wire();
   }
 
@@ -225,68 +221,22 @@ export class ChatClient {
       this.protocolVersion = h.version;
       this.changed();
     });
-    s.on("message:new", (m) => {
-      const st = this.rooms.get(m.room);
-      if (!st) return;
-      const gap = st.log.applyNew(m);
-      if (m.user !== this.me) {
-        st.typing.clear(m.user);
+    wireRoomEvents(s, {
+      me: this.me,
+      rooms: this.rooms,
+      now: () => this.now(),
+      changed: () => this.changed(),
+      rejoin: (room) => void this.join(room),
+      ensureRoom: (room) => this.ensureRoom(room),
+      later: (ms, fn) => this.later(ms, fn),
+      incoming: (m) => {
         this.lastIncoming = m;
-      }
-      if (gap && st.joined) void this.join(m.room);
-      this.changed();
-    });
-    s.on("message:updated", (u) => {
-      const st = this.rooms.get(u.room);
-      if (!st) return;
-      if (st.log.applyUpdated(u) && st.joined) void this.join(u.room);
-      if (u.message.deleted) st.messageErrors.delete(u.seq);
-      if (this.search) this.search = applySearchUpdate(this.search, u.message);
-      this.changed();
-    });
-    s.on("mention", ({ room, seq, from }) => {
-      if (!isRoomName(room) || from === this.me) return;
-      this.mentionAlerts.push({ id: this.nextAlertId++, room, seq, from, at: this.now() });
-      if (this.mentionAlerts.length > 20) this.mentionAlerts.splice(0, this.mentionAlerts.length - 20);
-      this.changed();
-    });
-    s.on("presence:join", ({ room, user }) => {
-      const st = this.rooms.get(room);
-      if (!st) return;
-      if (!st.members.has(user)) {
-        st.members.add(user);
-        if (user !== this.me) st.log.addNotice("online", user, new Date(this.now()));
-      }
-      this.changed();
-    });
-    s.on("presence:leave", ({ room, user }) => {
-      const st = this.rooms.get(room);
-      if (!st) return;
-      st.typing.clear(user);
-      if (st.members.delete(user) && user !== this.me) st.log.addNotice("offline", user, new Date(this.now()));
-      this.changed();
-    });
-    s.on("typing", ({ room, user, typing }) => {
-      const st = this.rooms.get(room);
-      if (!st || user === this.me) return;
-      if (st.typing.apply(user, typing, this.now())) this.changed();
-      if (typing) this.later(TYPING_SHOW_MS + 20, () => this.changed());
-    });
-    s.on("message:read", ({ room, user, seq }) => {
-      const st = this.rooms.get(room);
-      if (!st) return;
-      st.log.applyRead(user, seq);
-      this.changed();
-    });
-    s.on("dm:invited", ({ room, from }) => {
-      if (!isRoomName(room)) return;
-      const st = this.ensureRoom(room);
-      st.invitedBy = from;
-      void this.join(room);
-      this.changed();
-    });
-    s.on("rooms:resync", ({ rooms }) => {
-      for (const room of rooms) if (this.rooms.has(room)) void this.join(room);
+      },
+      mention: (room, seq, from) => {
+        this.mentionAlerts.push({ id: this.nextAlertId++, room, seq, from, at: this.now() });
+        if (this.mentionAlerts.length > 20) this.mentionAlerts.splice(0, this.mentionAlerts.length - 20);
+      },
+      updated: (m) => this.searches.update(m),
     });
   }
 
@@ -619,7 +569,7 @@ export class ChatClient {
       return false;
     }
     st.log.applyChange(ack.message);
-    if (this.search) this.search = applySearchUpdate(this.search, ack.message);
+    this.searches.update(ack.message);
     this.changed();
     return true;
   }
@@ -691,36 +641,17 @@ export class ChatClient {
   }
 
   /** Searches messages (every readable room, or one). */
-  async runSearch(query: string, room?: string): Promise<void> {
-    if (query.trim() === "") return;
-    const s = startSearch(query, room);
-    this.search = s;
-    this.changed();
-    // Searching right after the page opened: give the connection a moment to come up.
-    await this.connected(this.ackTimeoutMs);
-    const ack = await this.call<SearchResult>("messages:search", firstPageRequest(s));
-    if (!this.search) return;
-    this.search = ack.ok ? applySearchPage(this.search, s.ticket, ack) : applySearchError(this.search, s.ticket, ack.error);
-    this.changed();
+  runSearch(query: string, room?: string): Promise<void> {
+    return this.searches.run(query, room);
   }
 
   /** The next (older) page of the current search. */
-  async searchMore(): Promise<void> {
-    if (!this.search) return;
-    const req = nextPageRequest(this.search);
-    if (!req) return;
-    const s = loadingMore(this.search);
-    this.search = s;
-    this.changed();
-    const ack = await this.call<SearchResult>("messages:search", req);
-    if (!this.search) return;
-    this.search = ack.ok ? applySearchPage(this.search, s.ticket, ack) : applySearchError(this.search, s.ticket, ack.error);
-    this.changed();
+  searchMore(): Promise<void> {
+    return this.searches.more();
   }
 
   closeSearch() {
-    this.search = undefined;
-    this.changed();
+    this.searches.close();
   }
 
   clearError(room: string) {
