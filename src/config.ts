@@ -8,6 +8,7 @@
 import os from "node:os";
 import path from "node:path";
 import { z } from "zod";
+import { MAX_HISTORY_LIMIT } from "./shared/wire.js";
 
 const int = (min: number, max: number) =>
   z
@@ -121,6 +122,8 @@ export interface Config {
   trustProxy: boolean;
   /** Built browser client; defaults to client/dist next to the sources. */
   staticDir: string;
+  /** Settings that are valid but likely to hurt, each naming its variables; logged at startup. */
+  warnings: string[];
 }
 
 export class ConfigError extends Error {
@@ -205,5 +208,22 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     trustProxy: e.TRUST_PROXY === "true",
     staticDir: path.resolve(e.STATIC_DIR ?? new URL("../client/dist", import.meta.url).pathname),
+    warnings: configWarnings(e.MAX_SOCKET_BACKLOG_BYTES, e.MAX_MESSAGE_CHARS),
   };
+}
+
+/**
+ * A history page goes out whole (the contract fixes its size), and a connection owing more
+ * than MAX_SOCKET_BACKLOG_BYTES is closed at its next write: below one page of the longest
+ * messages, at one byte per character, a client that merely reads history is closed and
+ * comes back to ask for the same page.
+ */
+function configWarnings(backlogCap: number, maxMessageChars: number): string[] {
+  const page = MAX_HISTORY_LIMIT * maxMessageChars;
+  if (backlogCap === 0 || backlogCap >= page) return [];
+  return [
+    `MAX_SOCKET_BACKLOG_BYTES (${backlogCap}) is below one history page of ${MAX_HISTORY_LIMIT} messages of MAX_MESSAGE_CHARS ` +
+      `(${maxMessageChars}) characters, ${page} bytes or more: a client reading such a page is closed as a slow reader; ` +
+      `raise MAX_SOCKET_BACKLOG_BYTES or lower MAX_MESSAGE_CHARS`,
+  ];
 }

@@ -113,6 +113,7 @@ export function createNode(config: Config, log: Logger): ChatNode {
     });
     const port = (http.address() as AddressInfo).port;
     log.info({ port, host: config.host }, "listening; starting");
+    for (const warning of config.warnings) log.warn(warning);
 
     db = await connectDb(config, log, () => done !== undefined);
     metrics.dbUp.set(1);

@@ -1,0 +1,39 @@
+/**
+ * Settings that are valid but likely to hurt are named at startup: a backlog cap below one
+ * history page of the longest messages (a client reading history would be closed for it).
+ */
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { loadConfig } from "../../src/config.js";
+import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
+import { startNode } from "../helpers/node.js";
+
+test("a backlog cap below one page of 100 longest messages is a warning naming both variables", () => {
+  assert.deepEqual(loadConfig({}).warnings, [], "the defaults (4 MiB, 4,000 characters)");
+  assert.deepEqual(loadConfig({ MAX_SOCKET_BACKLOG_BYTES: "0" }).warnings, [], "no cap");
+  assert.deepEqual(loadConfig({ MAX_SOCKET_BACKLOG_BYTES: "400000" }).warnings, [], "exactly one page");
+  assert.deepEqual(loadConfig({ MAX_SOCKET_BACKLOG_BYTES: "65536", MAX_MESSAGE_CHARS: "500" }).warnings, []);
+  const [w, ...rest] = loadConfig({ MAX_SOCKET_BACKLOG_BYTES: "65536" }).warnings;
+  assert.deepEqual(rest, []);
+  assert.match(w!, /^MAX_SOCKET_BACKLOG_BYTES \(65536\) is below one history page of 100 messages of MAX_MESSAGE_CHARS \(4000\)/);
+  assert.match(loadConfig({ MAX_SOCKET_BACKLOG_BYTES: "1048576", MAX_MESSAGE_CHARS: "20000" }).warnings[0]!, /MAX_MESSAGE_CHARS \(20000\)/);
+});
+
+let db: TestDatabase;
+before(async () => {
+  db = await createTestDatabase("config");
+});
+after(() => db.drop());
+
+test("the node logs each warning once as it starts, and starts", async () => {
+  const lines: string[] = [];
+  const node = await startNode({ DATABASE_URL: db.url, LOG_LEVEL: "warn", MAX_SOCKET_BACKLOG_BYTES: "65536" }, { logTo: (l) => lines.push(l) });
+  try {
+    const warned = lines.map((l) => JSON.parse(l) as { level: string; msg: string }).filter((l) => l.msg.startsWith("MAX_SOCKET_BACKLOG_BYTES"));
+    assert.equal(warned.length, 1, lines.join("\n"));
+    assert.equal(warned[0]!.level, "warn");
+    assert.equal((await fetch(`${node.url}/healthz`)).status, 200);
+  } finally {
+    await node.stop();
+  }
+});
