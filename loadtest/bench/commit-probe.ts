@@ -10,6 +10,7 @@
 import { createHistogram, type RecordableHistogram } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import pg from "pg";
+import { summarize } from "../stats.js";
 
 export interface CommitStats {
   /** Commits made since the last `take()`. */
@@ -20,8 +21,6 @@ export interface CommitStats {
   /** Commits that took more than 50 ms. */
   over50Ms: number;
 }
-
-const ms = (ns: number) => Math.round(ns / 1e4) / 100;
 
 export class CommitProbe {
   private hist: RecordableHistogram = createHistogram();
@@ -57,21 +56,19 @@ export class CommitProbe {
       } catch {
         return;
       }
-      const ns = Number(process.hrtime.bigint() - t);
-      this.hist.record(Math.max(1, ns));
-      if (ns > 50e6) this.over50Ms++;
-      const waitMs = intervalMs - ns / 1e6;
+      // In µs, as every latency histogram of the load tester (stats.ts).
+      const us = Number(process.hrtime.bigint() - t) / 1000;
+      this.hist.record(Math.max(1, Math.round(us)));
+      if (us > 50_000) this.over50Ms++;
+      const waitMs = intervalMs - us / 1000;
       if (waitMs > 0 && this.running) await sleep(waitMs);
     }
   }
 
   /** The figures since the last take() (or the start), then counting starts afresh. */
   take(): CommitStats {
-    const h = this.hist;
-    const stats =
-      h.count === 0
-        ? { commits: 0, p50Ms: 0, p99Ms: 0, maxMs: 0, over50Ms: 0 }
-        : { commits: h.count, p50Ms: ms(h.percentile(50)), p99Ms: ms(h.percentile(99)), maxMs: ms(h.max), over50Ms: this.over50Ms };
+    const { count, p50Ms, p99Ms, maxMs } = summarize(this.hist);
+    const stats = { commits: count, p50Ms, p99Ms, maxMs, over50Ms: this.over50Ms };
     this.hist = createHistogram();
     this.over50Ms = 0;
     return stats;
