@@ -37,6 +37,27 @@ async function offlineWithLateSocket(p: Person, lateMs: number): Promise<void> {
   });
 }
 
+/**
+ * Makes the answers to `p`'s `room:join` requests for rooms matching `room` (a pattern on
+ * the frame) reach its page `ms` late, only the first of them with `once`; every other
+ * frame passes on time.
+ */
+async function delayJoinAnswers(p: Person, room: RegExp, ms: number, { once = false } = {}): Promise<void> {
+  await p.page.routeWebSocket(/\/socket\.io\//, (ws) => {
+    const server = ws.connectToServer();
+    let held = 0;
+    server.onMessage((frame) => {
+      const joinAnswer = typeof frame === "string" && frame.startsWith("43") && room.test(frame) && frame.includes('"members"');
+      if (joinAnswer && !(once && held > 0)) {
+        held++;
+        setTimeout(() => ws.send(frame), ms);
+      } else {
+        ws.send(frame);
+      }
+    });
+  });
+}
+
 describe("rich messaging in the browser", () => {
   test("edit, Up-arrow edit, delete, react, and mentions between two people", async () => {
     const alice = await site.person("alice");
@@ -238,19 +259,7 @@ describe("rich messaging in the browser", () => {
   test("the first room joined by name shows before its join is answered, and the answer does not take the cursor from the next name being typed", async () => {
     const fay = await site.person("fay");
     // The answer to fay's join of "first" reaches her page 2 s late; every other frame on time.
-    await fay.page.routeWebSocket(/\/socket\.io\//, (ws) => {
-      const server = ws.connectToServer();
-      let held = false;
-      server.onMessage((frame) => {
-        const isFirstJoinAnswer = typeof frame === "string" && frame.startsWith("43") && frame.includes('"room":"first"') && frame.includes('"members"');
-        if (isFirstJoinAnswer && !held) {
-          held = true;
-          setTimeout(() => ws.send(frame), 2000);
-        } else {
-          ws.send(frame);
-        }
-      });
-    });
+    await delayJoinAnswers(fay, /"room":"first"/, 2000, { once: true });
     await fay.signIn();
     const box = fay.page.getByLabel("Join or create a room");
     await box.fill("first");
@@ -271,14 +280,7 @@ describe("rich messaging in the browser", () => {
   test("a join answered late does not take the person away from the room or the search they opened meanwhile", async () => {
     const gus = await site.person("gus");
     // The answers to gus's joins of rooms named "slow…" reach his page 1.5 s late.
-    await gus.page.routeWebSocket(/\/socket\.io\//, (ws) => {
-      const server = ws.connectToServer();
-      server.onMessage((frame) => {
-        const slow = typeof frame === "string" && frame.startsWith("43") && /"room":"slow\w*"/.test(frame) && frame.includes('"members"');
-        if (slow) setTimeout(() => ws.send(frame), 1500);
-        else ws.send(frame);
-      });
-    });
+    await delayJoinAnswers(gus, /"room":"slow\w*"/, 1500);
     await gus.signIn();
     await gus.join("one");
     await gus.join("two");
