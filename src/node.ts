@@ -5,6 +5,7 @@
 import { createServer, type Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Server } from "socket.io";
+import { createAuthenticator } from "./auth.js";
 import type { Config } from "./config.js";
 import { connectCluster, type ClusterLink } from "./cluster/link.js";
 import { legacyDialect, type ChatContext } from "./chat/context.js";
@@ -15,7 +16,6 @@ import { createHttpApp } from "./http/app.js";
 import type { DependencyState, Lifecycle } from "./http/health.js";
 import type { Logger } from "./logger.js";
 import { createMetrics, type Metrics } from "./metrics.js";
-import { createAuthenticator } from "./realtime/auth.js";
 import { wireConnections } from "./realtime/connection.js";
 import { InFlight } from "./realtime/handle.js";
 import { createIo } from "./realtime/io.js";

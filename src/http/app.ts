@@ -6,7 +6,7 @@ import express, { type NextFunction, type Request, type Response } from "express
 import helmet from "helmet";
 import type { Logger } from "../logger.js";
 import type { Metrics } from "../metrics.js";
-import type { Authenticator } from "../realtime/auth.js";
+import type { Authenticator } from "../auth.js";
 import type { Queryable } from "../store/db.js";
 import { apiRoutes } from "./api.js";
 import { healthRoutes, type HealthSource } from "./health.js";

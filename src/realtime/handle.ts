@@ -6,7 +6,7 @@
 import type { Socket } from "socket.io";
 import type { z } from "zod";
 import type { Ack } from "../shared/protocol.js";
-import { ChatError, toErrorBody } from "../chat/errors.js";
+import { ChatError, formatIssues, toErrorBody } from "../errors.js";
 import { state, type ChatContext } from "../chat/context.js";
 
 export type Handler<S extends z.ZodType> = (payload: z.output<S>, socket: Socket) => Promise<object | void>;
@@ -24,13 +24,6 @@ export class InFlight {
   idle(): Promise<void> {
     return this.count === 0 ? Promise.resolve() : new Promise((r) => this.waiters.push(r));
   }
-}
-
-export function formatIssues(error: z.ZodError): string {
-  return error.issues
-    .slice(0, 5)
-    .map((i) => (i.path.length ? `${i.path.join(".")}: ${i.message}` : i.message))
-    .join("; ");
 }
 
 /** A bound event handler, shared by every socket: `args` are the event's arguments, ack last. */

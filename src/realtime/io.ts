@@ -4,7 +4,7 @@ import { Server, type Socket } from "socket.io";
 import type { Config } from "../config.js";
 import type { Logger } from "../logger.js";
 import { SocketState, state } from "../chat/context.js";
-import { AuthError, type Authenticator } from "./auth.js";
+import { AuthError, type Authenticator } from "../auth.js";
 import { corkWebSocketFlushes, limitBacklog } from "./corking.js";
 import { alignHeartbeats, setHeartbeatGrid } from "./heartbeat.js";
 import { ConnectionSlots } from "./limits.js";

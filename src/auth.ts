@@ -4,8 +4,8 @@
  */
 import { createPublicKey, type KeyObject } from "node:crypto";
 import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from "jose";
-import type { AuthConfig } from "../config.js";
-import { USERNAME_PATTERN } from "../shared/protocol.js";
+import type { AuthConfig } from "./config.js";
+import { USERNAME_PATTERN } from "./shared/protocol.js";
 
 export class AuthError extends Error {
   constructor(readonly reason: "unauthorized" | "invalid_username") {
