@@ -8,9 +8,10 @@ import type { Server } from "socket.io";
 import { createAuthenticator } from "./auth.js";
 import type { Config } from "./config.js";
 import { connectCluster, type ClusterLink } from "./cluster/link.js";
-import { legacyDialect, type ChatContext } from "./chat/context.js";
+import { legacyDialect, type ChatContext, type ChatSocketState, type Dialect } from "./chat/context.js";
 import { renewLegacyMarks } from "./chat/legacy.js";
 import { LocalPresence } from "./chat/presence.js";
+import { chatSockets, registerChat } from "./chat/register.js";
 import { UserSockets, userChannel } from "./chat/users.js";
 import { createHttpApp } from "./http/app.js";
 import type { DependencyState, Lifecycle } from "./http/health.js";
@@ -19,6 +20,7 @@ import { createMetrics, type Metrics } from "./metrics.js";
 import { wireConnections } from "./realtime/connection.js";
 import { InFlight } from "./realtime/handle.js";
 import { createIo } from "./realtime/io.js";
+import { SocketState } from "./realtime/socket-state.js";
 import { createSendLimiter } from "./realtime/ratelimit.js";
 import { createPgDb, createPgliteDb, type Db, type Queryable } from "./store/db.js";
 import { migrate } from "./store/migrations.js";
@@ -37,6 +39,11 @@ export interface ChatNode {
 }
 
 const DB_RETRY_MS = 2000;
+
+/** One object per socket: the transport's fields and chat's (S3: plain fields, no side tables). */
+class NodeSocketState extends SocketState implements ChatSocketState {
+  readonly rooms = new Map<string, Dialect>();
+}
 
 export function createNode(config: Config, log: Logger): ChatNode {
   const metrics = createMetrics(config.nodeId);
@@ -100,6 +107,7 @@ export function createNode(config: Config, log: Logger): ChatNode {
     auth,
     accepting: () => state === "ready",
     onBacklogClosed: () => metrics.backlogClosed.inc(),
+    newState: (user, socketId, parent) => new NodeSocketState(user, socketId, parent),
   });
   metrics.redisUp.set(config.redisUrl ? 0 : -1);
 
@@ -143,7 +151,14 @@ export function createNode(config: Config, log: Logger): ChatNode {
       log: log.child({ module: "chat" }),
       cluster,
     };
-    wireConnections(io, ctx, inflight, users);
+    wireConnections(io, {
+      config,
+      log: ctx.log,
+      metrics,
+      inflight,
+      register: (on) => registerChat(ctx, on),
+      ...chatSockets(ctx, users),
+    });
     if (legacyDialect(ctx)) stopLegacyRenewal = renewLegacyMarks(ctx);
     if (done) throw new Error("shut down while starting");
     state = "ready";

@@ -28,39 +28,25 @@ export interface ChatContext {
 export type Dialect = "v1" | "legacy";
 
 /**
- * What the server keeps on each socket: little, since a node holds tens of thousands.
- * Per-connection bookkeeping lives in plain fields here rather than in closures, once
- * wrappers or WeakMap entries per socket (docs/benchmarks.md, S3).
+ * What chat reads and keeps on each socket. node.ts makes one object per socket that holds
+ * these beside the transport's fields (a subclass of realtime's SocketState): plain fields,
+ * no closure or WeakMap entry per socket (docs/benchmarks.md, S3).
  */
-export class SocketState {
+export interface ChatSocketState {
+  /** The authenticated user, or undefined for an anonymous open-mode connection. */
+  user: string | undefined;
+  readonly log: Logger;
   /** Chat rooms this socket has joined, and the dialect it joined them in. */
-  readonly rooms = new Map<string, Dialect>();
-  private child: Logger | undefined;
-  /** The address and user its connection slots were counted under (realtime/limits.ts). */
-  slot: { ip: string; user: string | undefined } | undefined = undefined;
-  /** The per-connection event window (realtime/limits.ts). */
-  eventWindowStart = 0;
-  eventCount = 0;
-
-  constructor(
-    public user: string | undefined,
-    readonly socketId: string,
-    private readonly parent: Logger,
-  ) {}
-
-  /** A child logger naming the socket, made on first use (most sockets never log). */
-  get log(): Logger {
-    return (this.child ??= this.parent.child({ socketId: this.socketId, user: this.user }));
-  }
+  readonly rooms: Map<string, Dialect>;
 }
 
-/** Whether the template's dialect exists on this node: only in open mode (connection.ts). */
+/** Whether the template's dialect exists on this node: only in open mode (register.ts). */
 export function legacyDialect(ctx: ChatContext): boolean {
   return ctx.config.auth.mode === "open";
 }
 
-export function state(socket: Socket): SocketState {
-  return socket.data as SocketState;
+export function state(socket: Socket): ChatSocketState {
+  return socket.data as ChatSocketState;
 }
 
 export function requireUser(socket: Socket): string {

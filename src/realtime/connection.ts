@@ -3,40 +3,43 @@
  * every socket: a connection costs one `onAny` listener, not a closure per event.
  */
 import type { Server, Socket } from "socket.io";
-import { state, type ChatContext } from "../chat/context.js";
-import type { UserSockets } from "../chat/users.js";
-import { registerDms } from "../chat/dms.js";
-import { registerLegacy } from "../chat/legacy.js";
-import { leaveAll } from "../chat/membership.js";
-import { registerMessages } from "../chat/messages.js";
-import type { On } from "../chat/on.js";
-import { registerReads } from "../chat/reads.js";
-import { registerRich } from "../chat/rich.js";
-import { registerRooms } from "../chat/rooms.js";
-import { registerTyping } from "../chat/typing.js";
-import { handle, type EventHandler, type InFlight } from "./handle.js";
+import type { z } from "zod";
+import type { Config } from "../config.js";
+import type { Logger } from "../logger.js";
+import type { Metrics } from "../metrics.js";
+import { handle, type EventHandler, type Handler, type InFlight } from "./handle.js";
 import { EventRateLimiter } from "./limits.js";
 import { PROTOCOL_VERSION } from "./io.js";
+import { state } from "./socket-state.js";
 
-export function buildEventTable(ctx: ChatContext, inflight: InFlight): Map<string, EventHandler> {
+/** Registers a validated handler for one client event; each goes through `handle`. */
+export type Registrar = <S extends z.ZodType>(event: string, schema: S, fn: Handler<S>) => void;
+
+export interface ConnectionOptions {
+  config: Pick<Config, "nodeId" | "eventRateLimit">;
+  log: Logger;
+  metrics: Metrics;
+  inflight: InFlight;
+  /** Registers every client event, once per node (chat/register.ts through node.ts). */
+  register(on: Registrar): void;
+  /** A socket finished its handshake. */
+  connected(socket: Socket): void;
+  /** A socket went; counted as in flight, so shutdown waits for what it returns. */
+  disconnected(socket: Socket): Promise<void>;
+}
+
+export function buildEventTable(o: Pick<ConnectionOptions, "metrics" | "inflight" | "register">): Map<string, EventHandler> {
   const table = new Map<string, EventHandler>();
-  const on: On = (event, schema, fn) => table.set(event, handle(ctx, inflight, event, schema, fn));
-  registerRooms(ctx, on);
-  registerMessages(ctx, on);
-  registerTyping(ctx, on);
-  registerReads(ctx, on);
-  registerDms(ctx, on);
-  registerRich(ctx, on);
-  // The template's events exist only in open mode: in jwt mode they are unknown events.
-  if (ctx.config.auth.mode === "open") registerLegacy(ctx, on);
+  o.register((event, schema, fn) => table.set(event, handle(o, o.inflight, event, schema, fn)));
   return table;
 }
 
-export function wireConnections(io: Server, ctx: ChatContext, inflight: InFlight, users: UserSockets): void {
-  const table = buildEventTable(ctx, inflight);
-  const debug = ctx.log.isLevelEnabled("debug");
+export function wireConnections(io: Server, o: ConnectionOptions): void {
+  const { config, metrics, inflight } = o;
+  const table = buildEventTable(o);
+  const debug = o.log.isLevelEnabled("debug");
 
-  const limiter = new EventRateLimiter(ctx.config.eventRateLimit.events, ctx.config.eventRateLimit.windowMs);
+  const limiter = new EventRateLimiter(config.eventRateLimit.events, config.eventRateLimit.windowMs);
 
   function dispatch(this: Socket, event: string, ...args: unknown[]): void {
     const h = table.get(event);
@@ -46,13 +49,13 @@ export function wireConnections(io: Server, ctx: ChatContext, inflight: InFlight
       return;
     }
     if (h) h(this, args);
-    else ctx.metrics.unknownEvents.inc();
+    else metrics.unknownEvents.inc();
   }
 
   /** Over the connection's event rate: ack `rate_limited`; a flood at twice the rate closes it. */
   function refuseEvent(socket: Socket, event: string | undefined, args: unknown[], retryAfterMs: number, abusive: boolean): void {
-    if (event) ctx.metrics.events.inc({ event, outcome: "rate_limited" });
-    else ctx.metrics.unknownEvents.inc();
+    if (event) metrics.events.inc({ event, outcome: "rate_limited" });
+    else metrics.unknownEvents.inc();
     const ack = args[args.length - 1];
     if (typeof ack === "function") {
       try {
@@ -67,22 +70,20 @@ export function wireConnections(io: Server, ctx: ChatContext, inflight: InFlight
     }
   }
   function onDisconnect(this: Socket, reason: string): void {
-    ctx.metrics.connectedSockets.dec();
-    const user = state(this).user;
-    if (user) users.remove(user, this);
+    metrics.connectedSockets.dec();
     if (debug) state(this).log.debug({ reason }, "disconnected");
-    // Counted as in flight: shutdown waits for the presence:leave announcements.
+    // Counted as in flight: shutdown waits for the disconnect's cleanup (presence:leave).
     inflight.enter();
-    void leaveAll(ctx, this).finally(() => inflight.leave());
+    void o.disconnected(this).finally(() => inflight.leave());
   }
 
   io.on("connection", function onConnection(socket: Socket) {
     const s = state(socket);
     socket.onAny(dispatch);
     socket.on("disconnect", onDisconnect);
-    ctx.metrics.connectedSockets.inc();
-    if (s.user) users.add(s.user, socket);
-    socket.emit("server:hello", { node: ctx.config.nodeId, version: PROTOCOL_VERSION });
+    metrics.connectedSockets.inc();
+    o.connected(socket);
+    socket.emit("server:hello", { node: config.nodeId, version: PROTOCOL_VERSION });
     if (debug) s.log.debug("connected");
   });
 }

@@ -7,7 +7,8 @@ import type { Socket } from "socket.io";
 import type { z } from "zod";
 import type { Ack } from "../shared/protocol.js";
 import { ChatError, formatIssues, toErrorBody } from "../errors.js";
-import { state, type ChatContext } from "../chat/context.js";
+import type { Metrics } from "../metrics.js";
+import { state } from "./socket-state.js";
 
 export type Handler<S extends z.ZodType> = (payload: z.output<S>, socket: Socket) => Promise<object | void>;
 
@@ -30,7 +31,7 @@ export class InFlight {
 export type EventHandler = (socket: Socket, args: unknown[]) => void;
 
 export function handle<S extends z.ZodType>(
-  ctx: ChatContext,
+  ctx: { metrics: Metrics },
   inflight: InFlight,
   event: string,
   schema: S,

@@ -3,16 +3,16 @@ import { ServerResponse, type IncomingMessage, type Server as HttpServer } from 
 import { Server, type Socket } from "socket.io";
 import type { Config } from "../config.js";
 import type { Logger } from "../logger.js";
-import { SocketState, state } from "../chat/context.js";
 import { AuthError, type Authenticator } from "../auth.js";
 import { corkWebSocketFlushes, limitBacklog } from "./corking.js";
 import { alignHeartbeats, setHeartbeatGrid } from "./heartbeat.js";
 import { ConnectionSlots } from "./limits.js";
+import { SocketState, state, type SocketStateFactory } from "./socket-state.js";
 
 export const PROTOCOL_VERSION = 1;
 
 /** The engine connection's SocketState, so that one shared "close" listener can find it. */
-const CONN_STATE = Symbol("chat.state");
+const CONN_STATE = Symbol("realtime.state");
 type ConnWithState = Socket["conn"] & { [CONN_STATE]?: SocketState };
 
 /** What `socket.handshake` becomes once authentication has read it. */
@@ -36,9 +36,13 @@ export interface IoOptions {
   accepting: () => boolean;
   /** A connection was closed because its client did not read (MAX_SOCKET_BACKLOG_BYTES). */
   onBacklogClosed?: () => void;
+  /** Makes each socket's state at the handshake (node.ts adds chat's fields). @default SocketState */
+  newState?: SocketStateFactory;
 }
 
-export function createIo(http: HttpServer, { config, log, auth, accepting, onBacklogClosed }: IoOptions): Server {
+export function createIo(http: HttpServer, options: IoOptions): Server {
+  const { config, log, auth, accepting, onBacklogClosed } = options;
+  const newState = options.newState ?? ((user, socketId, parent) => new SocketState(user, socketId, parent));
   if (!corkWebSocketFlushes()) log.warn("engine.io changed shape: WebSocket flushes are not corked");
   if (!alignHeartbeats()) log.warn("engine.io changed shape: pings are not aligned to PING_GRID_MS");
   const io = new Server(http, {
@@ -112,7 +116,7 @@ export function createIo(http: HttpServer, { config, log, auth, accepting, onBac
     // Taken after the (asynchronous) verification and before any await, so that concurrent
     // handshakes cannot overshoot.
     const ip = forwardedFor.get(socket.conn) ?? socket.conn.remoteAddress ?? "unknown";
-    const s = new SocketState(user, socket.id, log);
+    const s = newState(user, socket.id, log);
     const full = slots.acquire(s, ip, user);
     if (full) return refuse(next, socket.id, full);
     socket.data = s;

@@ -1,0 +1,43 @@
+/**
+ * Chat's whole face towards the transport: the client events it handles and what it does
+ * when a socket comes and goes. node.ts hands these to realtime/connection.ts.
+ */
+import type { Socket } from "socket.io";
+import { legacyDialect, state, type ChatContext } from "./context.js";
+import { registerDms } from "./dms.js";
+import { registerLegacy } from "./legacy.js";
+import { leaveAll } from "./membership.js";
+import { registerMessages } from "./messages.js";
+import type { On } from "./on.js";
+import { registerReads } from "./reads.js";
+import { registerRich } from "./rich.js";
+import { registerRooms } from "./rooms.js";
+import { registerTyping } from "./typing.js";
+import type { UserSockets } from "./users.js";
+
+export function registerChat(ctx: ChatContext, on: On): void {
+  registerRooms(ctx, on);
+  registerMessages(ctx, on);
+  registerTyping(ctx, on);
+  registerReads(ctx, on);
+  registerDms(ctx, on);
+  registerRich(ctx, on);
+  // The template's events exist only in open mode: in jwt mode they are unknown events.
+  if (legacyDialect(ctx)) registerLegacy(ctx, on);
+}
+
+/** A socket's arrival and departure, as chat sees them: shared functions, none per socket. */
+export function chatSockets(ctx: ChatContext, users: UserSockets) {
+  return {
+    connected(socket: Socket): void {
+      const user = state(socket).user;
+      if (user) users.add(user, socket);
+    },
+    /** Leaves every room, announcing the user's last connection. Never rejects. */
+    disconnected(socket: Socket): Promise<void> {
+      const user = state(socket).user;
+      if (user) users.remove(user, socket);
+      return leaveAll(ctx, socket);
+    },
+  };
+}
