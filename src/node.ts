@@ -8,9 +8,10 @@ import type { Server } from "socket.io";
 import { createAuthenticator } from "./auth.js";
 import type { Config } from "./config.js";
 import { connectCluster, type ClusterLink } from "./cluster/link.js";
+import { LocalPresence } from "./cluster/local-presence.js";
+import { announceGone, resyncAfterOutage } from "./chat/cluster-events.js";
 import { legacyDialect, type ChatContext, type ChatSocketState, type Dialect } from "./chat/context.js";
 import { renewLegacyMarks } from "./chat/legacy.js";
-import { LocalPresence } from "./chat/presence.js";
 import { chatSockets, registerChat } from "./chat/register.js";
 import { UserSockets, userChannel } from "./chat/users.js";
 import { createHttpApp } from "./http/app.js";
@@ -125,7 +126,16 @@ export function createNode(config: Config, log: Logger): ChatNode {
 
     db = await connectDb(config, log, () => done !== undefined);
     metrics.dbUp.set(1);
-    if (config.redisUrl) cluster = await connectCluster({ config, io, log: log.child({ module: "cluster" }), metrics });
+    if (config.redisUrl) {
+      cluster = await connectCluster({
+        config,
+        io,
+        log: log.child({ module: "cluster" }),
+        metrics,
+        onReaped: (gone) => announceGone(io, gone),
+        onRedisBack: (rooms) => resyncAfterOutage(io, rooms),
+      });
+    }
     const users = new UserSockets();
     writer = new MessageWriter(db, {
       concurrency: config.storeBatchesInFlight,

@@ -5,7 +5,7 @@ import type { Logger } from "../logger.js";
 import type { Metrics } from "../metrics.js";
 import type { Db } from "../store/db.js";
 import type { MessageWriter } from "../store/writer.js";
-import type { PresenceRegistry } from "./presence.js";
+import type { PresenceRegistry } from "./presence-registry.js";
 import type { UserChannel } from "./users.js";
 import { ChatError } from "./errors.js";
 

@@ -4,22 +4,20 @@
  *
  * During an outage messages are still stored and delivered to this node's sockets; what
  * crossed no node is recovered by clients through `seq`. When Redis returns, the node tells
- * its own sockets to re-check every room (`rooms:resync`), and tells everyone about the rooms
- * it wrote to while cut off, whose messages the other nodes never heard of.
+ * its callers (node.ts, for chat) to ask clients to re-check their rooms, with the rooms it
+ * wrote to while cut off, whose messages the other nodes never heard of. The link knows
+ * Redis and Socket.IO's adapter, not chat: what an event means is the callbacks' business.
  */
 import { Redis } from "ioredis";
 import type { Server } from "socket.io";
 import type { Config } from "../config.js";
 import type { Logger } from "../logger.js";
 import type { Metrics } from "../metrics.js";
-import { emitPresenceLeave, v1Room } from "../chat/broadcast.js";
-import { state } from "../chat/context.js";
-import type { PresenceRegistry } from "../chat/presence.js";
 import { createClusterAdapter } from "./adapter.js";
-import { RedisPresence } from "./presence.js";
+import { RedisPresence, type RedisPresenceOptions } from "./redis-presence.js";
 
 export interface ClusterLink {
-  presence: PresenceRegistry;
+  presence: RedisPresence;
   /** The command client (rate limiter, presence). */
   commands: Redis;
   redisUp(): boolean;
@@ -33,9 +31,13 @@ export interface ClusterOptions {
   io: Server;
   log: Logger;
   metrics: Metrics;
+  /** Users gone from rooms (a dead node's, or leaves owed since an outage): publish their leaves before returning. */
+  onReaped: RedisPresenceOptions["onReaped"];
+  /** Redis is back after an outage; `localOnlyRooms` got messages here that no other node heard of. */
+  onRedisBack(localOnlyRooms: ReadonlySet<string>): void;
 }
 
-export async function connectCluster({ config, io, log, metrics }: ClusterOptions): Promise<ClusterLink> {
+export async function connectCluster({ config, io, log, metrics, onReaped, onRedisBack }: ClusterOptions): Promise<ClusterLink> {
   const url = config.redisUrl!;
   const base = {
     // Reconnect forever with a capped backoff: the node stays up through an outage.
@@ -80,9 +82,7 @@ export async function connectCluster({ config, io, log, metrics }: ClusterOption
     keyPrefix: prefix,
     ttlMs: config.presenceTtlMs,
     log,
-    onReaped(gone) {
-      for (const { room, user } of gone) emitPresenceLeave(io, room, user);
-    },
+    onReaped,
   });
   await presence.start();
 
@@ -103,11 +103,7 @@ export async function connectCluster({ config, io, log, metrics }: ClusterOption
     wasDown = false;
     log.info("redis back: asking clients to fill gaps");
     void presence.resync().catch((err: unknown) => log.warn({ err }, "presence resync failed"));
-    for (const socket of io.of("/").sockets.values()) {
-      const rooms = [...state(socket).rooms.keys()];
-      if (rooms.length > 0) socket.emit("rooms:resync", { rooms });
-    }
-    for (const room of localOnlyRooms) io.to(v1Room(room)).emit("rooms:resync", { rooms: [room] });
+    onRedisBack(localOnlyRooms);
     localOnlyRooms.clear();
   }
   for (const c of Object.values(clients)) {

@@ -79,7 +79,7 @@ for (const mode of ["classic", "sharded"] as const) {
       assert.deepEqual(leaves, [{ room: r, user: "multi" }]);
       const j4 = await call(watcher, "room:join", { room: r });
       assert.deepEqual([...j4.members].sort(), ["other", "watcher"]);
-      // The announcing node settled the leave it owed (src/cluster/presence.ts).
+      // The announcing node settled the leave it owed (src/cluster/redis-presence.ts).
       const redis = new Redis(REDIS_URL);
       try {
         for (const key of await redis.keys(`${prefix}:pr:leaving:*`)) assert.deepEqual(await redis.smembers(key), [], key);

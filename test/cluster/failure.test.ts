@@ -11,7 +11,7 @@ import { call, closeAll, eventually, sleep, waitFor } from "../helpers/client.js
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
 import { clusterEnv, REDIS_URL, startNodes, uniquePrefix, type RunningNode } from "../helpers/node.js";
 import { Reader } from "../helpers/reader.js";
-import { RedisPresence } from "../../src/cluster/presence.js";
+import { RedisPresence } from "../../src/cluster/redis-presence.js";
 import { createLogger } from "../../src/logger.js";
 import { startRedis } from "../helpers/redis.js";
 

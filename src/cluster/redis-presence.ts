@@ -21,7 +21,7 @@
  */
 import type { Redis } from "ioredis";
 import type { Logger } from "../logger.js";
-import { LocalPresence, type PresenceRegistry } from "../chat/presence.js";
+import { LocalPresence } from "./local-presence.js";
 import { SCRIPTS, SEP, type ScriptName } from "./presence-scripts.js";
 
 export interface RedisPresenceOptions {
@@ -45,7 +45,7 @@ export interface RedisPresenceOptions {
   onReaped: (gone: { room: string; user: string }[]) => void;
 }
 
-export class RedisPresence implements PresenceRegistry {
+export class RedisPresence {
   readonly local = new LocalPresence();
   private readonly keys: { nodes: string; node: (id: string) => string; leaving: (id: string) => string; roomPrefix: string };
   private timer: NodeJS.Timeout | undefined;

@@ -1,29 +1,10 @@
 /**
- * Who is connected to which room.
- *
- * `LocalPresence` tracks this node's connections. A single node uses it as the registry;
- * the cluster's registry (src/cluster/presence.ts) wraps it and shares the node's
- * (room, user) pairs through Redis.
+ * This node's connections per (room, user). A single node uses it as the presence registry
+ * (chat/presence-registry.ts says what chat asks of one); the cluster's registry
+ * (redis-presence.ts) wraps it and shares the node's pairs through Redis.
  */
 
-export interface PresenceRegistry {
-  /** Records a connection; true when it is the user's first connection in the room, cluster-wide. */
-  add(room: string, user: string, socketId: string): Promise<boolean>;
-  /**
-   * Forgets a connection; true when it was the user's last connection in the room,
-   * cluster-wide. The leave is then owed until `announced` is called for it.
-   */
-  remove(room: string, user: string, socketId: string): Promise<boolean>;
-  /** The leave that `remove` returned true for has been published. */
-  announced(room: string, user: string): void;
-  /** Distinct users connected to the room anywhere. */
-  members(room: string): Promise<string[]>;
-  /** Distinct (room, user) pairs on this node (metrics). */
-  localSize(): number;
-  close(): Promise<void>;
-}
-
-export class LocalPresence implements PresenceRegistry {
+export class LocalPresence {
   /**
    * room -> user -> this node's connections of the user in the room. A count, not the
    * socket ids: callers (chat/membership.ts) add and remove each socket's room once.
