@@ -22,7 +22,7 @@ import { wireConnections } from "./realtime/connection.js";
 import { InFlight } from "./realtime/handle.js";
 import { createIo } from "./realtime/io.js";
 import { SocketState } from "./realtime/socket-state.js";
-import { createSendLimiter } from "./realtime/ratelimit.js";
+import { createSendLimiter } from "./realtime/send-limiter.js";
 import { createPgDb, createPgliteDb, type Db, type Queryable } from "./store/db.js";
 import { migrate } from "./store/migrations.js";
 import { MessageWriter } from "./store/writer.js";

@@ -8,7 +8,7 @@ import type { Config } from "../config.js";
 import type { Logger } from "../logger.js";
 import type { Metrics } from "../metrics.js";
 import { handle, type EventHandler, type Handler, type InFlight } from "./handle.js";
-import { EventRateLimiter } from "./limits.js";
+import { EventRateLimiter } from "./connection-limits.js";
 import { PROTOCOL_VERSION } from "./io.js";
 import { state } from "./socket-state.js";
 

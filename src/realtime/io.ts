@@ -6,7 +6,7 @@ import type { Logger } from "../logger.js";
 import { AuthError, type Authenticator } from "../auth.js";
 import { corkWebSocketFlushes, limitBacklog } from "./corking.js";
 import { alignHeartbeats, setHeartbeatGrid } from "./heartbeat.js";
-import { ConnectionSlots } from "./limits.js";
+import { ConnectionSlots } from "./connection-limits.js";
 import { SocketState, state, type SocketStateFactory } from "./socket-state.js";
 
 export const PROTOCOL_VERSION = 1;

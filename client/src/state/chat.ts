@@ -19,8 +19,8 @@ import { actionErrorText, reactionToggle, withReaction, type MessageAction } fro
 import { JoinQueue } from "./joinQueue.js";
 import { randomId, tokenSubject } from "./ids.js";
 import { newRoomState, type RoomState } from "./roomState.js";
-import type { SearchState } from "./search.js";
-import { Searches } from "./searching.js";
+import { Searches } from "./searchRequests.js";
+import type { SearchState } from "./searchState.js";
 import { wireRoomEvents, type ChatSocket } from "./roomEvents.js";
 
 export type { RoomState } from "./roomState.js";

@@ -22,7 +22,7 @@ import {
   loadingMore,
   nextPageRequest,
   startSearch,
-} from "./search.js";
+} from "./searchState.js";
 
 const ROOM = "general";
 const T0 = Date.parse("2025-03-03T10:00:00Z");

@@ -1,7 +1,7 @@
 /** Search results across rooms or in one, with their scope, paging and state. */
 import type { Message } from "../../../src/shared/wire.js";
 import { fullTime, relativeTime, richText, roomLabel, roomTitle } from "../state/format.js";
-import { searchErrorText, type SearchState } from "../state/search.js";
+import { searchErrorText, type SearchState } from "../state/searchState.js";
 import { Icon } from "./bits.js";
 
 /** A result's body: text and mentions; links stay text (the whole result is one button). */

@@ -1,6 +1,6 @@
 /**
  * The running or last message search, for ChatClient: its requests and its state. The
- * state's rules (tickets, pages, live updates) are in search.ts; this holds one search at
+ * state's rules (tickets, pages, live updates) are in searchState.ts; this holds one search at
  * a time and asks the server through the client's connection.
  */
 import type { Ack, Message, SearchResult } from "../../../src/shared/wire.js";
@@ -14,7 +14,7 @@ import {
   nextPageRequest,
   startSearch,
   type SearchState,
-} from "./search.js";
+} from "./searchState.js";
 
 export interface SearchHost {
   ask(payload: object): Promise<Ack<SearchResult> | { ok: false; error: ClientError }>;
