@@ -36,6 +36,23 @@ export default tseslint.config(
   layer("store", ["../chat/*", "../realtime/*", "../http/*", "../cluster/*"], "is the bottom layer"),
   layer("shared", ["../*"], "is shared with the client and imports nothing from the server"),
   {
+    // The browser client shares the wire contract and nothing else of the server.
+    files: ["client/src/**/*.{ts,tsx}"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              group: ["**/src/*/**", "**/src/*.js", "!**/src/shared/**"],
+              message: "client/ imports only src/shared/ of the server (docs/architecture.md)",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // The neutral modules beside node.ts (config, logger, metrics, auth, errors) serve every layer.
     files: ["src/*.ts"],
     ignores: ["src/node.ts", "src/main.ts"],
