@@ -160,7 +160,6 @@ export function Composer(p: Props) {
           value={text}
           aria-describedby="composer-help"
           aria-autocomplete="list"
-          aria-expanded={listOpen}
           aria-controls={listOpen ? "mention-list" : undefined}
           aria-activedescendant={listOpen ? `mention-opt-${active}` : undefined}
           onKeyDown={onKeyDown}

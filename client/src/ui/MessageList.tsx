@@ -154,7 +154,7 @@ export class MessageList extends Component<MessageListProps, State> {
     for (const r of rows) {
       if (r.kind === "day") {
         items.push(
-          <li key={r.key} class="day-sep" role="separator" aria-label={dayLabel(r.day!, now)}>
+          <li key={r.key} class="day-sep">
             <span>{dayLabel(r.day!, now)}</span>
           </li>,
         );
