@@ -5,6 +5,7 @@ import { connectErrorText, errorText, roomTitle } from "../state/format.js";
 import { lastEditable } from "../state/rich.js";
 import { typingText } from "../state/typing.js";
 import { Avatar, Icon } from "./bits.js";
+import { useDrawerFocus } from "./focus.js";
 import { Composer } from "./Composer.js";
 import { MessageList, type MessageActions } from "./MessageList.js";
 import { ConnectionBanner, Members, Toasts, Welcome } from "./Panels.js";
@@ -255,6 +256,8 @@ function Chat({ credentials, onRefused, onSignOut }: ChatProps) {
     };
   }, [seeNewest]);
 
+  useDrawerFocus(drawer === "none" ? undefined : drawer === "rooms" ? "sidebar" : "members");
+
   // Escape closes the drawers.
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
@@ -283,6 +286,13 @@ function Chat({ credentials, onRefused, onSignOut }: ChatProps) {
   const title = current ? roomTitle(current.room, me) : undefined;
   const typingUsers = current ? chat.typingUsers(current.room) : [];
   const incoming = chat.lastIncoming;
+  // The live region speaks a message once, when it arrives in the open room: switching rooms
+  // empties it, and coming back does not say the last message again.
+  const [announced, setAnnounced] = useState("");
+  useEffect(() => setAnnounced(""), [active]);
+  useEffect(() => {
+    if (incoming && incoming.room === active) setAnnounced(`${incoming.user}: ${incoming.body}`);
+  }, [incoming]);
   const editingSeq = current && editing?.room === current.room ? editing.seq : undefined;
   const editingLive = editingSeq !== undefined && current?.log.get(editingSeq)?.deleted !== true ? editingSeq : undefined;
   const people = useMemo(() => {
@@ -449,7 +459,7 @@ function Chat({ credentials, onRefused, onSignOut }: ChatProps) {
           )}
         </footer>
         <div class="sr-only" aria-live="polite" aria-atomic="true">
-          {incoming && incoming.room === active ? `${incoming.user}: ${incoming.body}` : ""}
+          {announced}
         </div>
       </main>
       <Toasts

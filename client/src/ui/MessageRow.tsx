@@ -1,10 +1,11 @@
 /** One message in a room (body, reactions, edit box, actions) and one message still being sent. */
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import type { Message } from "../../../src/shared/wire.js";
 import { errorText, fullTime, richText } from "../state/format.js";
 import { mentionsMe, REACTION_CHOICES, reactionViews } from "../state/rich.js";
 import type { Outgoing } from "../state/roomLog.js";
 import { Avatar, Icon, memo } from "./bits.js";
+import { trapTab } from "./focus.js";
 
 /** What a person can do to a message; one object per room, so rows can skip re-rendering. */
 export interface MessageActions {
@@ -55,13 +56,21 @@ export const MessageRow = memo(function MessageRow(p: RowProps) {
   const [menu, setMenu] = useState<"none" | "react" | "delete">("none");
   const [touched, setTouched] = useState(false);
   const toolbar = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    if (menu === "none") return;
-    toolbar.current?.querySelector<HTMLButtonElement>(menu === "react" ? ".picker button" : ".confirm .danger")?.focus();
+  /** The button that opened the menu, to take the focus back when it closes. */
+  const opener = useRef<string | undefined>(undefined);
+  // In the commit that shows or hides the menu, so the focus never rests on the page between.
+  useLayoutEffect(() => {
+    const bar = toolbar.current;
+    if (menu !== "none") {
+      bar?.querySelector<HTMLButtonElement>(menu === "react" ? ".picker button" : ".confirm .danger")?.focus();
+    } else if (opener.current) {
+      bar?.querySelector<HTMLButtonElement>(`button[aria-label="${opener.current}"]`)?.focus();
+      opener.current = undefined;
+    }
   }, [menu]);
   const closeMenu = (refocus: boolean) => {
+    opener.current = refocus ? (menu === "delete" ? "Delete message" : "Add reaction") : undefined;
     setMenu("none");
-    if (refocus) toolbar.current?.querySelector<HTMLButtonElement>("button")?.focus();
   };
   const cls =
     `msg${groupStart ? " group-start" : ""}${mine ? " mine" : ""}${m.deleted ? " deleted" : ""}` +
@@ -151,8 +160,8 @@ export const MessageRow = memo(function MessageRow(p: RowProps) {
       {!m.deleted && !editing && (
         <div class={`msg-actions${menu !== "none" ? " open" : ""}`} role="toolbar" aria-label={`Actions for ${m.user}'s message`} ref={toolbar}>
           {menu === "delete" ? (
-            <span class="confirm">
-              <span>Delete this message?</span>
+            <span class="confirm" role="alertdialog" aria-label="Delete this message?" onKeyDown={(e) => trapTab(e, e.currentTarget)}>
+              <span aria-hidden="true">Delete this message?</span>
               <button class="btn small danger" type="button" onClick={() => actions.remove(m.seq)}>
                 Delete
               </button>
