@@ -24,6 +24,7 @@ const optionalText = z
 
 const envSchema = z.object({
   PORT: int(0, 65535).default(3000),
+  METRICS_PORT: int(0, 65535).default(9091),
   HOST: z.string().min(1).default("0.0.0.0"),
   NODE_ID: optionalText,
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
@@ -82,6 +83,11 @@ export type AuthConfig =
 
 export interface Config {
   port: number;
+  /**
+   * Port of the separate /metrics listener (on HOST), so that a proxy in front of PORT never
+   * exposes it; 0 = /metrics served on PORT itself (then the proxy must refuse it).
+   */
+  metricsPort: number;
   host: string;
   /** This process's name in the cluster: logs, metrics, presence, the client's footer. */
   nodeId: string;
@@ -161,6 +167,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (e.PING_GRID_MS >= e.PING_INTERVAL_MS) {
     problems.push("PING_GRID_MS: must be below PING_INTERVAL_MS");
   }
+  if (e.METRICS_PORT !== 0 && e.METRICS_PORT === e.PORT) {
+    problems.push("METRICS_PORT: must differ from PORT (0 serves /metrics on PORT)");
+  }
   if (e.MAX_SOCKET_BACKLOG_BYTES !== 0 && e.MAX_SOCKET_BACKLOG_BYTES < 65_536) {
     problems.push("MAX_SOCKET_BACKLOG_BYTES: must be 0 (no limit) or at least 65536");
   }
@@ -179,6 +188,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         };
   return {
     port: e.PORT,
+    metricsPort: e.METRICS_PORT,
     host: e.HOST,
     nodeId: e.NODE_ID ?? `${os.hostname()}-${process.pid}`,
     logLevel: e.LOG_LEVEL,

@@ -22,15 +22,64 @@ export interface Metrics {
   dbUp: client.Gauge;
   httpRequests: client.Counter<"route" | "status">;
   ready: client.Gauge;
+  deliveries: client.Counter<"dialect">;
+  connectionsOpened: client.Counter;
+  connectionsClosed: client.Counter<"reason">;
+  connectionsRefused: client.Counter<"reason">;
+  joins: client.Counter<"dialect">;
+  redisCommandDuration: client.Histogram<"client">;
+  pubsubMessages: client.Counter<"direction">;
+  /** Where the PostgreSQL pool gauges read from at scrape time (unset: PGlite, no pool). */
+  watchDbPool(source: () => PoolStats | undefined): void;
 }
+
+export interface PoolStats {
+  total: number;
+  idle: number;
+  waiting: number;
+  max: number;
+}
+
+/**
+ * Every value a bounded label can take, so that each series exists from the start: a rate
+ * over a counter never incremented is then 0 rather than no data.
+ */
+export const DIALECTS = ["v1", "legacy"] as const;
+/** Socket.IO's disconnect reasons (a fixed set in socket.io 4); anything else is "other". */
+export const CLOSE_REASONS = [
+  "transport close",
+  "transport error",
+  "ping timeout",
+  "parse error",
+  "forced close",
+  "server namespace disconnect",
+  "client namespace disconnect",
+  "server shutting down",
+  "forced server close",
+  "other",
+] as const;
+/** Why a handshake was refused: auth failures, the per-IP/user caps, draining, a foreign origin. */
+const KNOWN_CLOSE_REASONS: ReadonlySet<string> = new Set(CLOSE_REASONS);
+export function closeReasonLabel(reason: string): string {
+  return KNOWN_CLOSE_REASONS.has(reason) ? reason : "other";
+}
+export type RefusalReason = (typeof REFUSAL_REASONS)[number];
+export const REFUSAL_REASONS = ["unauthorized", "invalid_username", "too_many_connections", "draining", "origin"] as const;
+export const REDIS_CLIENTS = ["commands", "pub", "sub"] as const;
 
 export function createMetrics(nodeId: string): Metrics {
   const registry = new client.Registry();
   registry.setDefaultLabels({ node: nodeId });
   client.collectDefaultMetrics({ register: registry });
   scrapeWithoutHandleWalks(registry);
+  let pool: () => PoolStats | undefined = () => undefined;
+  poolGauges(registry, () => pool());
   return {
     registry,
+    watchDbPool(source) {
+      pool = source;
+    },
+    ...trafficMetrics(registry),
     connectedSockets: new client.Gauge({
       name: "chat_connected_sockets",
       help: "Socket.IO connections open on this node",
@@ -108,6 +157,96 @@ export function createMetrics(nodeId: string): Metrics {
       registers: [registry],
     }),
   };
+}
+
+/** Deliveries, connections, joins and Redis: the counters on-call reads first. */
+function trafficMetrics(registry: client.Registry) {
+  const withLabels = <T extends string>(c: client.Counter<T>, label: T, values: readonly string[]) => {
+    for (const v of values) c.inc({ [label]: v } as Partial<Record<T, string>>, 0);
+    return c;
+  };
+  return {
+    deliveries: withLabels(
+      new client.Counter({
+        name: "chat_deliveries_total",
+        help: "Chat messages written to this node's sockets (one per recipient), by the recipient's dialect",
+        labelNames: ["dialect"],
+        registers: [registry],
+      }),
+      "dialect",
+      DIALECTS,
+    ),
+    connectionsOpened: new client.Counter({
+      name: "chat_connections_opened_total",
+      help: "Socket.IO connections accepted by this node",
+      registers: [registry],
+    }),
+    connectionsClosed: withLabels(
+      new client.Counter({
+        name: "chat_connections_closed_total",
+        help: "Socket.IO connections closed, by Socket.IO's disconnect reason",
+        labelNames: ["reason"],
+        registers: [registry],
+      }),
+      "reason",
+      CLOSE_REASONS,
+    ),
+    connectionsRefused: withLabels(
+      new client.Counter({
+        name: "chat_connections_refused_total",
+        help: "Connection attempts refused at the handshake, by reason",
+        labelNames: ["reason"],
+        registers: [registry],
+      }),
+      "reason",
+      REFUSAL_REASONS,
+    ),
+    joins: withLabels(
+      new client.Counter({
+        name: "chat_joins_total",
+        help: "Rooms joined by a socket (not counting a repeated join of the same room), by dialect",
+        labelNames: ["dialect"],
+        registers: [registry],
+      }),
+      "dialect",
+      DIALECTS,
+    ),
+    redisCommandDuration: new client.Histogram({
+      name: "chat_redis_command_duration_seconds",
+      help: "Time from issuing a Redis command to its reply, by client (commands: limits and presence, pub: publishes, sub: subscriptions)",
+      labelNames: ["client"],
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers: [registry],
+    }),
+    pubsubMessages: withLabels(
+      new client.Counter({
+        name: "chat_redis_pubsub_messages_total",
+        help: "Redis pub/sub messages published (out) and received (in) by this node",
+        labelNames: ["direction"],
+        registers: [registry],
+      }),
+      "direction",
+      ["in", "out"],
+    ),
+  };
+}
+
+/** The PostgreSQL pool, read when Prometheus scrapes (nothing on the query path). */
+function poolGauges(registry: client.Registry, read: () => PoolStats | undefined): void {
+  const gauge = (name: string, help: string, pick: (s: PoolStats) => number) =>
+    new client.Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        const s = read();
+        if (s) this.set(pick(s));
+      },
+    });
+  gauge("chat_db_pool_connections", "PostgreSQL connections open in this node's pool", (s) => s.total);
+  gauge("chat_db_pool_in_use", "PostgreSQL connections checked out of the pool (running a query or transaction)", (s) => s.total - s.idle);
+  gauge("chat_db_pool_waiting", "Queries waiting for a free PostgreSQL connection", (s) => s.waiting);
+  gauge("chat_db_pool_max", "DATABASE_POOL_MAX: the most connections the pool opens", (s) => s.max);
 }
 
 /**

@@ -7,6 +7,7 @@ import type { AddressInfo } from "node:net";
 import type { Server } from "socket.io";
 import { createAuthenticator } from "./auth.js";
 import type { Config } from "./config.js";
+import { messageEventDialect } from "./chat/broadcast.js";
 import { connectCluster, type ClusterLink } from "./cluster/link.js";
 import { LocalPresence } from "./cluster/local-presence.js";
 import { announceGone, resyncAfterOutage } from "./chat/cluster-events.js";
@@ -16,9 +17,11 @@ import { chatSockets, registerChat } from "./chat/register.js";
 import { UserSockets, userChannel } from "./chat/users.js";
 import { createHttpApp } from "./http/app.js";
 import type { DependencyState, Lifecycle } from "./http/health.js";
+import { createMetricsServer } from "./http/metrics.js";
 import type { Logger } from "./logger.js";
 import { createMetrics, type Metrics } from "./metrics.js";
 import { wireConnections } from "./realtime/connection.js";
+import { tapBroadcasts } from "./realtime/deliveries.js";
 import { InFlight } from "./realtime/handle.js";
 import { createIo } from "./realtime/io.js";
 import { SocketState } from "./realtime/socket-state.js";
@@ -32,6 +35,8 @@ export interface ChatNode {
   readonly io: Server;
   readonly http: HttpServer;
   readonly metrics: Metrics;
+  /** The port /metrics is served on once started (PORT itself when METRICS_PORT=0). */
+  metricsPort(): number | undefined;
   lifecycle(): Lifecycle;
   /** Listens, then migrates and connects; resolves with the port once ready. */
   start(): Promise<number>;
@@ -100,8 +105,10 @@ export function createNode(config: Config, log: Logger): ChatNode {
     historyLimit: config.historyLimit,
     staticDir: config.staticDir,
     trustProxy: config.trustProxy,
+    metricsHere: config.metricsPort === 0,
   });
   const http = createServer(app);
+  const metricsHttp = config.metricsPort === 0 ? undefined : createMetricsServer(metrics);
   const io = createIo(http, {
     config,
     log: log.child({ module: "realtime" }),
@@ -109,23 +116,20 @@ export function createNode(config: Config, log: Logger): ChatNode {
     accepting: () => state === "ready",
     onBacklogClosed: () => metrics.backlogClosed.inc(),
     newState: (user, socketId, parent) => new NodeSocketState(user, socketId, parent),
+    onRefused: (reason) => metrics.connectionsRefused.inc({ reason }),
   });
   metrics.redisUp.set(config.redisUrl ? 0 : -1);
 
   async function start(): Promise<number> {
-    await new Promise<void>((resolve, reject) => {
-      http.once("error", reject);
-      http.listen(config.port, config.host, () => {
-        http.off("error", reject);
-        resolve();
-      });
-    });
-    const port = (http.address() as AddressInfo).port;
-    log.info({ port, host: config.host }, "listening; starting");
+    const port = await listen(http, config.port, config.host, "PORT");
+    // Up before the database: Prometheus sees a node that is stuck starting (chat_ready 0).
+    const metricsPort = metricsHttp ? await listen(metricsHttp, config.metricsPort, config.host, "METRICS_PORT") : port;
+    log.info({ port, metricsPort, host: config.host }, "listening; starting");
     for (const warning of config.warnings) log.warn(warning);
 
     db = await connectDb(config, log, () => done !== undefined);
     metrics.dbUp.set(1);
+    metrics.watchDbPool(() => db?.poolStats?.());
     if (config.redisUrl) {
       cluster = await connectCluster({
         config,
@@ -136,6 +140,7 @@ export function createNode(config: Config, log: Logger): ChatNode {
         onRedisBack: (rooms) => resyncAfterOutage(io, rooms),
       });
     }
+    countDeliveries(io, metrics);
     const users = new UserSockets();
     writer = new MessageWriter(db, {
       concurrency: config.storeBatchesInFlight,
@@ -203,6 +208,13 @@ export function createNode(config: Config, log: Logger): ChatNode {
     stopLegacyRenewal?.();
     await cluster?.close().catch((err: unknown) => log.warn({ err }, "closing the cluster link failed"));
     await db?.close().catch((err: unknown) => log.warn({ err }, "closing the database failed"));
+    // Last: Prometheus could watch the drain.
+    if (metricsHttp?.listening) {
+      await new Promise((resolve) => {
+        metricsHttp.close(resolve);
+        metricsHttp.closeAllConnections();
+      });
+    }
     log.info("stopped");
   }
 
@@ -211,10 +223,36 @@ export function createNode(config: Config, log: Logger): ChatNode {
     io,
     http,
     metrics,
+    metricsPort: () => ((metricsHttp ?? http).address() as AddressInfo | null)?.port,
     lifecycle: () => state,
     start,
     shutdown: () => (done ??= runShutdown()),
   };
+}
+
+/** Listens; a port already taken fails start() with a message naming its variable. */
+async function listen(server: HttpServer, port: number, host: string, variable: string): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    const fail = (err: NodeJS.ErrnoException) =>
+      reject(err.code === "EADDRINUSE" ? new Error(`${variable}: ${host}:${port} is already in use`, { cause: err }) : err);
+    server.once("error", fail);
+    server.listen(port, host, () => {
+      server.off("error", fail);
+      resolve();
+    });
+  });
+  return (server.address() as AddressInfo).port;
+}
+
+/** Messages written to this node's sockets, counted once per broadcast from the room's size. */
+function countDeliveries(io: Server, metrics: Metrics): void {
+  const v1 = metrics.deliveries.labels("v1");
+  const legacy = metrics.deliveries.labels("legacy");
+  tapBroadcasts(io, (event, _room, recipients) => {
+    if (recipients === 0) return;
+    const dialect = messageEventDialect(event);
+    if (dialect) (dialect === "v1" ? v1 : legacy).inc(recipients);
+  });
 }
 
 /** Connects and migrates, retrying while the database is unreachable (the node stays "starting"). */

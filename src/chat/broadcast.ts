@@ -8,6 +8,7 @@
  */
 import type { Server } from "socket.io";
 import type { Message } from "../shared/protocol.js";
+import type { Dialect } from "./context.js";
 
 export const v1Room = (room: string) => `r:${room}`;
 export const legacyRoom = (room: string) => `l:${room}`;
@@ -21,6 +22,13 @@ function targets(io: Server, room: string, legacy: boolean, except?: string) {
   const v1 = except ? io.to(v1Room(room)).except(except) : io.to(v1Room(room));
   if (!legacy) return { v1 };
   return { v1, legacy: except ? io.to(legacyRoom(room)).except(except) : io.to(legacyRoom(room)) };
+}
+
+/** The dialect a new-message event is written in (what a delivery counts); undefined for other events. */
+export function messageEventDialect(event: string): Dialect | undefined {
+  if (event === "message:new") return "v1";
+  if (event === "recieve_message") return "legacy";
+  return undefined;
 }
 
 export function emitMessage(io: Server, m: Message, legacy: boolean): void {

@@ -29,6 +29,7 @@ export async function enterRoom(ctx: ChatContext, socket: Socket, room: string, 
     await leaveRoom(ctx, socket, room, user);
     return;
   }
+  ctx.metrics.joins.inc({ dialect });
   ctx.metrics.presenceUsers.set(ctx.presence.localSize());
   if (first) emitPresenceJoin(ctx.io, room, user, legacyDialect(ctx), socket.id);
 }

@@ -15,6 +15,7 @@ import type { Logger } from "../logger.js";
 import type { Metrics } from "../metrics.js";
 import { createClusterAdapter } from "./adapter.js";
 import { RedisPresence, type RedisPresenceOptions } from "./redis-presence.js";
+import { instrumentRedis } from "./redis-metrics.js";
 
 export interface ClusterLink {
   presence: RedisPresence;
@@ -57,6 +58,7 @@ export async function connectCluster({ config, io, log, metrics, onReaped, onRed
   for (const [name, c] of Object.entries(clients)) {
     c.on("error", (err: Error) => log.debug({ err, client: name }, "redis client error"));
   }
+  instrumentRedis(clients, metrics);
   await Promise.all([commands.connect(), pub.connect(), sub.connect()]);
 
   // The classic adapter publishes without waiting: swallow (and count) what fails while down.

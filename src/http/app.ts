@@ -1,4 +1,4 @@
-/** The express app: security headers, request ids, health, metrics, the REST API and the client. */
+/** The express app: security headers, request ids, health, the REST API, the client (and /metrics if METRICS_PORT=0). */
 import { randomUUID } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
@@ -20,6 +20,8 @@ export interface HttpDeps {
   historyLimit: number;
   staticDir: string;
   trustProxy: boolean;
+  /** METRICS_PORT=0: /metrics on this app's (public) port; otherwise metrics.ts serves it. */
+  metricsHere: boolean;
 }
 
 export function createHttpApp(deps: HttpDeps): express.Express {
@@ -50,10 +52,12 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   );
   app.use(requestContext(deps.log, deps.metrics));
   app.use(healthRoutes(deps.health));
-  app.get("/metrics", async function metrics(_req, res) {
-    res.set("Content-Type", deps.metrics.registry.contentType);
-    res.send(await deps.metrics.registry.metrics());
-  });
+  if (deps.metricsHere) {
+    app.get("/metrics", async function metrics(_req, res) {
+      res.set("Content-Type", deps.metrics.registry.contentType);
+      res.send(await deps.metrics.registry.metrics());
+    });
+  }
   app.use(apiRoutes(deps));
   app.use("/api", function apiNotFound(_req, res) {
     res.status(404).json({ error: { code: "not_found", message: "no such endpoint" } });

@@ -6,7 +6,7 @@ import type { Server, Socket } from "socket.io";
 import type { z } from "zod";
 import type { Config } from "../config.js";
 import type { Logger } from "../logger.js";
-import type { Metrics } from "../metrics.js";
+import { closeReasonLabel, type Metrics } from "../metrics.js";
 import { handle, type EventHandler, type Handler, type InFlight } from "./handle.js";
 import { EventRateLimiter } from "./connection-limits.js";
 import { PROTOCOL_VERSION } from "./io.js";
@@ -71,6 +71,7 @@ export function wireConnections(io: Server, o: ConnectionOptions): void {
   }
   function onDisconnect(this: Socket, reason: string): void {
     metrics.connectedSockets.dec();
+    metrics.connectionsClosed.inc({ reason: closeReasonLabel(reason) });
     if (debug) state(this).log.debug({ reason }, "disconnected");
     // Counted as in flight: shutdown waits for the disconnect's cleanup (presence:leave).
     inflight.enter();
@@ -82,6 +83,7 @@ export function wireConnections(io: Server, o: ConnectionOptions): void {
     socket.onAny(dispatch);
     socket.on("disconnect", onDisconnect);
     metrics.connectedSockets.inc();
+    metrics.connectionsOpened.inc();
     o.connected(socket);
     socket.emit("server:hello", { node: config.nodeId, version: PROTOCOL_VERSION });
     if (debug) s.log.debug("connected");

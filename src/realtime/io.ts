@@ -4,6 +4,7 @@ import { Server, type Socket } from "socket.io";
 import type { Config } from "../config.js";
 import type { Logger } from "../logger.js";
 import { AuthError, type Authenticator } from "../auth.js";
+import type { RefusalReason } from "../metrics.js";
 import { corkWebSocketFlushes, limitBacklog } from "./corking.js";
 import { alignHeartbeats, setHeartbeatGrid } from "./heartbeat.js";
 import { ConnectionSlots } from "./connection-limits.js";
@@ -38,10 +39,12 @@ export interface IoOptions {
   onBacklogClosed?: () => void;
   /** Makes each socket's state at the handshake (node.ts adds chat's fields). @default SocketState */
   newState?: SocketStateFactory;
+  /** A connection attempt was refused at the handshake. */
+  onRefused?: (reason: RefusalReason) => void;
 }
 
 export function createIo(http: HttpServer, options: IoOptions): Server {
-  const { config, log, auth, accepting, onBacklogClosed } = options;
+  const { config, log, auth, accepting, onBacklogClosed, onRefused } = options;
   const newState = options.newState ?? ((user, socketId, parent) => new SocketState(user, socketId, parent));
   if (!corkWebSocketFlushes()) log.warn("engine.io changed shape: WebSocket flushes are not corked");
   if (!alignHeartbeats()) log.warn("engine.io changed shape: pings are not aligned to PING_GRID_MS");
@@ -56,8 +59,13 @@ export function createIo(http: HttpServer, options: IoOptions): Server {
     perMessageDeflate: false,
     cors: config.corsOrigins.length > 0 ? { origin: corsOrigin(config.corsOrigins), credentials: true } : undefined,
     allowRequest: (req, cb) => {
-      if (!accepting()) return cb("draining", false);
-      cb(null, originAllowed(req, config.corsOrigins));
+      if (!accepting()) {
+        onRefused?.("draining");
+        return cb("draining", false);
+      }
+      const allowed = originAllowed(req, config.corsOrigins);
+      if (!allowed) onRefused?.("origin");
+      cb(null, allowed);
     },
   });
 
@@ -111,6 +119,7 @@ export function createIo(http: HttpServer, options: IoOptions): Server {
     } catch (err) {
       const reason = err instanceof AuthError ? err.reason : "unauthorized";
       log.debug({ socketId: socket.id, reason }, "handshake refused");
+      onRefused?.(reason);
       return next(new Error(reason));
     }
     // Taken after the (asynchronous) verification and before any await, so that concurrent
@@ -131,6 +140,7 @@ export function createIo(http: HttpServer, options: IoOptions): Server {
 
   function refuse(next: (err?: Error) => void, socketId: string, which: string): void {
     log.info({ socketId, which }, "handshake refused: too many connections");
+    onRefused?.("too_many_connections");
     next(new Error("too_many_connections"));
   }
   return io;

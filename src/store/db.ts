@@ -18,6 +18,8 @@ export interface Db extends Queryable {
   /** Runs a script of several statements (migrations). */
   exec(sql: string): Promise<void>;
   close(): Promise<void>;
+  /** PostgreSQL's connection pool right now (metrics); PGlite has none. */
+  poolStats?(): { total: number; idle: number; waiting: number; max: number };
 }
 
 const INT8_OID = 20;
@@ -87,6 +89,7 @@ export function createPgDb(url: string, poolMax: number, onError: (err: Error) =
     async close() {
       await pool.end();
     },
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: poolMax }),
   };
 }
 

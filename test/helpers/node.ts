@@ -40,6 +40,9 @@ export interface StartOptions {
 export async function startNode(env: Record<string, string | undefined> = {}, opts: StartOptions = {}): Promise<RunningNode> {
   const config = loadConfig({
     PORT: "0",
+    // /metrics on the node's own port, as the tests read it; test/core/http.test.ts covers
+    // the default, a port of its own.
+    METRICS_PORT: "0",
     HOST: "127.0.0.1",
     LOG_LEVEL,
     NODE_ID: `node-${randomBytes(3).toString("hex")}`,
