@@ -123,7 +123,12 @@ export function createNode(config: Config, log: Logger): ChatNode {
   async function start(): Promise<number> {
     const port = await listen(http, config.port, config.host, "PORT");
     // Up before the database: Prometheus sees a node that is stuck starting (chat_ready 0).
-    const metricsPort = metricsHttp ? await listen(metricsHttp, config.metricsPort, config.host, "METRICS_PORT") : port;
+    const metricsPort = metricsHttp
+      ? await listen(metricsHttp, config.metricsPort, config.host, "METRICS_PORT").catch((err: unknown) => {
+          http.close();
+          throw err;
+        })
+      : port;
     log.info({ port, metricsPort, host: config.host }, "listening; starting");
     for (const warning of config.warnings) log.warn(warning);
 

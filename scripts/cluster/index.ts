@@ -40,6 +40,11 @@ export interface ClusterOptions {
   basePort?: number;
   /** HAProxy stats page and HAProxy's own /metrics; default 0 = a free port. */
   statsPort?: number;
+  /**
+   * Give each node /metrics on a free port of its own (METRICS_PORT), as deployed. Default
+   * false: METRICS_PORT=0, /metrics on each node's port (HAProxy's frontend refuses it).
+   */
+  separateMetricsPorts?: boolean;
   /** Extra environment for every node, over process.env. DATABASE_URL and REDIS_URL are required. */
   env?: Record<string, string | undefined>;
   /** Command that starts one node (default: node --import tsx src/main.ts). */
@@ -68,6 +73,8 @@ export interface ClusterNode {
   readonly port: number;
   /** http://host:port of this node, bypassing HAProxy. */
   readonly url: string;
+  /** Where this node's /metrics is: `${metricsUrl}/metrics` (its own port, or `url`). */
+  readonly metricsUrl: string;
   /** Current process id (changes on restart); undefined while not running. */
   readonly pid: number | undefined;
   readonly running: boolean;
@@ -171,12 +178,14 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   const lbPortAsked = useHaproxy ? (options.port ?? 0) : 0;
   const basePort = options.basePort ?? (lbPortAsked === 0 || !useHaproxy ? 0 : lbPortAsked + 1);
   const statsAsked = options.statsPort ?? 0;
-  const wanted = [lbPortAsked, ...Array.from({ length: count }, (_, i) => (basePort === 0 ? 0 : basePort + i)), statsAsked];
+  const metricsAsked = options.separateMetricsPorts ? Array.from({ length: count }, () => 0) : [];
+  const wanted = [lbPortAsked, ...Array.from({ length: count }, (_, i) => (basePort === 0 ? 0 : basePort + i)), statsAsked, ...metricsAsked];
   const spare = await freePorts(wanted.filter((p) => p === 0).length, host);
   const ports = wanted.map((p) => (p === 0 ? spare.shift()! : p));
   const lbPort = ports[0]!;
   const nodePorts = ports.slice(1, 1 + count);
   const statsPort = ports[1 + count]!;
+  const metricsPorts = ports.slice(2 + count);
 
   const onExit = options.onExit ?? (() => {});
   const procs = new Set<Proc>();
@@ -186,6 +195,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     const id = `node-${i + 1}`;
     const server = `n${i + 1}`;
     const url = `http://${host}:${port}`;
+    const metricsPort = metricsPorts[i] ?? 0;
     const out = new OutputBuffer(id, options.log);
     let proc: Proc | undefined;
     const nodeEnv: NodeJS.ProcessEnv = {
@@ -193,6 +203,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       HOST: host,
       ...env,
       PORT: String(port),
+      METRICS_PORT: String(metricsPort),
       NODE_ID: id,
     };
     const spawnNode = () => {
@@ -219,6 +230,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       server,
       port,
       url,
+      metricsUrl: metricsPort === 0 ? url : `http://${host}:${metricsPort}`,
       get pid() {
         return proc && !proc.done ? proc.child.pid : undefined;
       },

@@ -1,9 +1,14 @@
 /** HTTP endpoints, headers, limits, and the database going away under a running node. */
 import assert from "node:assert/strict";
+import fs from "node:fs";
+import net from "node:net";
+import path from "node:path";
 import { after, afterEach, before, describe, test } from "node:test";
 import { io } from "socket.io-client";
 import { call, closeAll, connect, eventually, sleep } from "../helpers/client.js";
 import { createTestDatabase, queryDb, type TestDatabase } from "../helpers/db.js";
+import { freePorts } from "../../scripts/cluster.js";
+import { loadConfig } from "../../src/config.js";
 import { startNode, tempDir, type RunningNode } from "../helpers/node.js";
 import { startProxy, type Proxy } from "../helpers/proxy.js";
 
@@ -130,6 +135,51 @@ describe("HTTP", () => {
     });
     ws.close();
     assert.equal(outcome, "refused");
+  });
+});
+
+describe("/metrics on a port of its own (METRICS_PORT)", () => {
+  test("the default keeps /metrics off the public port; METRICS_PORT serves it; PORT's twin is refused", async () => {
+    const defaults = loadConfig({});
+    assert.equal(defaults.metricsPort, 9091);
+    assert.notEqual(defaults.metricsPort, defaults.port);
+    assert.throws(() => loadConfig({ PORT: "3000", METRICS_PORT: "3000" }), /METRICS_PORT: must differ from PORT/);
+    assert.throws(() => loadConfig({ METRICS_PORT: "70000" }), /METRICS_PORT/);
+
+    // A real node with the default's shape: a separate listener (on a free port, not 9091,
+    // so that parallel tests never collide), and a built client page that serves static files.
+    const staticDir = tempDir("static");
+    fs.writeFileSync(path.join(staticDir, "index.html"), "<!doctype html><title>chat</title>");
+    const [metricsPort] = await freePorts(1);
+    const n = await startNode({ DATABASE_URL: db.url, METRICS_PORT: String(metricsPort), STATIC_DIR: staticDir });
+    try {
+      assert.equal(n.node.metricsPort(), metricsPort);
+      const pub = await fetch(`${n.url}/metrics`);
+      assert.equal(pub.status, 404, "no /metrics on the public port");
+      assert.doesNotMatch(await pub.text(), /chat_connected_sockets/);
+      const m = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
+      assert.equal(m.status, 200);
+      assert.match(await m.text(), /^chat_ready\{node="[^"]+"\} 1$/m);
+      // The metrics port serves nothing else: not the API, not the page, not the health checks.
+      for (const p of ["/", "/readyz", "/api/rooms/x/messages", "/socket.io/?EIO=4&transport=polling"]) {
+        assert.equal((await fetch(`http://127.0.0.1:${metricsPort}${p}`)).status, 404, p);
+      }
+    } finally {
+      await n.stop();
+    }
+    // Stopped: the metrics port is closed too.
+    await assert.rejects(fetch(`http://127.0.0.1:${metricsPort}/metrics`));
+  });
+
+  test("a METRICS_PORT already taken fails the start with a message naming it", async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((r) => blocker.listen(0, "127.0.0.1", r));
+    const port = (blocker.address() as net.AddressInfo).port;
+    try {
+      await assert.rejects(startNode({ DATABASE_URL: db.url, METRICS_PORT: String(port) }), /METRICS_PORT: 127\.0\.0\.1:\d+ is already in use/);
+    } finally {
+      blocker.close();
+    }
   });
 });
 

@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -124,6 +125,22 @@ process.on("SIGTERM", () => process.exit(0));
     const r = await get({ "x-forwarded-for": "6.6.6.6" });
     assert.equal(r.headers["x-forwarded-for"], "127.0.0.1");
     assert.equal(r.headers["x-forwarded-proto"], "http");
+  });
+
+  test("/metrics never passes the public frontend, however it is spelled; other paths still do", async () => {
+    // Raw paths: fetch() would normalise some of these before sending them.
+    const status = (p: string) =>
+      new Promise<number>((resolve, reject) => {
+        http.get({ host: "127.0.0.1", port: cluster!.port, path: p }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        }).on("error", reject);
+      });
+    for (const p of ["/metrics", "/metrics?format=x", "/METRICS", "/%6Detrics", "/%2Fmetrics", "//metrics", "/./metrics", "/metrics/"]) {
+      assert.equal(await status(p), 403, p);
+    }
+    // The echo nodes answer anything: these reached one.
+    for (const p of ["/", "/api/rooms/metrics/messages", "/socket.io/?metrics=1"]) assert.equal(await status(p), 200, p);
   });
 
   test("the SERVERID cookie pins each request to its node and is stripped before the node", async () => {
