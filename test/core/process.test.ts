@@ -17,7 +17,8 @@ const entry = ["--import", "tsx", "src/main.ts"];
 
 function run(env: Record<string, string>): ChildProcess {
   return spawn(process.execPath, entry, {
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: "warn", HOST: "127.0.0.1", ...env },
+    // METRICS_PORT=0: two servers at once here must not race for the default 9091.
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: "warn", HOST: "127.0.0.1", METRICS_PORT: "0", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
 }

@@ -54,8 +54,8 @@ describe("docker-compose.yml", () => {
     assert.notEqual(b.status, 0, "an invalid depends_on condition must fail validation");
   });
 
-  test("services: postgres, redis, 3 app replicas, haproxy :8080, prometheus, grafana :3001", () => {
-    for (const s of ["postgres", "redis", "app", "haproxy", "prometheus", "grafana"]) assert.ok(svc[s], `service ${s}`);
+  test("services: postgres, redis, 3 app replicas, haproxy :8080, prometheus, alertmanager, grafana :3001", () => {
+    for (const s of ["postgres", "redis", "app", "haproxy", "prometheus", "alertmanager", "grafana"]) assert.ok(svc[s], `service ${s}`);
     assert.equal(svc.app.deploy.replicas, 3);
     assert.equal(svc.app.container_name, undefined, "replicas cannot share a container name");
     assert.equal(svc.app.ports, undefined, "replicas publish no port; clients go through HAProxy");
@@ -115,10 +115,31 @@ describe("docker-compose.yml", () => {
     assert.ok(job, "scrape job chat (the job the alerts and the dashboard select)");
     assert.equal(job.metrics_path ?? "/metrics", "/metrics");
     assert.deepEqual(job.dns_sd_configs[0].names, ["app"]);
-    assert.equal(job.dns_sd_configs[0].port, loadConfig(svc.app.environment).port);
+    // The app's metrics port: /metrics is not on the port HAProxy forwards to.
+    const app = loadConfig(svc.app.environment);
+    assert.notEqual(app.metricsPort, 0, "METRICS_PORT set: /metrics off the public port");
+    assert.notEqual(app.metricsPort, app.port);
+    assert.equal(job.dns_sd_configs[0].port, app.metricsPort);
+    assert.ok(svc.app.expose.map(String).includes(String(app.metricsPort)), "the metrics port is exposed to the compose network");
+    const backend = readFileSync(path.join(ROOT, "deploy/haproxy/backend.compose.cfg"), "utf8");
+    assert.doesNotMatch(backend, new RegExp(`:${app.metricsPort}\\b`), "HAProxy never forwards to the metrics port");
     for (const f of prom.rule_files) assert.ok(existsSync(path.join(ROOT, "deploy/prometheus", f)), `rule file ${f}`);
     const hp = prom.scrape_configs.find((j: K8sObject) => j.job_name === "haproxy");
     assert.deepEqual(hp.static_configs[0].targets, [`haproxy:${svc.haproxy.environment.HAPROXY_STATS_BIND.split(":").at(-1)}`]);
+  });
+
+  test("alertmanager: Prometheus sends alerts to it; its configuration is valid and routes to a receiver", () => {
+    const prom = parse(readFileSync(path.join(ROOT, "deploy/prometheus/prometheus.yml"), "utf8"));
+    const am = svc.alertmanager;
+    const port = Number(/:(\d+)$/.exec(prom.alerting.alertmanagers[0].static_configs[0].targets[0])?.[1]);
+    assert.deepEqual(prom.alerting.alertmanagers[0].static_configs[0].targets, [`alertmanager:${port}`]);
+    assert.ok(am.ports.some((p: K8sObject | string) => (typeof p === "string" ? p.endsWith(`:${port}`) : p.target === port)));
+    const mount = mounts(am).find((v) => v.target === "/etc/alertmanager");
+    assert.equal(path.resolve(mount!.source), path.join(ROOT, "deploy/alertmanager"));
+    assert.ok(am.command.includes("--config.file=/etc/alertmanager/alertmanager.yml"));
+    runOk("amtool", ["check-config", path.join(ROOT, "deploy/alertmanager/alertmanager.yml")]);
+    const cfg = parse(readFileSync(path.join(ROOT, "deploy/alertmanager/alertmanager.yml"), "utf8"));
+    assert.ok(cfg.receivers.some((r: K8sObject) => r.name === cfg.route.receiver), "the default route names a receiver");
   });
 
   test("grafana: provisioned Prometheus data source and the chat-cluster home dashboard", () => {
@@ -168,7 +189,8 @@ describe("deploy/Dockerfile", () => {
     assert.match(text, /^ENTRYPOINT \["\/usr\/bin\/tini", "--"\]$/m);
     assert.match(text, /^CMD \["node", "dist\/main\.js"\]$/m);
     assert.match(text, /HEALTHCHECK [\s\S]*?\/healthz/);
-    assert.match(text, new RegExp(`^EXPOSE ${loadConfig({}).port}$`, "m"));
+    const defaults = loadConfig({});
+    assert.match(text, new RegExp(`^EXPOSE ${defaults.port} ${defaults.metricsPort}$`, "m"));
   });
 
   test("everything src/ imports at runtime is a production dependency (npm ci --omit=dev)", () => {
@@ -217,7 +239,7 @@ describe("deploy/Dockerfile", () => {
       assert.equal(cmd[0], "node");
       assert.equal(health[0], "node");
       const [port] = await freePorts(1);
-      const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: "production", PORT: String(port), DATA_DIR: path.join(ctx, "data"), LOG_LEVEL: "warn" };
+      const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: "production", PORT: String(port), METRICS_PORT: "0", DATA_DIR: path.join(ctx, "data"), LOG_LEVEL: "warn" };
       for (const k of ["DATABASE_URL", "REDIS_URL"]) delete env[k];
       const server = spawn(process.execPath, cmd.slice(1), { cwd: ctx, env, stdio: ["ignore", "ignore", "pipe"] });
       let err = "";
