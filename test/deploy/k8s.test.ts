@@ -93,7 +93,7 @@ for (const { name, objects } of variants) {
       assert.ok(selects(dep.spec.selector.matchLabels, dep.spec.template.metadata.labels), "selector selects the pod template");
       assert.deepEqual(
         container.ports.map((p: K8sObject) => p.containerPort),
-        [SERVER_PORT],
+        [SERVER_PORT, defaults.metricsPort],
       );
       assert.equal(defaults.port, SERVER_PORT, "the server's default PORT");
       for (const [probe, wanted] of [
@@ -201,8 +201,10 @@ for (const { name, objects } of variants) {
       const { dep, container } = chatDeployment(objects);
       const svc = one(objects, "Service", "chat");
       assert.ok(selects(svc.spec.selector, dep.spec.template.metadata.labels), "Service selects the chat pods");
+      const metricsPort = loadConfig(podEnv(objects, container, externalSecret).env).metricsPort;
       for (const p of svc.spec.ports) {
-        assert.equal(resolvePort(container, p.targetPort), SERVER_PORT, `Service port ${p.name} → ${SERVER_PORT}`);
+        const want = p.name === "metrics" ? metricsPort : SERVER_PORT;
+        assert.equal(resolvePort(container, p.targetPort), want, `Service port ${p.name} → ${want}`);
       }
       // The Service must not also select other workloads (the demo's PostgreSQL, Redis).
       for (const w of objects.filter((o) => ["Deployment", "StatefulSet"].includes(o.kind) && o.metadata.name !== "chat")) {
@@ -231,6 +233,33 @@ for (const { name, objects } of variants) {
           const port = p.backend.service.port;
           assert.ok(svc.spec.ports.some((sp: K8sObject) => sp.name === port.name || sp.port === port.number), "Ingress port exists on the Service");
         }
+      }
+    });
+
+    test("/metrics: on a port of its own that no Ingress path reaches and only the monitoring namespace may", () => {
+      const { container } = chatDeployment(objects);
+      const cfg = loadConfig(podEnv(objects, container, externalSecret).env);
+      assert.ok(cfg.metricsPort !== 0 && cfg.metricsPort !== cfg.port, `METRICS_PORT ${cfg.metricsPort}, PORT ${cfg.port}`);
+      assert.equal(resolvePort(container, "metrics"), cfg.metricsPort, "container port `metrics` is METRICS_PORT");
+      // Every Ingress path lands on the app's port, where /metrics is not served.
+      const svc = one(objects, "Service", "chat");
+      for (const ing of find(objects, "Ingress")) {
+        for (const rule of ing.spec.rules) {
+          for (const p of rule.http.paths) {
+            const port = p.backend.service.port;
+            const sp = svc.spec.ports.find((x: K8sObject) => x.name === port.name || x.port === port.number);
+            assert.equal(resolvePort(container, sp.targetPort), cfg.port, `Ingress ${p.path} → the app port only`);
+          }
+        }
+      }
+      // The NetworkPolicy admits the metrics port from the monitoring namespace alone.
+      const np = one(objects, "NetworkPolicy", "chat");
+      for (const rule of np.spec.ingress) {
+        const ports = (rule.ports ?? []).map((p: K8sObject) => resolvePort(container, p.port));
+        assert.ok(ports.length > 0, "every ingress rule names its ports");
+        if (!ports.includes(cfg.metricsPort)) continue;
+        const namespaces = rule.from.map((f: K8sObject) => f.namespaceSelector?.matchLabels?.["kubernetes.io/metadata.name"]);
+        assert.deepEqual(namespaces, ["monitoring"], "the metrics port is open to Prometheus only");
       }
     });
 
@@ -308,14 +337,18 @@ describe("k8s/monitoring", () => {
   const mon = kustomize("k8s/monitoring");
   const base = variants[0]!.objects;
 
-  test("ServiceMonitor scrapes /metrics on a port of the chat Service it selects", () => {
+  test("ServiceMonitor scrapes /metrics on the chat Service's metrics port", () => {
     const sm = one(mon, "ServiceMonitor", "chat");
     const svc = one(base, "Service", "chat");
     assert.ok(selects(sm.spec.selector.matchLabels, svc.metadata.labels), "selects Service chat");
     assert.ok(sm.spec.namespaceSelector.matchNames.includes(svc.metadata.namespace));
+    const { container } = chatDeployment(base);
+    const metricsPort = loadConfig(podEnv(base, container, externalSecret).env).metricsPort;
     for (const ep of sm.spec.endpoints) {
       assert.equal(ep.path, "/metrics");
-      assert.ok(svc.spec.ports.some((p: K8sObject) => p.name === ep.port), `endpoint port ${ep.port} on the Service`);
+      const sp = svc.spec.ports.find((p: K8sObject) => p.name === ep.port);
+      assert.ok(sp, `endpoint port ${ep.port} on the Service`);
+      assert.equal(resolvePort(container, sp.targetPort), metricsPort, "scraped on METRICS_PORT");
     }
     // Alerts and the dashboard select job="chat": the job label is the Service name.
     assert.equal(svc.metadata.name, "chat");
