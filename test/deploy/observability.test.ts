@@ -115,12 +115,15 @@ describe("dashboard and alerts on a live cluster scraped by Prometheus", () => {
     cluster = await startCluster({
       nodes: 3,
       port: 0,
+      // As deployed: /metrics on each node's METRICS_PORT, which HAProxy does not forward.
+      separateMetricsPorts: true,
       env: clusterEnv(db.url, uniquePrefix("obs"), { LOG_LEVEL: "warn", RATE_LIMIT_SENDS: "5", RATE_LIMIT_WINDOW_MS: "1000" }),
     });
     // The names the server really exposes, for the static cross-check below.
-    const text = await (await fetch(`${cluster.nodes[0]!.url}/metrics`)).text();
+    const text = await (await fetch(`${cluster.nodes[0]!.metricsUrl}/metrics`)).text();
+    const haproxyText = await (await fetch(`${cluster.statsUrl}metrics`)).text();
     // From the TYPE lines: a labelled counter has no sample before its first increment.
-    for (const m of text.matchAll(/^# TYPE (\S+) (\S+)$/gm)) {
+    for (const m of `${text}\n${haproxyText}`.matchAll(/^# TYPE (\S+) (\S+)$/gm)) {
       const [, name, type] = m as unknown as [string, string, string];
       metricNames.add(name);
       if (type === "histogram") for (const suffix of ["_bucket", "_sum", "_count"]) metricNames.add(name + suffix);
@@ -132,7 +135,7 @@ describe("dashboard and alerts on a live cluster scraped by Prometheus", () => {
       global: { scrape_interval: "1s", scrape_timeout: "1s", evaluation_interval: "1s" },
       rule_files: RULE_FILES,
       scrape_configs: [
-        { job_name: "chat", static_configs: [{ targets: cluster.nodes.map((n) => `127.0.0.1:${n.port}`) }] },
+        { job_name: "chat", static_configs: [{ targets: cluster.nodes.map((n) => new URL(n.metricsUrl).host) }] },
         { job_name: "haproxy", static_configs: [{ targets: [new URL(cluster.statsUrl!).host] }] },
       ],
     };
@@ -177,7 +180,8 @@ describe("dashboard and alerts on a live cluster scraped by Prometheus", () => {
   test("the dashboard queries only metrics the server exposes, and covers what operators need", () => {
     const used = new Set<string>();
     for (const t of panelTargets()) {
-      for (const m of t.expr.matchAll(/\b((?:chat|process|nodejs)_[a-z0-9_]+)\b/g)) used.add(m[1]!);
+      // Metric names, not label values such as proxy="chat_in".
+      for (const m of t.expr.replace(/"[^"]*"/g, '""').matchAll(/\b((?:chat|process|nodejs|haproxy)_[a-z0-9_]+)\b/g)) used.add(m[1]!);
     }
     for (const name of used) assert.ok(metricNames.has(name), `${name} is exposed by /metrics`);
     for (const needed of [
@@ -193,6 +197,19 @@ describe("dashboard and alerts on a live cluster scraped by Prometheus", () => {
       "nodejs_eventloop_lag_p99_seconds",
       "process_cpu_seconds_total",
       "process_resident_memory_bytes",
+      "chat_deliveries_total",
+      "chat_connections_opened_total",
+      "chat_connections_closed_total",
+      "chat_connections_refused_total",
+      "chat_joins_total",
+      "chat_db_pool_in_use",
+      "chat_db_pool_max",
+      "chat_db_pool_waiting",
+      "chat_redis_command_duration_seconds_bucket",
+      "chat_redis_pubsub_messages_total",
+      "haproxy_frontend_current_sessions",
+      "haproxy_frontend_http_responses_total",
+      "haproxy_backend_active_servers",
     ]) {
       assert.ok(used.has(needed), `a panel shows ${needed}`);
     }
