@@ -17,7 +17,7 @@ import { chatSockets, registerChat } from "./chat/register.js";
 import { UserSockets, userChannel } from "./chat/users.js";
 import { createHttpApp } from "./http/app.js";
 import type { DependencyState, Lifecycle } from "./http/health.js";
-import { createMetricsServer } from "./http/metrics.js";
+import { createMetricsServer, listen } from "./http/metrics.js";
 import type { Logger } from "./logger.js";
 import { createMetrics, type Metrics } from "./metrics.js";
 import { wireConnections } from "./realtime/connection.js";
@@ -233,20 +233,6 @@ export function createNode(config: Config, log: Logger): ChatNode {
     start,
     shutdown: () => (done ??= runShutdown()),
   };
-}
-
-/** Listens; a port already taken fails start() with a message naming its variable. */
-async function listen(server: HttpServer, port: number, host: string, variable: string): Promise<number> {
-  await new Promise<void>((resolve, reject) => {
-    const fail = (err: NodeJS.ErrnoException) =>
-      reject(err.code === "EADDRINUSE" ? new Error(`${variable}: ${host}:${port} is already in use`, { cause: err }) : err);
-    server.once("error", fail);
-    server.listen(port, host, () => {
-      server.off("error", fail);
-      resolve();
-    });
-  });
-  return (server.address() as AddressInfo).port;
 }
 
 /** Messages written to this node's sockets, counted once per broadcast from the room's size. */
