@@ -33,6 +33,9 @@ const envSchema = z.object({
     z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL").optional(),
   ),
   DATABASE_POOL_MAX: int(1, 1000).default(10),
+  DATABASE_REPLICA_URL: optionalText.pipe(
+    z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL").optional(),
+  ),
   DATA_DIR: z.string().min(1).default(".data"),
 
   REDIS_URL: optionalText.pipe(z.string().regex(/^rediss?:\/\//, "must be a redis:// URL").optional()),
@@ -95,6 +98,11 @@ export interface Config {
   /** PostgreSQL URL, or undefined for the embedded PGlite under `dataDir`. */
   databaseUrl?: string;
   databasePoolMax: number;
+  /**
+   * A streaming replica for reads (history, catch-up, rooms:list, search, REST); each read
+   * goes there only when it has replayed what the primary had when the read began.
+   */
+  databaseReplicaUrl?: string;
   dataDir: string;
   /** Redis URL, or undefined for a single node with in-memory presence and limits. */
   redisUrl?: string;
@@ -160,6 +168,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       problems.push("JWT_PUBLIC_KEY: must be a PEM public key (-----BEGIN PUBLIC KEY-----)");
     }
   }
+  if (e.DATABASE_REPLICA_URL && !e.DATABASE_URL) {
+    problems.push("DATABASE_REPLICA_URL: needs DATABASE_URL (the embedded database has no replicas)");
+  }
   if (e.PING_TIMEOUT_MS >= e.PRESENCE_TTL_MS + e.PING_INTERVAL_MS) {
     // Not fatal in principle, but presence would outlive dead sockets by far; say so early.
     problems.push("PING_TIMEOUT_MS: must be below PRESENCE_TTL_MS + PING_INTERVAL_MS");
@@ -194,6 +205,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.LOG_LEVEL,
     databaseUrl: e.DATABASE_URL,
     databasePoolMax: e.DATABASE_POOL_MAX,
+    databaseReplicaUrl: e.DATABASE_REPLICA_URL,
     dataDir: path.resolve(e.DATA_DIR),
     redisUrl: e.REDIS_URL,
     redisAdapter: e.REDIS_ADAPTER,

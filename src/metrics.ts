@@ -20,6 +20,7 @@ export interface Metrics {
   presenceUsers: client.Gauge;
   redisUp: client.Gauge;
   dbUp: client.Gauge;
+  dbReads: client.Counter<"target">;
   httpRequests: client.Counter<"route" | "status">;
   ready: client.Gauge;
   deliveries: client.Counter<"dialect">;
@@ -143,6 +144,12 @@ export function createMetrics(nodeId: string): Metrics {
     dbUp: new client.Gauge({
       name: "chat_db_up",
       help: "1 when the last database check or write succeeded, 0 when it failed",
+      registers: [registry],
+    }),
+    dbReads: new client.Counter({
+      name: "chat_db_reads_total",
+      help: "Reads (history, catch-up, rooms:list, search, REST) by the server that answered them: primary or replica",
+      labelNames: ["target"],
       registers: [registry],
     }),
     ready: new client.Gauge({

@@ -27,6 +27,7 @@ import { createIo } from "./realtime/io.js";
 import { SocketState } from "./realtime/socket-state.js";
 import { createSendLimiter } from "./realtime/send-limiter.js";
 import { createPgDb, createPgliteDb, type Db, type Queryable } from "./store/db.js";
+import { createReplicaReads, type ReplicaReads } from "./store/replica.js";
 import { migrate } from "./store/migrations.js";
 import { MessageWriter } from "./store/writer.js";
 
@@ -57,6 +58,7 @@ export function createNode(config: Config, log: Logger): ChatNode {
   const inflight = new InFlight();
   let state: Lifecycle = "starting";
   let db: Db | undefined;
+  let reads: ReplicaReads | Db | undefined;
   let writer: MessageWriter | undefined;
   let cluster: ClusterLink | undefined;
   let stopLegacyRenewal: (() => void) | undefined;
@@ -88,16 +90,16 @@ export function createNode(config: Config, log: Logger): ChatNode {
 
   // The HTTP app reads the database, which exists only after start(): it gets queries that
   // look the database up when they run, and fail as "not connected" until then.
-  const lazyQueries: Queryable = {
-    query: (sql, params) => requireDb().query(sql, params),
+  const lazyReads: Queryable = {
+    query: (sql, params) => requireReads().query(sql, params),
   };
-  function requireDb(): Db {
-    if (!db) throw Object.assign(new Error("database not connected yet"), { code: "ECONNREFUSED" });
-    return db;
+  function requireReads(): Queryable {
+    if (!reads) throw Object.assign(new Error("database not connected yet"), { code: "ECONNREFUSED" });
+    return reads;
   }
 
   const app = createHttpApp({
-    db: lazyQueries,
+    db: lazyReads,
     auth,
     metrics,
     log: log.child({ module: "http" }),
@@ -135,6 +137,7 @@ export function createNode(config: Config, log: Logger): ChatNode {
     db = await connectDb(config, log, () => done !== undefined);
     metrics.dbUp.set(1);
     metrics.watchDbPool(() => db?.poolStats?.());
+    reads = config.databaseReplicaUrl ? connectReplica(config.databaseReplicaUrl, db) : db;
     if (config.redisUrl) {
       cluster = await connectCluster({
         config,
@@ -160,6 +163,7 @@ export function createNode(config: Config, log: Logger): ChatNode {
       config,
       io,
       db,
+      reads,
       writer,
       presence: cluster?.presence ?? new LocalPresence(),
       users: userChannel(io, users, cluster !== undefined),
@@ -187,6 +191,22 @@ export function createNode(config: Config, log: Logger): ChatNode {
     return port;
   }
 
+  /** The replica needs no migrations and may be down at startup: its reads fall back to the primary. */
+  function connectReplica(url: string, primary: Db): ReplicaReads {
+    const rlog = log.child({ module: "replica" });
+    const replica = createPgDb(url, config.databasePoolMax, (err) => rlog.warn({ err }, "idle replica client failed"));
+    let warnedAt = 0;
+    return createReplicaReads(primary, replica, {
+      onRead: (target) => metrics.dbReads.inc({ target }),
+      onReplicaError(err) {
+        // One line per 10 s: a replica that is down would otherwise log on every read.
+        if (Date.now() - warnedAt < 10_000) return;
+        warnedAt = Date.now();
+        rlog.warn({ err }, "replica read failed; reading from the primary");
+      },
+    });
+  }
+
   async function runShutdown(): Promise<void> {
     const budget = config.shutdownTimeoutMs;
     state = "draining";
@@ -212,6 +232,7 @@ export function createNode(config: Config, log: Logger): ChatNode {
     });
     stopLegacyRenewal?.();
     await cluster?.close().catch((err: unknown) => log.warn({ err }, "closing the cluster link failed"));
+    if (reads !== db) await reads?.close().catch((err: unknown) => log.warn({ err }, "closing the replica failed"));
     await db?.close().catch((err: unknown) => log.warn({ err }, "closing the database failed"));
     // Last: Prometheus could watch the drain.
     if (metricsHttp?.listening) {

@@ -3,7 +3,7 @@ import type { RateLimiterAbstract } from "rate-limiter-flexible";
 import type { Config } from "../config.js";
 import type { Logger } from "../logger.js";
 import type { Metrics } from "../metrics.js";
-import type { Db } from "../store/db.js";
+import type { Db, Queryable } from "../store/db.js";
 import type { MessageWriter } from "../store/writer.js";
 import type { PresenceRegistry } from "./presence-registry.js";
 import type { UserChannel } from "./users.js";
@@ -14,6 +14,11 @@ export interface ChatContext {
   config: Config;
   io: Server;
   db: Db;
+  /**
+   * Where reads go: the primary, or a streaming replica that has replayed what the primary
+   * had when the read began (store/replica.ts). Writes and read-modify-writes use `db`.
+   */
+  reads: Queryable;
   writer: MessageWriter;
   presence: PresenceRegistry;
   sendLimiter: RateLimiterAbstract;

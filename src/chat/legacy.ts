@@ -52,7 +52,7 @@ export function registerLegacy(ctx: ChatContext, on: On): void {
       // Before the history read: a message committed after this mark is published for the
       // template's dialect, and one committed before it is in the history.
       await markLegacyRoom(ctx.db, room, LEGACY_LEASE_MS);
-      rows = legacyRows((await readPage(ctx.db, room, ctx.config.historyLimit)).messages);
+      rows = legacyRows((await readPage(ctx.reads, room, ctx.config.historyLimit)).messages);
     } catch (err) {
       await unsubscribe(socket, room, "legacy");
       throw err;

@@ -31,7 +31,7 @@ export function registerRich(ctx: ChatContext, on: On): void {
   on("messages:search", searchSchema, async function onSearch({ room, query, before, limit }, socket) {
     const user = requireUser(socket);
     if (room) assertAccess(user, room);
-    return searchMessages(ctx.db, user, query, { room, before, limit: limit ?? Math.min(ctx.config.historyLimit, MAX_SEARCH_LIMIT) });
+    return searchMessages(ctx.reads, user, query, { room, before, limit: limit ?? Math.min(ctx.config.historyLimit, MAX_SEARCH_LIMIT) });
   });
 }
 

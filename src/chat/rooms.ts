@@ -32,12 +32,12 @@ export function registerRooms(ctx: ChatContext, on: On): void {
   on("room:history", historySchema, async function onHistory({ room, before, limit }, socket) {
     const user = requireUser(socket);
     assertAccess(user, room);
-    return readPage(ctx.db, room, limit ?? ctx.config.historyLimit, before);
+    return readPage(ctx.reads, room, limit ?? ctx.config.historyLimit, before);
   });
 
   on("rooms:list", roomsListSchema, async function onList(_payload, socket) {
     const user = requireUser(socket);
-    return { rooms: await listRooms(ctx.db, user) };
+    return { rooms: await listRooms(ctx.reads, user) };
   });
 }
 
@@ -46,11 +46,14 @@ async function join(ctx: ChatContext, socket: Socket, user: string, room: string
   let page: { messages: Message[]; hasMore: boolean };
   let marks: { readSeq: number; lastSeq: number };
   try {
-    marks = await joinRoom(ctx.db, room, user);
-    page =
+    // Side by side: the page needs nothing of the membership write, so with a replica it
+    // does not wait for the replica to replay that write (store/replica.ts).
+    [marks, page] = await Promise.all([
+      joinRoom(ctx.db, room, user),
       since === undefined
-        ? await readPage(ctx.db, room, ctx.config.historyLimit)
-        : await readSince(ctx.db, room, since, MAX_SINCE_BATCH, sinceReplyBytes(ctx.config.maxSocketBacklogBytes));
+        ? readPage(ctx.reads, room, ctx.config.historyLimit)
+        : readSince(ctx.reads, room, since, MAX_SINCE_BATCH, sinceReplyBytes(ctx.config.maxSocketBacklogBytes)),
+    ]);
   } catch (err) {
     await unsubscribe(socket, room, "v1");
     throw err;

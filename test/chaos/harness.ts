@@ -5,11 +5,8 @@
  * PostgreSQL (initdb + pg_ctl as the postgres user), so that the shared ones are never hurt.
  */
 import assert from "node:assert/strict";
-import { execFileSync, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import pg from "pg";
 import { startCluster, type Cluster } from "../../scripts/cluster.js";
 import { call, closeAll, eventually, sleep } from "../helpers/client.js";
@@ -252,55 +249,4 @@ export async function killProcess(child: ChildProcess, signal: NodeJS.Signals = 
   await exited;
 }
 
-/** A private PostgreSQL cluster (initdb) on `port`, run as the postgres user when we are root. */
-export class PrivatePostgres {
-  readonly dir: string;
-  readonly url: string;
-  private readonly bin: string;
-  private readonly asRoot = process.getuid?.() === 0;
-
-  constructor(readonly port: number) {
-    const versions = fs.readdirSync("/usr/lib/postgresql").sort((a, b) => Number(b) - Number(a));
-    this.bin = `/usr/lib/postgresql/${versions[0]}/bin`;
-    this.dir = fs.mkdtempSync(path.join(os.tmpdir(), "chat-chaos-pg-"));
-    fs.chmodSync(this.dir, 0o755);
-    if (this.asRoot) execFileSync("chown", ["postgres:postgres", this.dir]);
-    this.url = `postgres://postgres@127.0.0.1:${port}/postgres`;
-  }
-
-  private run(tool: string, args: string[]): void {
-    const cmd = path.join(this.bin, tool);
-    if (this.asRoot) execFileSync("runuser", ["-u", "postgres", "--", cmd, ...args], { stdio: "pipe" });
-    else execFileSync(cmd, args, { stdio: "pipe" });
-  }
-
-  static available(): boolean {
-    return fs.existsSync("/usr/lib/postgresql") && fs.readdirSync("/usr/lib/postgresql").length > 0;
-  }
-
-  init(): void {
-    this.run("initdb", ["-D", path.join(this.dir, "data"), "-A", "trust", "-U", "postgres", "--no-sync"]);
-  }
-
-  start(): void {
-    this.run("pg_ctl", [
-      "-D", path.join(this.dir, "data"), "-l", path.join(this.dir, "log"), "-w", "-t", "30",
-      "-o", `-p ${this.port} -c listen_addresses=127.0.0.1 -k ${this.dir} -c fsync=off -c max_connections=200`,
-      "start",
-    ]);
-  }
-
-  /** `fast`: clients are disconnected, in-flight transactions roll back. */
-  stop(mode: "fast" | "immediate" = "fast"): void {
-    this.run("pg_ctl", ["-D", path.join(this.dir, "data"), "-m", mode, "-w", "stop"]);
-  }
-
-  destroy(): void {
-    try {
-      this.stop("immediate");
-    } catch {
-      // not running
-    }
-    fs.rmSync(this.dir, { recursive: true, force: true });
-  }
-}
+export { PrivatePostgres } from "../helpers/postgres.js";

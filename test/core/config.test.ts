@@ -37,3 +37,10 @@ test("the node logs each warning once as it starts, and starts", async () => {
     await node.stop();
   }
 });
+
+test("a read replica needs a primary: DATABASE_REPLICA_URL alone is refused, naming both variables", () => {
+  assert.throws(() => loadConfig({ DATABASE_REPLICA_URL: "postgres://r:5432/chat" }), /DATABASE_REPLICA_URL: needs DATABASE_URL/);
+  assert.throws(() => loadConfig({ DATABASE_URL: "postgres://p:5432/chat", DATABASE_REPLICA_URL: "mysql://r" }), /DATABASE_REPLICA_URL: must be a postgres:\/\/ URL/);
+  const c = loadConfig({ DATABASE_URL: "postgres://p:5432/chat", DATABASE_REPLICA_URL: "postgres://r:5432/chat" });
+  assert.equal(c.databaseReplicaUrl, "postgres://r:5432/chat");
+});

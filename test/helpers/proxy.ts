@@ -13,6 +13,8 @@ export interface Proxy {
   /** Drops every connection and refuses new ones until restore(). */
   cut(): void;
   restore(): void;
+  /** New connections go to `port` from now on (a replica promoted behind the same address). */
+  retarget(port: number): void;
   close(): Promise<void>;
 }
 
@@ -20,9 +22,10 @@ export async function startProxy(targetPort: number, targetHost = "127.0.0.1"): 
   const pairs = new Set<[net.Socket, net.Socket]>();
   let paused = false;
   let down = false;
+  let target = targetPort;
   const server = net.createServer((client) => {
     if (down) return client.destroy();
-    const upstream = net.connect(targetPort, targetHost);
+    const upstream = net.connect(target, targetHost);
     const pair: [net.Socket, net.Socket] = [client, upstream];
     pairs.add(pair);
     client.pipe(upstream);
@@ -73,6 +76,9 @@ export async function startProxy(targetPort: number, targetHost = "127.0.0.1"): 
     },
     restore() {
       down = false;
+    },
+    retarget(port) {
+      target = port;
     },
     close: () =>
       new Promise<void>((r) => {
