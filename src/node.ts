@@ -195,15 +195,9 @@ export function createNode(config: Config, log: Logger): ChatNode {
   function connectReplica(url: string, primary: Db): ReplicaReads {
     const rlog = log.child({ module: "replica" });
     const replica = createPgDb(url, config.databasePoolMax, (err) => rlog.warn({ err }, "idle replica client failed"));
-    let warnedAt = 0;
     return createReplicaReads(primary, replica, {
       onRead: (target) => metrics.dbReads.inc({ target }),
-      onReplicaError(err) {
-        // One line per 10 s: a replica that is down would otherwise log on every read.
-        if (Date.now() - warnedAt < 10_000) return;
-        warnedAt = Date.now();
-        rlog.warn({ err }, "replica read failed; reading from the primary");
-      },
+      onReplicaError: (err) => rlog.warn({ err }, "replica read failed; reading from the primary"),
     });
   }
 

@@ -16,7 +16,10 @@ export type ReadTarget = "primary" | "replica";
 export interface ReplicaReadsOptions {
   /** Called once per read with where it went (a metric). */
   onRead?(target: ReadTarget): void;
-  /** The replica failed a query; the read went to the primary (a log line). */
+  /**
+   * The replica failed a query and the read went to the primary (a log line): at most
+   * once per 10 s, since a replica that is down would otherwise report every read.
+   */
   onReplicaError?(err: unknown): void;
 }
 
@@ -39,6 +42,7 @@ const REPLICA_POSITION = `SELECT (CASE WHEN pg_is_in_recovery() THEN pg_last_wal
 export function createReplicaReads(primary: Queryable, replica: Db, opts: ReplicaReadsOptions = {}): ReplicaReads {
   /** The replica's position at its last check: reads needing no more skip the check. */
   let replayed = -1n;
+  let reportedAt = 0;
 
   async function primaryPosition(): Promise<bigint | undefined> {
     try {
@@ -76,7 +80,10 @@ export function createReplicaReads(primary: Queryable, replica: Db, opts: Replic
       try {
         if (await replicaHas(needed)) return await onReplica<T>(sql, params);
       } catch (err) {
-        opts.onReplicaError?.(err);
+        if (Date.now() - reportedAt >= 10_000) {
+          reportedAt = Date.now();
+          opts.onReplicaError?.(err);
+        }
       }
       return onPrimary<T>(sql, params);
     },
