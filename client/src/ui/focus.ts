@@ -1,5 +1,5 @@
 /** Keeping the keyboard focus where a person expects it in the modal parts of the page. */
-import { useEffect } from "preact/hooks";
+import { useLayoutEffect } from "preact/hooks";
 
 const FOCUSABLE = "a[href], button:not([disabled]), input:not([disabled]), textarea:not([disabled]), select, [tabindex]:not([tabindex='-1'])";
 
@@ -35,7 +35,8 @@ export function trapTab(e: KeyboardEvent, root: HTMLElement): void {
  * something else took it meanwhile (a room chosen in the drawer gives it to the composer).
  */
 export function useDrawerFocus(id: string | undefined): void {
-  useEffect(() => {
+  // In the commit that opens or closes the drawer, so the focus never rests on the page between.
+  useLayoutEffect(() => {
     if (!id) return;
     const root = document.getElementById(id);
     const scrim = document.querySelector(".scrim");
