@@ -37,6 +37,7 @@ const envSchema = z.object({
     z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL").optional(),
   ),
   DATA_DIR: z.string().min(1).default(".data"),
+  MIGRATE_ON_START: z.enum(["true", "false"]).default("true"),
 
   REDIS_URL: optionalText.pipe(z.string().regex(/^rediss?:\/\//, "must be a redis:// URL").optional()),
   REDIS_ADAPTER: z.enum(["classic", "sharded"]).default("sharded"),
@@ -104,6 +105,8 @@ export interface Config {
    */
   databaseReplicaUrl?: string;
   dataDir: string;
+  /** Apply pending migrations at startup; false where `migrate` runs first (a Job, a service). */
+  migrateOnStart: boolean;
   /** Redis URL, or undefined for a single node with in-memory presence and limits. */
   redisUrl?: string;
   redisAdapter: "classic" | "sharded";
@@ -207,6 +210,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     databasePoolMax: e.DATABASE_POOL_MAX,
     databaseReplicaUrl: e.DATABASE_REPLICA_URL,
     dataDir: path.resolve(e.DATA_DIR),
+    migrateOnStart: e.MIGRATE_ON_START === "true",
     redisUrl: e.REDIS_URL,
     redisAdapter: e.REDIS_ADAPTER,
     redisKeyPrefix: e.REDIS_KEY_PREFIX,
