@@ -215,7 +215,7 @@ describe("deploy/Dockerfile", () => {
     assert.deepEqual([...missing], []);
   });
 
-  test("the build stage's COPY set is enough: npm run build, then the runtime CMD serves and its HEALTHCHECK passes", async () => {
+  test("the build stage's COPY set is enough: npm run build, the CMD's migrate finds the SQL, the CMD serves and its HEALTHCHECK passes", async () => {
     // Without Docker: copy what the build stage copies into an empty directory (minus
     // what .dockerignore drops), build there, and run the runtime's CMD and HEALTHCHECK.
     const ctx = mkdtempSync(path.join(os.tmpdir(), "chat-deploy-image-"));
@@ -241,6 +241,12 @@ describe("deploy/Dockerfile", () => {
       const [port] = await freePorts(1);
       const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: "production", PORT: String(port), METRICS_PORT: "0", DATA_DIR: path.join(ctx, "data"), LOG_LEVEL: "warn" };
       for (const k of ["DATABASE_URL", "REDIS_URL"]) delete env[k];
+      // The SQL migrations are not TypeScript: the build copies them next to dist/store.
+      const sqlDir = (root: string) => readdirSync(path.join(root, "store/sql/migrations"));
+      assert.deepEqual(sqlDir(path.join(ctx, "dist")), sqlDir(path.join(ROOT, "src")));
+      const migrated = run(process.execPath, [...cmd.slice(1), "migrate"], { cwd: ctx, env: { ...env, LOG_LEVEL: "info" } });
+      assert.equal(migrated.status, 0, `node dist/main.js migrate: ${migrated.stdout}${migrated.stderr}`);
+      assert.match(migrated.stdout, /"applied":\["001_init",.*migrations applied/);
       const server = spawn(process.execPath, cmd.slice(1), { cwd: ctx, env, stdio: ["ignore", "ignore", "pipe"] });
       let err = "";
       server.stderr.on("data", (d) => (err += d));
