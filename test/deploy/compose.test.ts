@@ -62,7 +62,9 @@ describe("docker-compose.yml", () => {
     const published = (s: string) => (svc[s].ports ?? []).map((p: K8sObject | string) => (typeof p === "string" ? p : `${p.published}:${p.target}`));
     assert.ok(published("haproxy").includes("8080:8080"), `haproxy ports ${published("haproxy")}`);
     assert.ok(published("grafana").includes("3001:3000"), `grafana ports ${published("grafana")}`);
-    for (const [name, s] of Object.entries(svc) as [string, K8sObject][]) assert.ok(s.healthcheck?.test, `${name} has a healthcheck`);
+    for (const [name, s] of Object.entries(svc) as [string, K8sObject][]) {
+      if (name !== "migrate") assert.ok(s.healthcheck?.test, `${name} has a healthcheck`); // a one-shot
+    }
     const pgData = mounts(svc.postgres).find((m) => m.target.startsWith("/var/lib/postgresql"));
     assert.ok(pgData && cfg.volumes && pgData.source in cfg.volumes, "PostgreSQL data on a named volume");
   });
@@ -72,6 +74,21 @@ describe("docker-compose.yml", () => {
     assert.equal(svc.app.depends_on.redis.condition, "service_healthy");
     assert.equal(svc.haproxy.depends_on.app.condition, "service_healthy");
     assert.ok(svc.grafana.depends_on.prometheus);
+  });
+
+  test("migrate: a one-shot of the app's image and DATABASE_URL that the app replicas wait for", () => {
+    const m = svc.migrate;
+    assert.ok(m, "service migrate");
+    assert.equal(m.image, svc.app.image, "the app's image");
+    assert.deepEqual(m.build, svc.app.build, "built the same way");
+    assert.deepEqual(m.command, ["node", "dist/main.js", "migrate"]);
+    assert.equal(m.environment.DATABASE_URL, svc.app.environment.DATABASE_URL, "the app's database");
+    for (const k of Object.keys(m.environment)) assert.ok(CONFIG_VARIABLES.includes(k), `${k} is in CONFIG_VARIABLES`);
+    assert.ok(loadConfig(m.environment).databaseUrl);
+    assert.equal(m.depends_on.postgres.condition, "service_healthy");
+    assert.ok(["no", undefined].includes(m.restart), "runs once");
+    assert.equal(svc.app.depends_on.migrate.condition, "service_completed_successfully");
+    assert.equal(loadConfig(svc.app.environment).migrateOnStart, false, "the replicas leave migrating to it");
   });
 
   test("app environment: server variables only, valid for loadConfig, URLs reach the postgres and redis services", () => {
