@@ -13,7 +13,7 @@ import path from "node:path";
 import { after, describe, test } from "node:test";
 import { parse } from "yaml";
 import { CONFIG_VARIABLES, loadConfig } from "../../src/config.js";
-import { freePorts } from "../../scripts/cluster.js";
+import { freePorts } from "../../scripts/cluster/index.js";
 import { eventually } from "../helpers/client.js";
 import { durationMs, ROOT, run, runOk, type K8sObject } from "./helpers.js";
 
