@@ -8,7 +8,7 @@
 import os from "node:os";
 import path from "node:path";
 import { z } from "zod";
-import { MAX_HISTORY_LIMIT } from "./shared/wire.js";
+import { DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT } from "./shared/wire.js";
 
 const int = (min: number, max: number) =>
   z
@@ -51,7 +51,7 @@ const envSchema = z.object({
   JWT_ISSUER: optionalText,
   JWT_AUDIENCE: optionalText,
 
-  HISTORY_LIMIT: int(1, 100).default(50),
+  HISTORY_LIMIT: int(1, MAX_HISTORY_LIMIT).default(DEFAULT_HISTORY_LIMIT),
   MAX_MESSAGE_CHARS: int(1, 100_000).default(4000),
   RATE_LIMIT_SENDS: int(1, 1_000_000).default(30),
   RATE_LIMIT_WINDOW_MS: int(100, 3_600_000).default(10_000),
