@@ -8,9 +8,10 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import net from "node:net";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { eventually } from "../helpers/client.js";
-import { createTestDatabase, queryDb, type TestDatabase } from "../helpers/db.js";
+import { queryDb } from "../helpers/db.js";
+import { useTestDatabase } from "../helpers/setup.js";
 
 async function main(args: string[], env: Record<string, string>): Promise<{ code: number | null; out: string }> {
   const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", ...args], {
@@ -34,11 +35,7 @@ async function freePort(): Promise<number> {
 
 const names = async (url: string) => (await queryDb<{ name: string }>(url, "SELECT name FROM schema_migrations ORDER BY name")).map((r) => r.name);
 
-let db: TestDatabase;
-before(async () => {
-  db = await createTestDatabase("migcmd");
-});
-after(() => db.drop());
+const db = useTestDatabase("migcmd");
 
 test("a node with MIGRATE_ON_START=false refuses an unmigrated database, naming npm run migrate", async () => {
   const r = await main([], { PORT: String(await freePort()), DATABASE_URL: db.url, MIGRATE_ON_START: "false" });
