@@ -7,8 +7,8 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import net from "node:net";
 import { test } from "node:test";
+import { freePorts } from "../../scripts/cluster/index.js";
 import { eventually } from "../helpers/client.js";
 import { queryDb } from "../helpers/db.js";
 import { useTestDatabase } from "../helpers/setup.js";
@@ -25,13 +25,7 @@ async function main(args: string[], env: Record<string, string>): Promise<{ code
   return { code, out };
 }
 
-async function freePort(): Promise<number> {
-  const s = net.createServer().listen(0, "127.0.0.1");
-  await once(s, "listening");
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
+const freePort = async () => (await freePorts(1))[0]!;
 
 const names = async (url: string) => (await queryDb<{ name: string }>(url, "SELECT name FROM schema_migrations ORDER BY name")).map((r) => r.name);
 
