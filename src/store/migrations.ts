@@ -82,7 +82,7 @@ export async function requireCurrentSchema(db: Queryable, migrations = loadMigra
   if (state.pending.length > 0) {
     throw new SchemaError(
       `the database schema is older than this version needs (pending: ${state.pending.join(", ")}); ` +
-        "run `npm run migrate` (`node dist/main.js migrate`, the migrate Job or compose service) first, " +
+        "run `npm run migrate` (`node dist/main.js migrate`: the migrate initContainer or compose service) first, " +
         "or start with MIGRATE_ON_START=true",
     );
   }
