@@ -75,6 +75,16 @@ export default tseslint.config(
     languageOptions: { globals: { process: "readonly", console: "readonly" } },
   },
   {
+    // scripts/cluster.ts is `npm run cluster`'s command line; the library is scripts/cluster/index.ts.
+    files: ["test/**/*.ts", "loadtest/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        { patterns: [{ group: ["**/scripts/cluster.js"], message: "import scripts/cluster/index.js, not the CLI module" }] },
+      ],
+    },
+  },
+  {
     files: ["test/types/**"],
     rules: { "@typescript-eslint/no-explicit-any": "off" },
   },

@@ -4,7 +4,7 @@
  * supplies only how an emit with an ack travels.
  */
 import type { JoinResult, Message } from "../src/shared/protocol.js";
-import type { JoinInfo } from "./conn.js";
+import type { JoinInfo } from "./conn-api.js";
 
 export abstract class ChatRequests {
   /** Emits `event` with an ack; resolves with an `ok` ack, rejects with a RequestError. */

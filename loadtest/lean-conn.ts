@@ -24,7 +24,7 @@
 import WebSocket from "ws";
 import type { Ack } from "../src/shared/protocol.js";
 import { ChatRequests } from "./chat-requests.js";
-import { RequestError, type Conn, type ConnOptions, type Delivered } from "./conn.js";
+import { RequestError, type Conn, type ConnOptions, type Delivered } from "./conn-api.js";
 
 /** socket.io-client's `timeout`, as ChatConn sets it: one attempt's longest handshake. */
 const ATTEMPT_TIMEOUT_MS = 20_000;

@@ -4,9 +4,21 @@
  */
 import { randomBytes } from "node:crypto";
 import type { ClientKind, Target, Transport } from "./conn.js";
-import type { TimelinePoint } from "./report.js";
 
 export type TransportOption = Transport | "mixed";
+
+/** One progress tick of a run (the report's timeline, the `tick` hook). */
+export interface TimelinePoint {
+  t: number;
+  phase: string;
+  connected: number;
+  sent: number;
+  acked: number;
+  delivered: number;
+  ackP99Ms: number;
+  deliveryP50Ms: number;
+  deliveryP99Ms: number;
+}
 
 export interface LoadOptions {
   target: Target;

@@ -8,6 +8,7 @@
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { isEntryPoint } from "../scripts/entry-point.js";
 
 interface ProfileNode {
   id: number;
@@ -59,7 +60,7 @@ export function summarise(p: Profile, top = 25, window: { from?: number; to?: nu
   return lines.join("\n");
 }
 
-if (process.argv[1]?.endsWith("profile-summary.ts")) {
+if (isEntryPoint(import.meta.url)) {
   const { values, positionals } = parseArgs({
     options: { top: { type: "string" }, from: { type: "string" }, to: { type: "string" } },
     allowPositionals: true,

@@ -1,18 +1,8 @@
 /** A load run's report: its shape, and the end-of-run summary table. */
-import type { LoadOptions } from "./options.js";
-import type { LatencySummary } from "./stats.js";
+import type { LoadOptions, TimelinePoint } from "./options.js";
 
-export interface TimelinePoint {
-  t: number;
-  phase: string;
-  connected: number;
-  sent: number;
-  acked: number;
-  delivered: number;
-  ackP99Ms: number;
-  deliveryP50Ms: number;
-  deliveryP99Ms: number;
-}
+export type { TimelinePoint } from "./options.js";
+import type { LatencySummary } from "./stats.js";
 
 export interface LoadReport {
   version: 1;

@@ -8,8 +8,7 @@
  */
 import { parseArgs } from "node:util";
 import { ClusterConfigError, startCluster, type Cluster } from "./cluster/index.js";
-
-export * from "./cluster/index.js";
+import { isEntryPoint } from "./entry-point.js";
 
 const USAGE = `Usage: npm run cluster -- [options]
 
@@ -112,6 +111,4 @@ async function main() {
   console.log("\nCtrl-C stops everything.\n");
 }
 
-// Run only as a program, not when imported for startCluster.
-const entry = process.argv[1] ?? "";
-if (/scripts[\\/]cluster\.ts$/.test(entry)) void main();
+if (isEntryPoint(import.meta.url)) void main();

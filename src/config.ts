@@ -8,7 +8,7 @@
 import os from "node:os";
 import path from "node:path";
 import { z } from "zod";
-import { MAX_HISTORY_LIMIT } from "./shared/wire.js";
+import { DEFAULT_HISTORY_LIMIT, MAX_HISTORY_LIMIT } from "./shared/wire.js";
 
 const int = (min: number, max: number) =>
   z
@@ -37,6 +37,7 @@ const envSchema = z.object({
     z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL").optional(),
   ),
   DATA_DIR: z.string().min(1).default(".data"),
+  MIGRATE_ON_START: z.enum(["true", "false"]).default("true"),
 
   REDIS_URL: optionalText.pipe(z.string().regex(/^rediss?:\/\//, "must be a redis:// URL").optional()),
   REDIS_ADAPTER: z.enum(["classic", "sharded"]).default("sharded"),
@@ -50,7 +51,7 @@ const envSchema = z.object({
   JWT_ISSUER: optionalText,
   JWT_AUDIENCE: optionalText,
 
-  HISTORY_LIMIT: int(1, 100).default(50),
+  HISTORY_LIMIT: int(1, MAX_HISTORY_LIMIT).default(DEFAULT_HISTORY_LIMIT),
   MAX_MESSAGE_CHARS: int(1, 100_000).default(4000),
   RATE_LIMIT_SENDS: int(1, 1_000_000).default(30),
   RATE_LIMIT_WINDOW_MS: int(100, 3_600_000).default(10_000),
@@ -104,6 +105,8 @@ export interface Config {
    */
   databaseReplicaUrl?: string;
   dataDir: string;
+  /** Apply pending migrations at startup; false where `migrate` runs first (a Job, a service). */
+  migrateOnStart: boolean;
   /** Redis URL, or undefined for a single node with in-memory presence and limits. */
   redisUrl?: string;
   redisAdapter: "classic" | "sharded";
@@ -207,6 +210,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     databasePoolMax: e.DATABASE_POOL_MAX,
     databaseReplicaUrl: e.DATABASE_REPLICA_URL,
     dataDir: path.resolve(e.DATA_DIR),
+    migrateOnStart: e.MIGRATE_ON_START === "true",
     redisUrl: e.REDIS_URL,
     redisAdapter: e.REDIS_ADAPTER,
     redisKeyPrefix: e.REDIS_KEY_PREFIX,

@@ -26,9 +26,9 @@ import { InFlight } from "./realtime/handle.js";
 import { createIo } from "./realtime/io.js";
 import { SocketState } from "./realtime/socket-state.js";
 import { createSendLimiter } from "./realtime/send-limiter.js";
-import { createPgDb, createPgliteDb, type Db, type Queryable } from "./store/db.js";
+import { createPgDb, openDb, type Db, type Queryable } from "./store/db.js";
 import { createReplicaReads, type ReplicaReads } from "./store/replica.js";
-import { migrate } from "./store/migrations.js";
+import { migrate, requireCurrentSchema, SchemaError } from "./store/migrations.js";
 import { MessageWriter } from "./store/writer.js";
 
 export interface ChatNode {
@@ -261,21 +261,24 @@ function countDeliveries(io: Server, metrics: Metrics): void {
   });
 }
 
-/** Connects and migrates, retrying while the database is unreachable (the node stays "starting"). */
+/** Connects and migrates (or checks the schema), retrying while the database is unreachable. */
 async function connectDb(config: Config, log: Logger, stopping: () => boolean): Promise<Db> {
   for (;;) {
     if (stopping()) throw new Error("shut down while connecting to the database");
     let db: Db | undefined;
     try {
-      db = config.databaseUrl
-        ? createPgDb(config.databaseUrl, config.databasePoolMax, (err) => log.warn({ err }, "idle database client failed"))
-        : await createPgliteDb(config.dataDir);
-      const applied = await migrate(db);
-      if (applied.length > 0) log.info({ applied }, "migrations applied");
+      db = await openDb(config, (err) => log.warn({ err }, "idle database client failed"));
+      if (config.migrateOnStart) {
+        const applied = await migrate(db);
+        if (applied.length > 0) log.info({ applied }, "migrations applied");
+      } else {
+        await requireCurrentSchema(db);
+      }
       return db;
     } catch (err) {
       await db?.close().catch(() => {});
-      if (!config.databaseUrl) throw err; // the embedded database does not come back by waiting
+      // Neither the embedded database nor a schema this version cannot serve changes by waiting.
+      if (!config.databaseUrl || err instanceof SchemaError) throw err;
       log.warn({ err }, `database not reachable; retrying in ${DB_RETRY_MS} ms`);
       await new Promise((r) => setTimeout(r, DB_RETRY_MS));
     }

@@ -23,8 +23,8 @@ import { createAdapter } from "@socket.io/redis-adapter";
 import { Redis } from "ioredis";
 import { Server, type Socket } from "socket.io";
 import { USERNAME_PATTERN } from "../../src/shared/protocol.js";
-import type { Relay, RelayOptions } from "./ws-relay.js";
-import { isEntryPoint, listen, probes, roomOf, runStandalone, sendFields } from "./standalone.js";
+import { isEntryPoint } from "../../scripts/entry-point.js";
+import { listen, probes, roomOf, runStandalone, sendFields, type Relay, type RelayOptions } from "./standalone.js";
 
 type Ack = (answer: object) => void;
 

@@ -4,9 +4,20 @@
  */
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { pathToFileURL } from "node:url";
 import { PUBLIC_ROOM_PATTERN } from "../../src/shared/protocol.js";
-import type { Relay, RelayOptions } from "./ws-relay.js";
+
+export interface RelayOptions {
+  port?: number;
+  host?: string;
+  redisUrl?: string;
+  keyPrefix?: string;
+}
+
+export interface Relay {
+  port: number;
+  url: string;
+  close(): Promise<void>;
+}
 
 /** The payload's room, if it is a valid public room name. */
 export function roomOf(payload: { room?: unknown } | null | undefined): string | undefined {
@@ -43,11 +54,6 @@ export async function listen(server: Server, opts: RelayOptions): Promise<{ port
   await new Promise<void>((resolve) => server.listen(opts.port ?? 0, opts.host ?? "127.0.0.1", resolve));
   const port = (server.address() as AddressInfo).port;
   return { port, url: `http://127.0.0.1:${port}` };
-}
-
-/** Whether the module at `moduleUrl` is the script node was started with. */
-export function isEntryPoint(moduleUrl: string): boolean {
-  return !!process.argv[1] && moduleUrl === pathToFileURL(process.argv[1]).href;
 }
 
 /** Starts the server from PORT, HOST, REDIS_URL and REDIS_KEY_PREFIX; stops it on SIGTERM or SIGINT. */

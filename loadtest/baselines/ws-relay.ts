@@ -26,20 +26,10 @@ import http from "node:http";
 import { Redis } from "ioredis";
 import { WebSocketServer, WebSocket } from "ws";
 import { USERNAME_PATTERN } from "../../src/shared/protocol.js";
-import { isEntryPoint, listen, probes, roomOf, runStandalone, sendFields } from "./standalone.js";
+import { isEntryPoint } from "../../scripts/entry-point.js";
+import { listen, probes, roomOf, runStandalone, sendFields, type Relay, type RelayOptions } from "./standalone.js";
 
-export interface RelayOptions {
-  port?: number;
-  host?: string;
-  redisUrl?: string;
-  keyPrefix?: string;
-}
-
-export interface Relay {
-  port: number;
-  url: string;
-  close(): Promise<void>;
-}
+export type { Relay, RelayOptions } from "./standalone.js";
 
 // KEYS[1] = seq counter, KEYS[2] = channel; ARGV[1] = message JSON without its closing
 // `"seq":N}`. Returns the seq. Atomic: publish order equals seq order.

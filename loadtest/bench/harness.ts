@@ -5,7 +5,7 @@
  */
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { startCluster, type Cluster } from "../../scripts/cluster.js";
+import { startCluster, type Cluster } from "../../scripts/cluster/index.js";
 import type { ClientKind } from "../conn.js";
 import { machineCpu, sample, scrapeSums, type ProcSample } from "../procstat.js";
 import { runLoad, type LoadOptions, type LoadReport } from "../run.js";

@@ -12,6 +12,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parse, stringify } from "yaml";
 import { REPO_ROOT } from "./index.js";
+import { isEntryPoint } from "../entry-point.js";
 
 export const SHARED_ALERTS = path.join(REPO_ROOT, "deploy/prometheus/alerts.yml");
 export const K8S_ALERTS = path.join(REPO_ROOT, "k8s/monitoring/alerts-kubernetes.yml");
@@ -63,7 +64,7 @@ export function syncMonitoring(check: boolean): string[] {
   return stale;
 }
 
-if (/sync-monitoring\.ts$/.test(process.argv[1] ?? "")) {
+if (isEntryPoint(import.meta.url)) {
   const check = process.argv.includes("--check");
   const stale = syncMonitoring(check);
   if (check && stale.length > 0) {

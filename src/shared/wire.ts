@@ -12,6 +12,7 @@ const DM_ROOM_PATTERN = /^dm:([A-Za-z0-9_.-]{1,32}):([A-Za-z0-9_.-]{1,32})$/;
 export const MAX_SEQ = Number.MAX_SAFE_INTEGER;
 export const MAX_SINCE_BATCH = 1000;
 export const MAX_HISTORY_LIMIT = 100;
+/** HISTORY_LIMIT's default, and the page the browser client asks `room:history` for. */
 export const DEFAULT_HISTORY_LIMIT = 50;
 export const MAX_CLIENT_ID_CHARS = 64;
 
@@ -51,10 +52,6 @@ export function codePoints(s: string): number {
   let n = 0;
   for (const _ of s) n++;
   return n;
-}
-
-export function isUsername(s: unknown): s is string {
-  return typeof s === "string" && USERNAME_PATTERN.test(s);
 }
 
 /** The DM room of two users: `dm:<a>:<b>`, names sorted by code point. */

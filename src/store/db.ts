@@ -11,12 +11,15 @@ export interface Queryable {
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
 }
 
-export interface Db extends Queryable {
+/** A transaction's handle: queries, and scripts of several statements (migrations). */
+export interface Transaction extends Queryable {
+  exec(sql: string): Promise<void>;
+}
+
+export interface Db extends Transaction {
   readonly kind: "pg" | "pglite";
   /** Runs fn in one transaction; commits when it resolves, rolls back when it throws. */
-  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
-  /** Runs a script of several statements (migrations). */
-  exec(sql: string): Promise<void>;
+  transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T>;
   close(): Promise<void>;
   /** PostgreSQL's connection pool right now (metrics); PGlite has none. */
   poolStats?(): { total: number; idle: number; waiting: number; max: number };
@@ -31,6 +34,14 @@ const pgTypes = {
     return pg.types.getTypeParser(oid, format as "text");
   },
 };
+
+/** PostgreSQL when a URL is set, else the embedded PGlite under dataDir (the laptop default). */
+export async function openDb(
+  c: { databaseUrl?: string; databasePoolMax: number; dataDir: string },
+  onIdleError: (err: Error) => void,
+): Promise<Db> {
+  return c.databaseUrl ? createPgDb(c.databaseUrl, c.databasePoolMax, onIdleError) : createPgliteDb(c.dataDir);
+}
 
 export function createPgDb(url: string, poolMax: number, onError: (err: Error) => void): Db {
   const pool = new pg.Pool({
@@ -51,7 +62,7 @@ export function createPgDb(url: string, poolMax: number, onError: (err: Error) =
       const r = await pool.query(sql, params as unknown[]);
       return r.rows as T[];
     },
-    async transaction<T>(fn: (tx: Queryable) => Promise<T>) {
+    async transaction<T>(fn: (tx: Transaction) => Promise<T>) {
       const client = await pool.connect();
       let broken = false;
       // A checked-out client whose connection dies emits "error"; unheard, that would crash
@@ -62,10 +73,14 @@ export function createPgDb(url: string, poolMax: number, onError: (err: Error) =
       client.on("error", onClientError);
       try {
         await client.query("BEGIN");
-        const tx: Queryable = {
+        const tx: Transaction = {
           async query<R>(sql: string, params?: unknown[]) {
             const r = await client.query(sql, params as unknown[]);
             return r.rows as R[];
+          },
+          // Without parameters pg uses the simple protocol, which takes several statements.
+          async exec(sql: string) {
+            await client.query(sql);
           },
         };
         const result = await fn(tx);
@@ -109,19 +124,19 @@ export async function createPgliteDb(dataDir: string | undefined): Promise<Db> {
     release();
     throw err;
   }
-  const wrap = (q: { query: PGliteType["query"] }): Queryable => ({
+  const wrap = (q: Pick<PGliteType, "query" | "exec">): Transaction => ({
     async query<R>(sql: string, params?: unknown[]) {
       const r = await q.query<R>(sql, params);
       return r.rows;
+    },
+    async exec(sql: string) {
+      await q.exec(sql);
     },
   });
   return {
     kind: "pglite",
     ...wrap(db),
     transaction: (fn) => db.transaction((tx) => fn(wrap(tx))),
-    async exec(sql: string) {
-      await db.exec(sql);
-    },
     async close() {
       try {
         await db.close();

@@ -20,7 +20,7 @@ export async function joinRoom(db: Queryable, room: string, user: string): Promi
 /**
  * Marks a room as possibly holding legacy sockets for `leaseMs` from now (never shortening an
  * earlier mark). Taking the room's row lock, it orders itself against every write batch of
- * the room (see chat_append, migrations 004-005). One room per statement: a statement locking
+ * the room (see sql/functions/chat_append.sql). One room per statement: a statement locking
  * several rooms in another order than a batch's (name order) could deadlock with it.
  */
 export async function markLegacyRoom(db: Queryable, room: string, leaseMs: number): Promise<void> {

@@ -138,7 +138,7 @@ interface AppendRow {
 }
 
 /**
- * One batch in one statement (`chat_append`, migration 003): lock the rooms, find retried
+ * One batch in one statement (`chat_append`, sql/functions/chat_append.sql): lock the rooms, find retried
  * clientIds, allocate positions, insert the messages and their mentions, move last_seq.
  * It runs as its own transaction, so the room locks last only as long as the database
  * works, not across round trips to this node.

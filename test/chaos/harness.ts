@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import type { ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import pg from "pg";
-import { startCluster, type Cluster } from "../../scripts/cluster.js";
+import { startCluster, type Cluster } from "../../scripts/cluster/index.js";
 import { call, closeAll, eventually, sleep } from "../helpers/client.js";
 import { clusterEnv } from "../helpers/node.js";
 import { Reader } from "../helpers/reader.js";

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Redis } from "ioredis";
-import type { Cluster } from "../../scripts/cluster.js";
+import type { Cluster } from "../../scripts/cluster/index.js";
 import { eventually, sleep } from "../helpers/client.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
 import { REDIS_URL, uniquePrefix } from "../helpers/node.js";

@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { freePorts, type Cluster } from "../../scripts/cluster.js";
+import { freePorts, type Cluster } from "../../scripts/cluster/index.js";
 import { eventually, sleep } from "../helpers/client.js";
 import { uniquePrefix } from "../helpers/node.js";
 import { clusterTraffic, LONG, PrivatePostgres, shape, startChaosCluster, stopChaos, type Traffic } from "./harness.js";

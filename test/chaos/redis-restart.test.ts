@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { ChildProcess } from "node:child_process";
-import { freePorts, type Cluster } from "../../scripts/cluster.js";
+import { freePorts, type Cluster } from "../../scripts/cluster/index.js";
 import { eventually, sleep } from "../helpers/client.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
 import { uniquePrefix } from "../helpers/node.js";

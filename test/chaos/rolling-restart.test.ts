@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { Cluster } from "../../scripts/cluster.js";
+import type { Cluster } from "../../scripts/cluster/index.js";
 import { sleep } from "../helpers/client.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
 import { uniquePrefix } from "../helpers/node.js";

@@ -4,7 +4,7 @@
  * exist, only for v1. Observed on the sharded adapter's own Redis channels.
  */
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { Redis } from "ioredis";
 import { SignJWT } from "jose";
 import { Server } from "socket.io";
@@ -12,19 +12,12 @@ import { legacyRoom, v1Room } from "../../src/chat/broadcast.js";
 import { renewNow } from "../../src/chat/legacy.js";
 import { createLogger } from "../../src/logger.js";
 import { createPgDb } from "../../src/store/db.js";
-import { call, closeAll, connect, sleep, waitFor } from "../helpers/client.js";
-import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
+import { call, connect, sleep, waitFor } from "../helpers/client.js";
+import { useTestDatabase } from "../helpers/setup.js";
 import { clusterEnv, REDIS_URL, startNode, uniquePrefix } from "../helpers/node.js";
 
 const SECRET = "dialects-test-secret-of-at-least-32-chars";
-let db: TestDatabase;
-before(async () => {
-  db = await createTestDatabase("dialects");
-});
-after(async () => {
-  closeAll();
-  await db.drop();
-});
+const db = useTestDatabase("dialects");
 
 /** Counts what the node publishes on the room's v1 and legacy channels while `act` runs. */
 async function publishedFor(prefix: string, room: string, act: () => Promise<void>): Promise<{ v1: number; legacy: number }> {

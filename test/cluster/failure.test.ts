@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { Redis } from "ioredis";
 import { once } from "node:events";
 import { after, afterEach, before, test } from "node:test";
-import { startCluster, freePorts, type Cluster } from "../../scripts/cluster.js";
+import { startCluster, freePorts, type Cluster } from "../../scripts/cluster/index.js";
 import { call, closeAll, eventually, sleep, waitFor } from "../helpers/client.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
 import { clusterEnv, REDIS_URL, startNodes, uniquePrefix, type RunningNode } from "../helpers/node.js";

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { freePorts } from "../../scripts/cluster.js";
+import { freePorts } from "../../scripts/cluster/index.js";
 import { call, connect, eventually, waitFor, type Client } from "../helpers/client.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
 import { clusterEnv, startNode, stopNodes, uniquePrefix, type RunningNode } from "../helpers/node.js";

@@ -5,8 +5,8 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { exportJWK, exportSPKI, SignJWT, UnsecuredJWT, type JWK } from "jose";
-import { call, closeAll, connect } from "../helpers/client.js";
-import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
+import { call, connect } from "../helpers/client.js";
+import { useTestDatabase } from "../helpers/setup.js";
 import { startNode, type RunningNode } from "../helpers/node.js";
 
 const SECRET = "a-test-secret-that-is-long-enough-0123456789";
@@ -32,14 +32,7 @@ async function refusal(url: string, token?: string): Promise<string> {
   }
 }
 
-let db: TestDatabase;
-before(async () => {
-  db = await createTestDatabase("auth");
-});
-after(async () => {
-  closeAll();
-  await db.drop();
-});
+const db = useTestDatabase("auth");
 
 describe("jwt with an HS256 secret", () => {
   let srv: RunningNode;

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { once } from "node:events";
 import net from "node:net";
 import { after, before, describe, test } from "node:test";
-import { freePorts } from "../../scripts/cluster.js";
+import { freePorts } from "../../scripts/cluster/index.js";
 import { call, closeAll, collect, connect, eventually, sleep, waitFor } from "../helpers/client.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
 import { clusterEnv, startNode, startNodes, uniquePrefix, type RunningNode } from "../helpers/node.js";

@@ -1,21 +1,17 @@
 /** DM privacy with a third user, and the Flask template's events beside v1 clients. */
 import assert from "node:assert/strict";
-import { after, afterEach, before, describe, test } from "node:test";
+import { afterEach, describe, test } from "node:test";
 import ioV2 from "socket.io-client-v2";
 import { call, closeAll, collect, connect, eventually, sleep, waitFor } from "../helpers/client.js";
-import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
+import { useTestDatabase } from "../helpers/setup.js";
 import { startNode, type RunningNode } from "../helpers/node.js";
 
-let db: TestDatabase;
 let srv: RunningNode;
-before(async () => {
-  db = await createTestDatabase("dm");
-  srv = await startNode({ DATABASE_URL: db.url });
-});
-after(async () => {
-  closeAll();
-  await srv.stop();
-  await db.drop();
+useTestDatabase("dm", {
+  setUp: async (db) => {
+    srv = await startNode({ DATABASE_URL: db.url });
+  },
+  tearDown: () => srv.stop(),
 });
 afterEach(() => closeAll());
 

@@ -6,20 +6,14 @@ import path from "node:path";
 import { after, afterEach, before, describe, test } from "node:test";
 import { io } from "socket.io-client";
 import { call, closeAll, connect, eventually, sleep } from "../helpers/client.js";
-import { createTestDatabase, queryDb, type TestDatabase } from "../helpers/db.js";
-import { freePorts } from "../../scripts/cluster.js";
+import { queryDb } from "../helpers/db.js";
+import { useTestDatabase } from "../helpers/setup.js";
+import { freePorts } from "../../scripts/cluster/index.js";
 import { loadConfig } from "../../src/config.js";
 import { startNode, tempDir, type RunningNode } from "../helpers/node.js";
 import { startProxy, type Proxy } from "../helpers/proxy.js";
 
-let db: TestDatabase;
-before(async () => {
-  db = await createTestDatabase("http");
-});
-after(async () => {
-  closeAll();
-  await db.drop();
-});
+const db = useTestDatabase("http");
 afterEach(() => closeAll());
 
 describe("HTTP", () => {

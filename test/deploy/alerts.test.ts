@@ -17,7 +17,7 @@ import os from "node:os";
 import path from "node:path";
 import { after, before, test } from "node:test";
 import { parse, stringify } from "yaml";
-import { freePorts, startCluster, type Cluster } from "../../scripts/cluster.js";
+import { freePorts, startCluster, type Cluster } from "../../scripts/cluster/index.js";
 import { PrivatePostgres } from "../chaos/harness.js";
 import { eventually } from "../helpers/client.js";
 import { clusterEnv, uniquePrefix } from "../helpers/node.js";

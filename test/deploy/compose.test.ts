@@ -13,7 +13,7 @@ import path from "node:path";
 import { after, describe, test } from "node:test";
 import { parse } from "yaml";
 import { CONFIG_VARIABLES, loadConfig } from "../../src/config.js";
-import { freePorts } from "../../scripts/cluster.js";
+import { freePorts } from "../../scripts/cluster/index.js";
 import { eventually } from "../helpers/client.js";
 import { durationMs, ROOT, run, runOk, type K8sObject } from "./helpers.js";
 
@@ -62,7 +62,9 @@ describe("docker-compose.yml", () => {
     const published = (s: string) => (svc[s].ports ?? []).map((p: K8sObject | string) => (typeof p === "string" ? p : `${p.published}:${p.target}`));
     assert.ok(published("haproxy").includes("8080:8080"), `haproxy ports ${published("haproxy")}`);
     assert.ok(published("grafana").includes("3001:3000"), `grafana ports ${published("grafana")}`);
-    for (const [name, s] of Object.entries(svc) as [string, K8sObject][]) assert.ok(s.healthcheck?.test, `${name} has a healthcheck`);
+    for (const [name, s] of Object.entries(svc) as [string, K8sObject][]) {
+      if (name !== "migrate") assert.ok(s.healthcheck?.test, `${name} has a healthcheck`); // a one-shot
+    }
     const pgData = mounts(svc.postgres).find((m) => m.target.startsWith("/var/lib/postgresql"));
     assert.ok(pgData && cfg.volumes && pgData.source in cfg.volumes, "PostgreSQL data on a named volume");
   });
@@ -72,6 +74,21 @@ describe("docker-compose.yml", () => {
     assert.equal(svc.app.depends_on.redis.condition, "service_healthy");
     assert.equal(svc.haproxy.depends_on.app.condition, "service_healthy");
     assert.ok(svc.grafana.depends_on.prometheus);
+  });
+
+  test("migrate: a one-shot of the app's image and DATABASE_URL that the app replicas wait for", () => {
+    const m = svc.migrate;
+    assert.ok(m, "service migrate");
+    assert.equal(m.image, svc.app.image, "the app's image");
+    assert.deepEqual(m.build, svc.app.build, "built the same way");
+    assert.deepEqual(m.command, ["node", "dist/main.js", "migrate"]);
+    assert.equal(m.environment.DATABASE_URL, svc.app.environment.DATABASE_URL, "the app's database");
+    for (const k of Object.keys(m.environment)) assert.ok(CONFIG_VARIABLES.includes(k), `${k} is in CONFIG_VARIABLES`);
+    assert.ok(loadConfig(m.environment).databaseUrl);
+    assert.equal(m.depends_on.postgres.condition, "service_healthy");
+    assert.ok(["no", undefined].includes(m.restart), "runs once");
+    assert.equal(svc.app.depends_on.migrate.condition, "service_completed_successfully");
+    assert.equal(loadConfig(svc.app.environment).migrateOnStart, false, "the replicas leave migrating to it");
   });
 
   test("app environment: server variables only, valid for loadConfig, URLs reach the postgres and redis services", () => {
@@ -215,7 +232,7 @@ describe("deploy/Dockerfile", () => {
     assert.deepEqual([...missing], []);
   });
 
-  test("the build stage's COPY set is enough: npm run build, then the runtime CMD serves and its HEALTHCHECK passes", async () => {
+  test("the build stage's COPY set is enough: npm run build, the CMD's migrate finds the SQL, the CMD serves and its HEALTHCHECK passes", async () => {
     // Without Docker: copy what the build stage copies into an empty directory (minus
     // what .dockerignore drops), build there, and run the runtime's CMD and HEALTHCHECK.
     const ctx = mkdtempSync(path.join(os.tmpdir(), "chat-deploy-image-"));
@@ -241,6 +258,12 @@ describe("deploy/Dockerfile", () => {
       const [port] = await freePorts(1);
       const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: "production", PORT: String(port), METRICS_PORT: "0", DATA_DIR: path.join(ctx, "data"), LOG_LEVEL: "warn" };
       for (const k of ["DATABASE_URL", "REDIS_URL"]) delete env[k];
+      // The SQL migrations are not TypeScript: the build copies them next to dist/store.
+      const sqlDir = (root: string) => readdirSync(path.join(root, "store/sql/migrations"));
+      assert.deepEqual(sqlDir(path.join(ctx, "dist")), sqlDir(path.join(ROOT, "src")));
+      const migrated = run(process.execPath, [...cmd.slice(1), "migrate"], { cwd: ctx, env: { ...env, LOG_LEVEL: "info" } });
+      assert.equal(migrated.status, 0, `node dist/main.js migrate: ${migrated.stdout}${migrated.stderr}`);
+      assert.match(migrated.stdout, /"applied":\["001_init",.*migrations applied/);
       const server = spawn(process.execPath, cmd.slice(1), { cwd: ctx, env, stdio: ["ignore", "ignore", "pipe"] });
       let err = "";
       server.stderr.on("data", (d) => (err += d));

@@ -20,7 +20,7 @@ import {
   startCluster,
   type Cluster,
   type ExitEvent,
-} from "../../scripts/cluster.js";
+} from "../../scripts/cluster/index.js";
 import { call, eventually, waitFor } from "../helpers/client.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
 import { uniquePrefix } from "../helpers/node.js";

@@ -150,7 +150,7 @@ for (const { name, objects } of variants) {
       assert.equal(ns.metadata.labels["pod-security.kubernetes.io/enforce"], "restricted");
       for (const w of objects.filter((o) => ["Deployment", "StatefulSet"].includes(o.kind))) {
         const pod = w.spec.template.spec;
-        for (const c of pod.containers) {
+        for (const c of [...(pod.initContainers ?? []), ...pod.containers]) {
           const where = `${w.kind}/${w.metadata.name} ${c.name}`;
           assert.ok(c.securityContext?.runAsNonRoot ?? pod.securityContext?.runAsNonRoot, `${where}: runAsNonRoot`);
           assert.equal(c.securityContext?.allowPrivilegeEscalation, false, `${where}: allowPrivilegeEscalation`);
@@ -179,6 +179,27 @@ for (const { name, objects } of variants) {
       assert.equal(cfg.port, SERVER_PORT);
       assert.equal(cfg.trustProxy, true, "behind ingress-nginx");
       assert.ok(cfg.databaseUrl && cfg.redisUrl);
+    });
+
+    test("migrations: an initContainer runs `main.js migrate` with the server's image, config and DATABASE_URL; the server only checks", () => {
+      const { pod, container } = chatDeployment(objects);
+      const init = (pod.initContainers ?? []).find((c: K8sObject) => c.name === "migrate");
+      assert.ok(init, "initContainer migrate");
+      assert.equal(init.image, container.image, "the same image as the server");
+      assert.deepEqual(init.command, undefined, "the image's ENTRYPOINT (tini) stays");
+      assert.deepEqual(init.args, ["node", "dist/main.js", "migrate"]);
+      const server = podEnv(objects, container, externalSecret);
+      const migrator = podEnv(objects, init, externalSecret);
+      assert.equal(migrator.env.DATABASE_URL, server.env.DATABASE_URL, "the same database");
+      assert.deepEqual(
+        init.env.find((e: K8sObject) => e.name === "DATABASE_URL").valueFrom,
+        container.env.find((e: K8sObject) => e.name === "DATABASE_URL").valueFrom,
+        "DATABASE_URL from the same Secret key",
+      );
+      for (const n of migrator.names) assert.ok(CONFIG_VARIABLES.includes(n), `${n} is a server variable`);
+      assert.ok(loadConfig(migrator.env).databaseUrl, "the migrator's environment passes loadConfig");
+      assert.equal(loadConfig(server.env).migrateOnStart, false, "the server leaves migrating to the initContainer");
+      for (const m of init.volumeMounts) assert.ok(pod.volumes.some((v: K8sObject) => v.name === m.name), `volume ${m.name}`);
     });
 
     test("Secrets the pod needs exist or are expected from outside, with the keys it reads", () => {

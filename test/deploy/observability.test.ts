@@ -13,7 +13,7 @@ import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { io, type Socket } from "socket.io-client";
 import { stringify, parse } from "yaml";
-import { freePorts, startCluster, type Cluster } from "../../scripts/cluster.js";
+import { freePorts, startCluster, type Cluster } from "../../scripts/cluster/index.js";
 import { call, eventually, sleep } from "../helpers/client.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
 import { clusterEnv, uniquePrefix } from "../helpers/node.js";

@@ -8,7 +8,7 @@ import { randomBytes } from "node:crypto";
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { startCluster, type Cluster } from "../../scripts/cluster.js";
+import { startCluster, type Cluster } from "../../scripts/cluster/index.js";
 import { deleteKeysByPrefix } from "../../loadtest/redis-keys.js";
 import { runLoad } from "../../loadtest/run.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";

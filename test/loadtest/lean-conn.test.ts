@@ -9,7 +9,7 @@ import { randomBytes } from "node:crypto";
 import { after, afterEach, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import type { Socket } from "socket.io";
-import { startCluster, type Cluster } from "../../scripts/cluster.js";
+import { startCluster, type Cluster } from "../../scripts/cluster/index.js";
 import { createConn, RequestError, type ClientKind, type Conn, type Delivered } from "../../loadtest/conn.js";
 import { LeanChatConn } from "../../loadtest/lean-conn.js";
 import { deleteKeysByPrefix } from "../../loadtest/redis-keys.js";

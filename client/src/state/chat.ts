@@ -5,6 +5,7 @@
  */
 import { io, type ManagerOptions, type SocketOptions } from "socket.io-client";
 import {
+  DEFAULT_HISTORY_LIMIT,
   isRoomName,
   type Ack,
   type ClientToServerEvents,
@@ -484,7 +485,7 @@ export class ChatClient {
     st.loadingOlder = true;
     this.changed();
     try {
-      const ack = await this.call<HistoryResult>("room:history", { room, before, limit: 50 });
+      const ack = await this.call<HistoryResult>("room:history", { room, before, limit: DEFAULT_HISTORY_LIMIT });
       if (ack.ok) st.log.applyHistory(ack, before);
     } finally {
       st.loadingOlder = false;

@@ -1,0 +1,3 @@
+-- Created the first chat_append, which 004 drops and 005 replaces: a fresh database
+-- skips it, and databases that ran it keep this record. The current definition is
+-- ../functions/chat_append.sql.
