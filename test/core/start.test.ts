@@ -1,0 +1,95 @@
+/**
+ * `npm start` as a process manager runs it: systemd and pm2 hold the PID they spawned
+ * (npm's) and stop it with SIGTERM. The server must drain and exit with it, leaving no
+ * process behind and the port free (a leftover server would keep the port, and the next
+ * start would fail).
+ */
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import fs from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { test } from "node:test";
+import { freePorts } from "../../scripts/cluster.js";
+import { eventually } from "../helpers/client.js";
+
+const REPO = path.resolve(import.meta.dirname, "../..");
+
+/** Live descendants of `pid` (Linux /proc), zombies excluded: they are gone but for a parent's wait. */
+function descendants(pid: number): number[] {
+  const parentOf = new Map<number, number>();
+  for (const name of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${name}/stat`, "utf8");
+      const [state, ppid] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (state !== "Z") parentOf.set(Number(name), Number(ppid));
+    } catch {
+      // exited while we looked
+    }
+  }
+  const out: number[] = [];
+  const walk = (p: number) => {
+    for (const [child, parent] of parentOf) {
+      if (parent !== p) continue;
+      out.push(child);
+      walk(child);
+    }
+  };
+  walk(pid);
+  return out;
+}
+
+function alive(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+  } catch {
+    return false;
+  }
+}
+
+async function portIsFree(port: number): Promise<boolean> {
+  const s = net.createServer();
+  s.listen(port, "127.0.0.1");
+  const [ok] = await Promise.race([once(s, "listening").then(() => [true]), once(s, "error").then(() => [false])]);
+  await new Promise((r) => s.close(r));
+  return ok as boolean;
+}
+
+test("npm start stopped by SIGTERM to npm's PID: the server drains, every process exits, the port is free", async () => {
+  const port = (await freePorts(1))[0]!;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "chat-start-"));
+  // A prebuilt client (STATIC_DIR) spares the test the client build npm start does otherwise.
+  fs.writeFileSync(path.join(dir, "index.html"), "<!doctype html><title>chat</title>");
+  const npm = spawn("npm", ["start", "--silent"], {
+    cwd: REPO,
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      DATA_DIR: path.join(dir, "data"),
+      STATIC_DIR: dir,
+      LOG_LEVEL: "warn",
+    },
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  let tree: number[] = [];
+  try {
+    await eventually(async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null))?.status === 200, 60_000, "ready");
+    tree = descendants(npm.pid!);
+    assert.ok(tree.length > 0, "npm start runs the server in a child process");
+    npm.kill("SIGTERM");
+    const [code, signal] = await once(npm, "exit");
+    assert.deepEqual({ code, signal }, { code: 0, signal: null }, "the server drained and exited 0");
+    assert.deepEqual(tree.filter(alive), [], "no process of npm start's tree is left");
+    assert.equal(await portIsFree(port), true, `port ${port} is free`);
+  } finally {
+    if (npm.exitCode === null && npm.signalCode === null) npm.kill("SIGKILL");
+    for (const pid of tree.filter(alive)) process.kill(pid, "SIGKILL");
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
