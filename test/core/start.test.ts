@@ -59,10 +59,10 @@ async function portIsFree(port: number): Promise<boolean> {
   return ok as boolean;
 }
 
-test("npm start stopped by SIGTERM to npm's PID: the server drains, every process exits, the port is free", async () => {
+/** `npm start` with its own data and a prebuilt client (STATIC_DIR spares the client build), once ready. */
+async function startNpm() {
   const port = (await freePorts(1))[0]!;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "chat-start-"));
-  // A prebuilt client (STATIC_DIR) spares the test the client build npm start does otherwise.
   fs.writeFileSync(path.join(dir, "index.html"), "<!doctype html><title>chat</title>");
   const npm = spawn("npm", ["start", "--silent"], {
     cwd: REPO,
@@ -77,19 +77,37 @@ test("npm start stopped by SIGTERM to npm's PID: the server drains, every proces
     },
     stdio: ["ignore", "inherit", "inherit"],
   });
+  const exited = once(npm, "exit") as Promise<[number | null, NodeJS.Signals | null]>;
   let tree: number[] = [];
+  const cleanup = () => {
+    if (npm.exitCode === null && npm.signalCode === null) npm.kill("SIGKILL");
+    for (const pid of tree.filter(alive)) process.kill(pid, "SIGKILL");
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
   try {
     await eventually(async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null))?.status === 200, 60_000, "ready");
     tree = descendants(npm.pid!);
     assert.ok(tree.length > 0, "npm start runs the server in a child process");
-    npm.kill("SIGTERM");
-    const [code, signal] = await once(npm, "exit");
-    assert.deepEqual({ code, signal }, { code: 0, signal: null }, "the server drained and exited 0");
-    assert.deepEqual(tree.filter(alive), [], "no process of npm start's tree is left");
-    assert.equal(await portIsFree(port), true, `port ${port} is free`);
+  } catch (err) {
+    cleanup();
+    throw err;
+  }
+  /** After npm exited: its exit, and whether anything it started is left. */
+  const outcome = async () => {
+    const [code, signal] = await exited;
+    return { code, signal, left: tree.filter(alive), portFree: await portIsFree(port) };
+  };
+  return { npm, outcome, cleanup };
+}
+
+const clean = { code: 0, signal: null, left: [], portFree: true };
+
+test("npm start stopped by SIGTERM to npm's PID (pm2, systemd): the server drains and exits, the port is free", async () => {
+  const s = await startNpm();
+  try {
+    s.npm.kill("SIGTERM");
+    assert.deepEqual(await s.outcome(), clean);
   } finally {
-    if (npm.exitCode === null && npm.signalCode === null) npm.kill("SIGKILL");
-    for (const pid of tree.filter(alive)) process.kill(pid, "SIGKILL");
-    fs.rmSync(dir, { recursive: true, force: true });
+    s.cleanup();
   }
 });
