@@ -51,12 +51,12 @@ function alive(pid: number): boolean {
   }
 }
 
-async function portIsFree(port: number): Promise<boolean> {
-  const s = net.createServer();
-  s.listen(port, "127.0.0.1");
-  const [ok] = await Promise.race([once(s, "listening").then(() => [true]), once(s, "error").then(() => [false])]);
-  await new Promise((r) => s.close(r));
-  return ok as boolean;
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.once("error", () => resolve(false));
+    s.listen(port, "127.0.0.1", () => s.close(() => resolve(true)));
+  });
 }
 
 /** `npm start` with its own data and a prebuilt client (STATIC_DIR spares the client build), once ready. */
@@ -76,16 +76,22 @@ async function startNpm() {
       LOG_LEVEL: "warn",
     },
     stdio: ["ignore", "inherit", "inherit"],
+    // Its own process group, so that cleanup can reach whatever it left, orphans included.
+    detached: true,
   });
   const exited = once(npm, "exit") as Promise<[number | null, NodeJS.Signals | null]>;
   let tree: number[] = [];
   const cleanup = () => {
-    if (npm.exitCode === null && npm.signalCode === null) npm.kill("SIGKILL");
-    for (const pid of tree.filter(alive)) process.kill(pid, "SIGKILL");
+    try {
+      process.kill(-npm.pid!, "SIGKILL");
+    } catch {
+      // the group is gone
+    }
     fs.rmSync(dir, { recursive: true, force: true });
   };
   try {
-    await eventually(async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null))?.status === 200, 60_000, "ready");
+    // PGlite's first start (migrations in WebAssembly) is slow on a busy machine.
+    await eventually(async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null))?.status === 200, 180_000, "ready");
     tree = descendants(npm.pid!);
     assert.ok(tree.length > 0, "npm start runs the server in a child process");
   } catch (err) {
