@@ -40,11 +40,13 @@ REDIS_START='redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --sa
 
 check() {
   missing=() packages=() starts=()
-  # Programs the tests run (the test that needs one says which; see docs/deploy.md).
+  # Programs the tests run.
   have haproxy || lack "haproxy" haproxy
   [[ -x "$CHROMIUM" ]] || lack "chromium ($CHROMIUM)" chromium
   have promtool || lack "promtool" prometheus
   have prometheus || lack "prometheus" prometheus
+  have prometheus-alertmanager || lack "prometheus-alertmanager" prometheus-alertmanager
+  have amtool || lack "amtool" prometheus-alertmanager
   have docker-compose || lack "docker-compose" docker-compose
   have kubectl || lack "kubectl" kubernetes-client
   have redis-server || lack "redis-server" redis-server
@@ -74,10 +76,10 @@ install_missing() {
   echo "npm test: installing ${pkgs[*]} (apt-get)" >&2
   apt-get update -qq >&2 || return 1
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null || return 1
-  if [[ " ${pkgs[*]} " == *" prometheus "* ]]; then
-    # Debian's package starts its own Prometheus (user prometheus, :9090); the tests run
-    # their own, so stop the one this install started.
-    pkill -x -u prometheus prometheus 2>/dev/null || true
+  if [[ " ${pkgs[*]} " == *" prometheus"* ]]; then
+    # Debian's packages start their own Prometheus (:9090) and Alertmanager (:9093) as
+    # user prometheus (nothing else runs as it); the tests run their own, so stop them.
+    pkill -u prometheus 2>/dev/null || true
   fi
   if [[ " ${pkgs[*]} " == *" postgresql "* ]]; then
     # A cluster this script just created: the tests connect as postgres over loopback
