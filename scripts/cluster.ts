@@ -1,5 +1,5 @@
 /**
- * npm run cluster -- [--nodes N] [--port P] [--base-port B] [--stats-port S] [--quiet]
+ * npm run cluster -- [--nodes N] [--port P] [--base-port B] [--stats-port S] [--host H] [--quiet]
  *
  * Starts N chat nodes (node --import tsx src/main.ts) and HAProxy in front of them,
  * without Docker. DATABASE_URL and REDIS_URL must point at a shared PostgreSQL and
@@ -13,20 +13,21 @@ import { isEntryPoint } from "./entry-point.js";
 const USAGE = `Usage: npm run cluster -- [options]
 
   --nodes N        server processes (default 3)
-  --port P         HAProxy's port (default 3000; 0 = any free port)
+  --port P         HAProxy's port (default $PORT, else 3000; 0 = any free port)
   --base-port B    port of node-1, node-K gets B+K-1 (default P+1; 0 = free ports)
   --stats-port S   HAProxy stats page (default: a free port)
   --host H         listen address (default 127.0.0.1)
   --quiet          do not print the nodes' logs
 
-Environment: DATABASE_URL and REDIS_URL (required), and any server variable
-(AUTH_MODE, LOG_LEVEL, ...), passed to every node.`;
+Environment: DATABASE_URL and REDIS_URL (required), PORT (as --port), and any
+server variable (AUTH_MODE, LOG_LEVEL, ...), passed to every node (each gets its own
+PORT and NODE_ID).`;
 
 function int(name: string, value: string | undefined, min: number): number | undefined {
   if (value === undefined) return undefined;
-  const n = Number(value);
+  const n = value.trim() === "" ? NaN : Number(value);
   if (!Number.isInteger(n) || n < min || n > 65535) {
-    console.error(`--${name} must be an integer >= ${min}, got ${value}\n\n${USAGE}`);
+    console.error(`${name} must be an integer >= ${min}, got ${value}\n\n${USAGE}`);
     process.exit(2);
   }
   return n;
@@ -61,10 +62,11 @@ async function main() {
 
   try {
     cluster = await startCluster({
-      nodes: int("nodes", values.nodes, 1),
-      port: int("port", values.port, 0) ?? 3000,
-      basePort: int("base-port", values["base-port"], 0),
-      statsPort: int("stats-port", values["stats-port"], 0),
+      nodes: int("--nodes", values.nodes, 1),
+      // PORT is where a user expects the front door, as for a single node.
+      port: int("--port", values.port, 0) ?? int("PORT", process.env.PORT || undefined, 0) ?? 3000,
+      basePort: int("--base-port", values["base-port"], 0),
+      statsPort: int("--stats-port", values["stats-port"], 0),
       host: values.host,
       log: (source, line) => {
         // HAProxy's lines (server UP/DOWN) are always worth seeing.

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Runs every *.test.ts under test/ and client/ with node's own test runner (tsx loads
-// TypeScript). Folders given as arguments are searched too. Files run one at a time: many of them start several servers, and CI has
-// two cores. Pass file paths or a --test-name-pattern to narrow the run.
+// TypeScript). Folders given as arguments are searched too. Files run one at a time: many
+// of them start several servers, and CI has two cores. Pass file paths or a
+// --test-name-pattern to narrow the run. `npm test` runs scripts/test-setup.sh first (the
+// programs and services the tests need); this runner assumes them.
 import { spawnSync } from "node:child_process";
 import { readdirSync, statSync } from "node:fs";
 import path from "node:path";

@@ -38,7 +38,12 @@ if (command === "migrate") {
 function serve(): void {
   const node = createNode(config, log);
 
+  let stopping = false;
   function stop(signal: string): void {
+    // A signal can come twice: systemd signals every process of the unit (npm and the
+    // server), and npm forwards its own. A repeat must not cut the drain short.
+    if (stopping) return;
+    stopping = true;
     log.info({ signal }, "shutting down");
     const force = setTimeout(() => {
       log.error({ timeoutMs: config.shutdownTimeoutMs }, "shutdown timed out; exiting");
@@ -53,8 +58,8 @@ function serve(): void {
       },
     );
   }
-  process.once("SIGTERM", () => stop("SIGTERM"));
-  process.once("SIGINT", () => stop("SIGINT"));
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
   // A library's stray rejection must not take every connection down with it.
   process.on("unhandledRejection", (err) => log.error({ err }, "unhandled rejection"));
 

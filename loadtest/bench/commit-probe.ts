@@ -25,7 +25,8 @@ export interface CommitStats {
 export class CommitProbe {
   private hist: RecordableHistogram = createHistogram();
   private over50Ms = 0;
-  private running = true;
+  /** Aborts the wait between commits, so stop() never waits out an interval. */
+  private readonly stopping = new AbortController();
   private done?: Promise<void>;
   private readonly loop: Promise<void>;
 
@@ -49,7 +50,8 @@ export class CommitProbe {
   }
 
   private async run(intervalMs: number): Promise<void> {
-    while (this.running) {
+    const { signal } = this.stopping;
+    while (!signal.aborted) {
       const t = process.hrtime.bigint();
       try {
         await this.client.query(`INSERT INTO ${this.table} DEFAULT VALUES`);
@@ -61,7 +63,7 @@ export class CommitProbe {
       this.hist.record(Math.max(1, Math.round(us)));
       if (us > 50_000) this.over50Ms++;
       const waitMs = intervalMs - us / 1000;
-      if (waitMs > 0 && this.running) await sleep(waitMs);
+      if (waitMs > 0) await sleep(waitMs, undefined, { signal }).catch(() => {});
     }
   }
 
@@ -74,11 +76,19 @@ export class CommitProbe {
     return stats;
   }
 
+  /**
+   * Stops probing once the commit in flight (if any) is recorded: after it, take() holds
+   * every commit not taken yet and nothing more comes. Safe to call twice.
+   */
+  stop(): Promise<void> {
+    this.stopping.abort();
+    return this.loop;
+  }
+
   /** Stops probing and drops the table; safe to call twice. */
   destroy(): Promise<void> {
     this.done ??= (async () => {
-      this.running = false;
-      await this.loop;
+      await this.stop();
       await this.client.query(`DROP TABLE IF EXISTS ${this.table}`).catch(() => {});
       await this.client.end().catch(() => {});
     })();

@@ -95,6 +95,23 @@ test("SIGTERM: connected clients are disconnected and the process exits 0 in tim
   }
 });
 
+test("a second SIGTERM while draining changes nothing: systemd signals npm and the server, npm forwards its own", async () => {
+  const port = await freePort();
+  const child = run({ PORT: String(port), DATABASE_URL: db.url, LOG_LEVEL: "info" });
+  let out = "";
+  child.stdout!.on("data", (d) => (out += d));
+  const exited = once(child, "exit");
+  try {
+    await eventually(async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null))?.status === 200, 30_000, "ready");
+    child.kill("SIGTERM");
+    await eventually(() => out.includes('"shutting down"') || child.exitCode !== null, 10_000, "the drain starts");
+    child.kill("SIGTERM"); // the repeat; a no-op if the drain already ended
+    assert.deepEqual(await exited, [0, null], "the drain finished and exited 0, not killed by the repeat");
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  }
+});
+
 test("a second process on the same DATA_DIR is refused, naming it; a stale lock is taken over", async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "chat-lock-"));
   const ready = (port: number) =>

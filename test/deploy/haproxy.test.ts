@@ -302,15 +302,22 @@ describe("npm run cluster (scripts/cluster.ts)", () => {
     assert.match(r.stderr, /DATABASE_URL and REDIS_URL must be set/);
   });
 
-  test("starts nodes and HAProxy, reports a dead node, and Ctrl-C stops everything", async () => {
+  test("PORT is HAProxy's port when --port is not given: a bad one is refused by name", () => {
+    const r = run(process.execPath, ["--import", "tsx", "scripts/cluster.ts"], { env: { ...process.env, PORT: "http" } });
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /^PORT must be an integer >= 0, got http/);
+  });
+
+  test("starts nodes and HAProxy on PORT, reports a dead node, and Ctrl-C stops everything", async () => {
     const db = await createTestDatabase("deploycli");
     const [port] = await freePorts(1);
     const child = spawn(
       process.execPath,
-      ["--import", "tsx", "scripts/cluster.ts", "--nodes", "2", "--port", String(port), "--base-port", "0", "--quiet"],
+      ["--import", "tsx", "scripts/cluster.ts", "--nodes", "2", "--base-port", "0", "--quiet"],
       {
         cwd: ROOT,
-        env: { ...process.env, DATABASE_URL: db.url, REDIS_URL, REDIS_KEY_PREFIX: uniquePrefix("cli"), LOG_LEVEL: "warn" },
+        // PORT, as a user would set it for a single node, is HAProxy's port.
+        env: { ...process.env, PORT: String(port), DATABASE_URL: db.url, REDIS_URL, REDIS_KEY_PREFIX: uniquePrefix("cli"), LOG_LEVEL: "warn" },
         stdio: ["ignore", "pipe", "pipe"],
       },
     );

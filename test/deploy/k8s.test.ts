@@ -345,6 +345,38 @@ describe("overlays", () => {
     assert.ok(one(prod, "Ingress", "chat").spec.tls?.length, "TLS");
   });
 
+  test("production: the release image (kustomize images: IMAGE and TAG), the version package.json and CHANGELOG.md name", () => {
+    const pkg = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8"));
+    const kustomization = parse(readFileSync(path.join(ROOT, "k8s/overlays/production/kustomization.yaml"), "utf8"));
+    const [entry, ...others] = kustomization.images;
+    assert.equal(others.length, 0);
+    assert.equal(entry.name, "chat-cluster", "replaces the base's image name");
+    // IMAGE: a registry host, an owner, the project's name; not a placeholder.
+    assert.match(entry.newName, /^[a-z0-9-]+(\.[a-z0-9-]+)+(:\d+)?\/[a-z0-9._-]+\/chat-cluster$/);
+    assert.doesNotMatch(entry.newName, /example/);
+    // TAG: this release, as package.json and the newest CHANGELOG.md entry say.
+    assert.equal(entry.newTag, pkg.version);
+    const changelog = readFileSync(path.join(ROOT, "CHANGELOG.md"), "utf8");
+    assert.equal(/^## (\d+\.\d+\.\d+)/m.exec(changelog)?.[1], pkg.version, "CHANGELOG.md starts at this version");
+    // Every container that runs chat-cluster (the Deployment, and any Job or init
+    // container added later) gets the release image, none the bare base name.
+    const release = `${entry.newName}:${entry.newTag}`;
+    const ours = prod
+      .flatMap((o) => {
+        const pod = o.spec?.template?.spec ?? o.spec?.jobTemplate?.spec?.template?.spec;
+        return pod ? [...(pod.initContainers ?? []), ...pod.containers] : [];
+      })
+      .filter((c: K8sObject) => /(^|\/)chat-cluster(:|@|$)/.test(c.image));
+    assert.ok(ours.length > 0);
+    for (const c of ours) assert.equal(c.image, release, `container ${c.name}`);
+    // The image says what it is: MIT, as LICENSE and package.json.
+    assert.equal(pkg.license, "MIT");
+    assert.match(readFileSync(path.join(ROOT, "LICENSE"), "utf8"), /^MIT License\n\nCopyright \(c\) \d{4} chat-cluster contributors$/m);
+    const dockerfile = readFileSync(path.join(ROOT, "deploy/Dockerfile"), "utf8");
+    assert.match(dockerfile, /org\.opencontainers\.image\.licenses="MIT"/);
+    assert.match(dockerfile, /org\.opencontainers\.image\.version="\$\{VERSION\}"/);
+  });
+
   test("the ConfigMap name carries a content hash (config changes roll the pods)", () => {
     for (const { objects } of variants) {
       const name = find(objects, "ConfigMap").find((c) => c.metadata.name.startsWith("chat-config"))!.metadata.name;
