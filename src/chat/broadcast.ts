@@ -9,6 +9,7 @@
 import type { Server } from "socket.io";
 import type { Message } from "../shared/protocol.js";
 import type { Dialect } from "./context.js";
+import { legacyText } from "./legacy-text.js";
 
 export const v1Room = (room: string) => `r:${room}`;
 export const legacyRoom = (room: string) => `l:${room}`;
@@ -31,16 +32,18 @@ export function messageEventDialect(event: string): Dialect | undefined {
   return undefined;
 }
 
-export function emitMessage(io: Server, m: Message, legacy: boolean): void {
+export function emitMessage(io: Server, m: Message, legacy: boolean, escapeHtml: boolean): void {
   const t = targets(io, m.room, legacy);
   t.v1.emit("message:new", m);
-  t.legacy?.emit("recieve_message", { username: m.user, room: m.room, message: m.body });
+  if (!t.legacy) return;
+  const text = legacyText(escapeHtml);
+  t.legacy.emit("recieve_message", { username: text(m.user), room: m.room, message: text(m.body) });
 }
 
-export function emitPresenceJoin(io: Server, room: string, user: string, legacy: boolean, except?: string): void {
+export function emitPresenceJoin(io: Server, room: string, user: string, legacy: boolean, escapeHtml: boolean, except?: string): void {
   const t = targets(io, room, legacy, except);
   t.v1.emit("presence:join", { room, user });
-  t.legacy?.emit("join_room_announcement", { username: user, room });
+  t.legacy?.emit("join_room_announcement", { username: legacyText(escapeHtml)(user), room });
 }
 
 /** The template had no leave event: only v1 sockets hear of it. */
@@ -49,8 +52,13 @@ export function emitPresenceLeave(io: Server, room: string, user: string): void 
 }
 
 /** Template clients get the text they show (`typing_on`); v1 clients get the boolean. */
-export function emitTyping(io: Server, room: string, user: string, typing: boolean, legacy: boolean, except: string): void {
+export function emitTyping(io: Server, room: string, user: string, typing: boolean, legacy: boolean, escapeHtml: boolean, except: string): void {
   const t = targets(io, room, legacy, except);
   t.v1.emit("typing", { room, user, typing });
-  t.legacy?.emit("typing_on", typing ? `${user} is typing...` : "");
+  t.legacy?.emit("typing_on", typingText(user, typing, escapeHtml));
+}
+
+/** What the template shows while someone types: always written here, never a client's text. */
+export function typingText(user: string, typing: boolean, escapeHtml: boolean): string {
+  return typing ? `${legacyText(escapeHtml)(user)} is typing...` : "";
 }

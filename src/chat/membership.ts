@@ -31,7 +31,7 @@ export async function enterRoom(ctx: ChatContext, socket: Socket, room: string, 
   }
   ctx.metrics.joins.inc({ dialect });
   ctx.metrics.presenceUsers.set(ctx.presence.localSize());
-  if (first) emitPresenceJoin(ctx.io, room, user, legacyDialect(ctx), socket.id);
+  if (first) emitPresenceJoin(ctx.io, room, user, legacyDialect(ctx), ctx.config.legacy.escapeHtml, socket.id);
 }
 
 export async function leaveRoom(ctx: ChatContext, socket: Socket, room: string, user: string): Promise<void> {

@@ -27,7 +27,7 @@ export async function storeAndBroadcast(
   const { message, created, legacy } = await ctx.writer.append({ room, user, body, clientId });
   if (created) {
     // The template's room only where a legacy socket may be: each dialect is a Redis publish.
-    emitMessage(ctx.io, message, legacyDialect(ctx) && legacy);
+    emitMessage(ctx.io, message, legacyDialect(ctx) && legacy, ctx.config.legacy.escapeHtml);
     ctx.cluster?.noteLocalOnlyWrite(room);
     for (const target of mentionTargets(room, user, message.body)) {
       ctx.users.emit(target, "mention", { room, seq: message.seq, from: user });

@@ -8,7 +8,7 @@ export function registerTyping(ctx: ChatContext, on: On): void {
   on("typing", typingSchema, async function onTyping({ room, typing }, socket) {
     const user = requireUser(socket);
     requireJoined(socket, room);
-    emitTyping(ctx.io, room, user, typing, legacyDialect(ctx), socket.id);
+    emitTyping(ctx.io, room, user, typing, legacyDialect(ctx), ctx.config.legacy.escapeHtml, socket.id);
     return {};
   });
 }

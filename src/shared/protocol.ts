@@ -67,7 +67,6 @@ export const legacyRoomSchema = z
   .union([z.string(), z.number().int().min(0).max(MAX_SEQ)])
   .transform((r) => String(r))
   .refine((r) => PUBLIC_ROOM_PATTERN.test(r), { message: "room must match ^[a-z0-9][a-z0-9_-]{0,63}$" });
-export const legacyJoinSchema = z.object({ username: usernameSchema, room: legacyRoomSchema });
 export function legacySendSchema(maxChars: number) {
   return z.object({ username: z.string().optional(), room: legacyRoomSchema, message: bodySchema(maxChars) });
 }
