@@ -62,15 +62,20 @@ async function join(s: LegacySocket, username: string, room: string): Promise<[n
   return rows;
 }
 
+/** A v1 connection of `username` that has joined `room`. */
+async function v1In(url: string, username: string, room: string) {
+  const s = await connect(url, { username });
+  assert.equal((await call(s, "room:join", { room })).ok, true);
+  return s;
+}
+
 describe("legacy dialect: what reaches the template's page", () => {
   test("a v1 user's markup reaches legacy sockets escaped, live and on rejoin; v1 gets it as written", async () => {
     const room = "xss-live";
-    const v1 = await connect(srv.url, { username: "mallory" });
-    assert.equal((await call(v1, "room:join", { room })).ok, true);
+    const v1 = await v1In(srv.url, "mallory", room);
     const page = await legacyClient(srv.url);
     await join(page, "tina", room);
-    const v1Watcher = await connect(srv.url, { username: "vic" });
-    assert.equal((await call(v1Watcher, "room:join", { room })).ok, true);
+    const v1Watcher = await v1In(srv.url, "vic", room);
     const v1Got = new Promise<{ body: string }>((r) => v1Watcher.once("message:new", r));
 
     const live = next<{ username: string; message: string }>(page, "recieve_message");
@@ -89,8 +94,7 @@ describe("legacy dialect: what reaches the template's page", () => {
 
   test("a legacy user's own markup comes back escaped to legacy sockets, raw to v1", async () => {
     const room = "xss-legacy";
-    const v1 = await connect(srv.url, { username: "vera" });
-    assert.equal((await call(v1, "room:join", { room })).ok, true);
+    const v1 = await v1In(srv.url, "vera", room);
     const page = await legacyClient(srv.url);
     await join(page, "lou", room);
     const own = next<{ message: string }>(page, "recieve_message");
@@ -104,8 +108,7 @@ describe("legacy dialect: what reaches the template's page", () => {
     const raw = await startNode({ DATABASE_URL: db.url, LEGACY_ESCAPE_HTML: "false" });
     try {
       const room = "xss-off";
-      const v1 = await connect(raw.url, { username: "mallory" });
-      assert.equal((await call(v1, "room:join", { room })).ok, true);
+      const v1 = await v1In(raw.url, "mallory", room);
       const page = await legacyClient(raw.url);
       await join(page, "tina", room);
       const live = next<{ message: string }>(page, "recieve_message");
@@ -119,14 +122,54 @@ describe("legacy dialect: what reaches the template's page", () => {
     }
   });
 
+  test("LEGACY_EVENTS=false: the template's events are unknown events; v1 is unchanged", async () => {
+    const off = await startNode({ DATABASE_URL: db.url, LEGACY_EVENTS: "false" });
+    try {
+      const room = "legacy-off";
+      const page = await legacyClient(off.url);
+      const heard: string[] = [];
+      for (const e of ["rejoin_room", "recieve_message", "join_room_announcement", "typing_on"]) page.on(e, () => heard.push(e));
+      page.emit("joined_room", { username: "tina", room });
+      page.emit("send_message", { username: "tina", room, message: "hello" });
+      page.emit("typing_status", "tina is typing...");
+      // One socket's events are handled in order: once a later one is answered, these were.
+      assert.equal((await ack(page, "room:join", { room })).error?.code, "unauthenticated");
+      const metrics = await (await fetch(`${off.url}/metrics`)).text();
+      assert.match(metrics, /^chat_unknown_events_total(\{[^}]*\})? 3$/m);
+
+      const v1 = await v1In(off.url, "vic", room);
+      const other = await v1In(off.url, "val", room);
+      const got = new Promise<{ body: string }>((r) => other.once("message:new", r));
+      assert.equal((await call(v1, "message:send", { room, body: XSS, clientId: "f1" })).ok, true);
+      assert.equal((await got).body, XSS);
+      assert.deepEqual((await call(other, "room:history", { room })).messages.map((m: { body: string }) => m.body), [XSS]);
+      assert.deepEqual(heard, []);
+    } finally {
+      closeAll();
+      await off.stop();
+    }
+  });
+
+  test("a socket that joins one room in both dialects hears it once, in the last one", async () => {
+    const room = "both-dialects";
+    const duo = await v1In(srv.url, "duo", room);
+    assert.equal((await call(duo, "joined_room", { username: "duo", room })).ok, true);
+    const v1Heard = collect(duo, "message:new");
+    const legacyHeard = new Promise<{ message: string }>((r) => duo.once("recieve_message", r));
+    const sender = await v1In(srv.url, "sam", room);
+    assert.equal((await call(sender, "message:send", { room, body: "once", clientId: "b1" })).ok, true);
+    // message:new is emitted before recieve_message, on the same connection: it would be here.
+    assert.equal((await legacyHeard).message, "once");
+    assert.deepEqual(v1Heard, []);
+  });
+
   test("typing_status relays no text: the server writes '<user> is typing...' itself", async () => {
     const room = "typing-text";
     const sender = await legacyClient(srv.url);
     await join(sender, "tina", room);
     const other = await legacyClient(srv.url);
     await join(other, "tom", room);
-    const v1 = await connect(srv.url, { username: "vic" });
-    assert.equal((await call(v1, "room:join", { room })).ok, true);
+    const v1 = await v1In(srv.url, "vic", room);
     const shown = collect<string>(v1, "typing_on");
     const v1Typing = new Promise<unknown>((r) => v1.once("typing", r));
 
