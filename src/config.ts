@@ -68,6 +68,8 @@ const envSchema = z.object({
   PING_GRID_MS: int(0, 60_000).default(100),
   SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(10_000),
   TRUST_PROXY: z.enum(["true", "false"]).default("false"),
+  LEGACY_EVENTS: z.enum(["true", "false"]).default("true"),
+  LEGACY_ESCAPE_HTML: z.enum(["true", "false"]).default("true"),
   STATIC_DIR: optionalText,
 });
 
@@ -137,6 +139,11 @@ export interface Config {
   pingGridMs: number;
   shutdownTimeoutMs: number;
   trustProxy: boolean;
+  /**
+   * The Flask template's dialect (open mode only): `events` false removes it; `escapeHtml`
+   * sends its bodies and names HTML-escaped, because the template's page uses innerHTML.
+   */
+  legacy: { events: boolean; escapeHtml: boolean };
   /** Built browser client; defaults to client/dist next to the sources. */
   staticDir: string;
   /** Settings that are valid but likely to hurt, each naming its variables; logged at startup. */
@@ -233,6 +240,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     pingGridMs: e.PING_GRID_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     trustProxy: e.TRUST_PROXY === "true",
+    legacy: { events: e.LEGACY_EVENTS === "true", escapeHtml: e.LEGACY_ESCAPE_HTML === "true" },
     staticDir: path.resolve(e.STATIC_DIR ?? new URL("../client/dist", import.meta.url).pathname),
     warnings: configWarnings(e.MAX_SOCKET_BACKLOG_BYTES, e.MAX_MESSAGE_CHARS),
   };

@@ -46,6 +46,7 @@ export interface PoolStats {
  * over a counter never incremented is then 0 rather than no data.
  */
 export const DIALECTS = ["v1", "legacy"] as const;
+export type Dialect = (typeof DIALECTS)[number];
 /** Socket.IO's disconnect reasons (a fixed set in socket.io 4); anything else is "other". */
 export const CLOSE_REASONS = [
   "transport close",

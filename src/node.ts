@@ -7,12 +7,12 @@ import type { AddressInfo } from "node:net";
 import type { Server } from "socket.io";
 import { createAuthenticator } from "./auth.js";
 import type { Config } from "./config.js";
-import { messageEventDialect } from "./chat/broadcast.js";
 import { connectCluster, type ClusterLink } from "./cluster/link.js";
 import { LocalPresence } from "./cluster/local-presence.js";
+import { MESSAGE_EVENT, v1RoomEvents } from "./chat/broadcast.js";
 import { announceGone, resyncAfterOutage } from "./chat/cluster-events.js";
-import { legacyDialect, type ChatContext, type ChatSocketState, type Dialect } from "./chat/context.js";
-import { renewLegacyMarks } from "./chat/legacy.js";
+import type { ChatContext, ChatSocketState } from "./chat/context.js";
+import { LEGACY_MESSAGE_EVENT, legacyEnabled, renewLegacyMarks, withLegacyEvents } from "./chat/legacy/index.js";
 import { chatSockets, registerChat } from "./chat/register.js";
 import { UserSockets, userChannel } from "./chat/users.js";
 import { createHttpApp } from "./http/app.js";
@@ -49,7 +49,7 @@ const DB_RETRY_MS = 2000;
 
 /** One object per socket: the transport's fields and chat's (S3: plain fields, no side tables). */
 class NodeSocketState extends SocketState implements ChatSocketState {
-  readonly rooms = new Map<string, Dialect>();
+  readonly rooms = new Map<string, string>();
 }
 
 export function createNode(config: Config, log: Logger): ChatNode {
@@ -173,6 +173,7 @@ export function createNode(config: Config, log: Logger): ChatNode {
       ),
       metrics,
       log: log.child({ module: "chat" }),
+      broadcast: legacyEnabled(config) ? withLegacyEvents(io, v1RoomEvents(io), config.legacy.escapeHtml) : v1RoomEvents(io),
       cluster,
     };
     wireConnections(io, {
@@ -183,7 +184,7 @@ export function createNode(config: Config, log: Logger): ChatNode {
       register: (on) => registerChat(ctx, on),
       ...chatSockets(ctx, users),
     });
-    if (legacyDialect(ctx)) stopLegacyRenewal = renewLegacyMarks(ctx);
+    if (legacyEnabled(config)) stopLegacyRenewal = renewLegacyMarks(ctx);
     if (done) throw new Error("shut down while starting");
     state = "ready";
     metrics.ready.set(1);
@@ -256,8 +257,8 @@ function countDeliveries(io: Server, metrics: Metrics): void {
   const legacy = metrics.deliveries.labels("legacy");
   tapBroadcasts(io, (event, _room, recipients) => {
     if (recipients === 0) return;
-    const dialect = messageEventDialect(event);
-    if (dialect) (dialect === "v1" ? v1 : legacy).inc(recipients);
+    if (event === MESSAGE_EVENT) v1.inc(recipients);
+    else if (event === LEGACY_MESSAGE_EVENT) legacy.inc(recipients);
   });
 }
 

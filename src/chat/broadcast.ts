@@ -1,56 +1,45 @@
 /**
- * Socket.IO room naming and dialect-aware emits.
+ * What chat announces to a room, and how a room is named in Socket.IO.
  *
- * A chat room R maps to two Socket.IO rooms: `r:R` holds v1 sockets and `l:R` legacy
- * (Flask template) sockets, so every event reaches each socket in its own dialect through
- * the same adapter, on every node. (A user's own connections are reached through
- * chat/users.ts, without a room per user.)
+ * A chat room R is the Socket.IO room `r:R`: every event reaches every node through the
+ * adapter. (A user's own connections are reached through chat/users.ts, without a room per
+ * user.) Handlers announce through `RoomEvents`, so that node.ts can wrap it with another
+ * dialect (chat/legacy/) without the handlers knowing.
  */
 import type { Server } from "socket.io";
 import type { Message } from "../shared/protocol.js";
-import type { Dialect } from "./context.js";
+import type { AppendResult } from "../store/writer.js";
 
 export const v1Room = (room: string) => `r:${room}`;
-export const legacyRoom = (room: string) => `l:${room}`;
+/** The event that carries a new message to v1 sockets (metrics count its deliveries). */
+export const MESSAGE_EVENT = "message:new";
 
-/**
- * Both dialect rooms, optionally without one socket (the sender of a "to the others" event).
- * `legacy` false (jwt mode, where the template's events do not exist and no socket is in a
- * legacy room on any node) skips the legacy room: each broadcast is a Redis publish.
- */
-function targets(io: Server, room: string, legacy: boolean, except?: string) {
-  const v1 = except ? io.to(v1Room(room)).except(except) : io.to(v1Room(room));
-  if (!legacy) return { v1 };
-  return { v1, legacy: except ? io.to(legacyRoom(room)).except(except) : io.to(legacyRoom(room)) };
+/** The announcements a room's listeners hear; `except` is the socket that caused them. */
+export interface RoomEvents {
+  /** A newly stored message, with what the store said of it. */
+  message(appended: AppendResult): void;
+  presenceJoin(room: string, user: string, except: string): void;
+  presenceLeave(room: string, user: string): void;
+  typing(room: string, user: string, typing: boolean, except: string): void;
 }
 
-/** The dialect a new-message event is written in (what a delivery counts); undefined for other events. */
-export function messageEventDialect(event: string): Dialect | undefined {
-  if (event === "message:new") return "v1";
-  if (event === "recieve_message") return "legacy";
-  return undefined;
+export function emitMessage(io: Server, m: Message): void {
+  io.to(v1Room(m.room)).emit(MESSAGE_EVENT, m);
 }
 
-export function emitMessage(io: Server, m: Message, legacy: boolean): void {
-  const t = targets(io, m.room, legacy);
-  t.v1.emit("message:new", m);
-  t.legacy?.emit("recieve_message", { username: m.user, room: m.room, message: m.body });
-}
-
-export function emitPresenceJoin(io: Server, room: string, user: string, legacy: boolean, except?: string): void {
-  const t = targets(io, room, legacy, except);
-  t.v1.emit("presence:join", { room, user });
-  t.legacy?.emit("join_room_announcement", { username: user, room });
-}
-
-/** The template had no leave event: only v1 sockets hear of it. */
 export function emitPresenceLeave(io: Server, room: string, user: string): void {
   io.to(v1Room(room)).emit("presence:leave", { room, user });
 }
 
-/** Template clients get the text they show (`typing_on`); v1 clients get the boolean. */
-export function emitTyping(io: Server, room: string, user: string, typing: boolean, legacy: boolean, except: string): void {
-  const t = targets(io, room, legacy, except);
-  t.v1.emit("typing", { room, user, typing });
-  t.legacy?.emit("typing_on", typing ? `${user} is typing...` : "");
+export function emitTyping(io: Server, room: string, user: string, typing: boolean, except: string): void {
+  io.to(v1Room(room)).except(except).emit("typing", { room, user, typing });
+}
+
+export function v1RoomEvents(io: Server): RoomEvents {
+  return {
+    message: ({ message }) => emitMessage(io, message),
+    presenceJoin: (room, user, except) => io.to(v1Room(room)).except(except).emit("presence:join", { room, user }),
+    presenceLeave: (room, user) => emitPresenceLeave(io, room, user),
+    typing: (room, user, typing, except) => emitTyping(io, room, user, typing, except),
+  };
 }

@@ -5,6 +5,7 @@ import type { Logger } from "../logger.js";
 import type { Metrics } from "../metrics.js";
 import type { Db, Queryable } from "../store/db.js";
 import type { MessageWriter } from "../store/writer.js";
+import type { RoomEvents } from "./broadcast.js";
 import type { PresenceRegistry } from "./presence-registry.js";
 import type { UserChannel } from "./users.js";
 import { ChatError } from "./errors.js";
@@ -24,13 +25,13 @@ export interface ChatContext {
   sendLimiter: RateLimiterAbstract;
   metrics: Metrics;
   log: Logger;
+  /** Announces to a room's listeners, in every dialect the node speaks (node.ts composes it). */
+  broadcast: RoomEvents;
   /** Reaches a user's connections on any node. */
   users: UserChannel;
   /** Present when the node runs in a cluster (REDIS_URL). */
   cluster?: { noteLocalOnlyWrite(room: string): void };
 }
-
-export type Dialect = "v1" | "legacy";
 
 /**
  * What chat reads and keeps on each socket. node.ts makes one object per socket that holds
@@ -41,13 +42,8 @@ export interface ChatSocketState {
   /** The authenticated user, or undefined for an anonymous open-mode connection. */
   user: string | undefined;
   readonly log: Logger;
-  /** Chat rooms this socket has joined, and the dialect it joined them in. */
-  readonly rooms: Map<string, Dialect>;
-}
-
-/** Whether the template's dialect exists on this node: only in open mode (register.ts). */
-export function legacyDialect(ctx: ChatContext): boolean {
-  return ctx.config.auth.mode === "open";
+  /** Chat rooms this socket has joined, each with the Socket.IO room it hears it on (membership.ts). */
+  readonly rooms: Map<string, string>;
 }
 
 export function state(socket: Socket): ChatSocketState {

@@ -1,28 +1,42 @@
 /**
  * Entering and leaving a room on one socket: Socket.IO rooms, the presence registry and the
- * presence announcements, shared by the v1 and legacy events and by disconnects.
+ * presence announcements, shared by every join and by disconnects. A socket hears a chat
+ * room on one Socket.IO room, its `channel` (`r:R` unless a dialect says otherwise).
  */
 import type { Socket } from "socket.io";
-import { emitPresenceJoin, emitPresenceLeave, legacyRoom, v1Room } from "./broadcast.js";
-import { legacyDialect, state, type ChatContext, type Dialect } from "./context.js";
+import { v1Room } from "./broadcast.js";
+import type { Dialect } from "../metrics.js";
+import { state, type ChatContext } from "./context.js";
 
 /** Subscribes the socket to live events first, so nothing committed after the history read is missed. */
-export async function subscribe(socket: Socket, room: string, dialect: Dialect): Promise<void> {
-  await socket.join(dialect === "v1" ? v1Room(room) : legacyRoom(room));
+export async function subscribe(socket: Socket, channel: string): Promise<void> {
+  await socket.join(channel);
 }
 
 /** Undoes `subscribe` when the join failed before the socket became a member. */
-export async function unsubscribe(socket: Socket, room: string, dialect: Dialect): Promise<void> {
-  if (state(socket).rooms.get(room) === dialect) return;
-  await socket.leave(dialect === "v1" ? v1Room(room) : legacyRoom(room));
+export async function unsubscribe(socket: Socket, room: string, channel: string): Promise<void> {
+  if (state(socket).rooms.get(room) === channel) return;
+  await socket.leave(channel);
 }
 
-/** Marks the socket joined and announces the user when this is their first connection in the room. */
-export async function enterRoom(ctx: ChatContext, socket: Socket, room: string, user: string, dialect: Dialect): Promise<void> {
+/**
+ * Marks the socket joined and announces the user when this is their first connection in the
+ * room. `dialect` only labels the join in metrics.
+ */
+export async function enterRoom(
+  ctx: ChatContext,
+  socket: Socket,
+  room: string,
+  user: string,
+  channel = v1Room(room),
+  dialect: Dialect = "v1",
+): Promise<void> {
   const s = state(socket);
-  const already = s.rooms.has(room);
-  s.rooms.set(room, dialect);
-  if (already) return;
+  const before = s.rooms.get(room);
+  s.rooms.set(room, channel);
+  // Joined again on another channel (another dialect): hear the room once, on the new one.
+  if (before !== undefined && before !== channel) await socket.leave(before);
+  if (before !== undefined) return;
   const first = await ctx.presence.add(room, user, socket.id);
   if (!socket.connected) {
     // Disconnected while joining: the disconnect cleanup has already run without this room.
@@ -31,20 +45,20 @@ export async function enterRoom(ctx: ChatContext, socket: Socket, room: string, 
   }
   ctx.metrics.joins.inc({ dialect });
   ctx.metrics.presenceUsers.set(ctx.presence.localSize());
-  if (first) emitPresenceJoin(ctx.io, room, user, legacyDialect(ctx), socket.id);
+  if (first) ctx.broadcast.presenceJoin(room, user, socket.id);
 }
 
 export async function leaveRoom(ctx: ChatContext, socket: Socket, room: string, user: string): Promise<void> {
   const s = state(socket);
+  const channel = s.rooms.get(room);
   // Whoever removes the room from the socket releases its presence, exactly once, even when
   // room:leave and the disconnect cleanup race.
-  if (!s.rooms.delete(room)) return;
-  await socket.leave(v1Room(room));
-  await socket.leave(legacyRoom(room));
+  if (channel === undefined || !s.rooms.delete(room)) return;
+  await socket.leave(channel);
   const last = await ctx.presence.remove(room, user, socket.id);
   ctx.metrics.presenceUsers.set(ctx.presence.localSize());
   if (last) {
-    emitPresenceLeave(ctx.io, room, user);
+    ctx.broadcast.presenceLeave(room, user);
     ctx.presence.announced(room, user);
   }
 }

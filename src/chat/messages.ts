@@ -2,8 +2,7 @@
 import { randomUUID } from "node:crypto";
 import { RateLimiterRes } from "rate-limiter-flexible";
 import { mentionTargets, sendSchema, type Message } from "../shared/protocol.js";
-import { emitMessage } from "./broadcast.js";
-import { legacyDialect, requireJoined, requireUser, type ChatContext } from "./context.js";
+import { requireJoined, requireUser, type ChatContext } from "./context.js";
 import { ChatError } from "./errors.js";
 import type { On } from "./on.js";
 
@@ -15,7 +14,7 @@ export function registerMessages(ctx: ChatContext, on: On): void {
   });
 }
 
-/** The one write path for v1 and legacy sends. Resolves after commit; broadcasts only new messages. */
+/** The one write path for every send, whichever event asked for it. Resolves after commit; broadcasts only new messages. */
 export async function storeAndBroadcast(
   ctx: ChatContext,
   room: string,
@@ -24,10 +23,10 @@ export async function storeAndBroadcast(
   clientId: string = randomUUID(),
 ): Promise<Message> {
   await consumeSend(ctx, user);
-  const { message, created, legacy } = await ctx.writer.append({ room, user, body, clientId });
+  const appended = await ctx.writer.append({ room, user, body, clientId });
+  const { message, created } = appended;
   if (created) {
-    // The template's room only where a legacy socket may be: each dialect is a Redis publish.
-    emitMessage(ctx.io, message, legacyDialect(ctx) && legacy);
+    ctx.broadcast.message(appended);
     ctx.cluster?.noteLocalOnlyWrite(room);
     for (const target of mentionTargets(room, user, message.body)) {
       ctx.users.emit(target, "mention", { room, seq: message.seq, from: user });

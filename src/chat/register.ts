@@ -3,9 +3,9 @@
  * when a socket comes and goes. node.ts hands these to realtime/connection.ts.
  */
 import type { Socket } from "socket.io";
-import { legacyDialect, state, type ChatContext } from "./context.js";
+import { state, type ChatContext } from "./context.js";
 import { registerDms } from "./dms.js";
-import { registerLegacy } from "./legacy.js";
+import { legacyEnabled, registerLegacyEvents } from "./legacy/index.js";
 import { leaveAll } from "./membership.js";
 import { registerMessages } from "./messages.js";
 import type { On } from "./on.js";
@@ -22,8 +22,8 @@ export function registerChat(ctx: ChatContext, on: On): void {
   registerReads(ctx, on);
   registerDms(ctx, on);
   registerRich(ctx, on);
-  // The template's events exist only in open mode: in jwt mode they are unknown events.
-  if (legacyDialect(ctx)) registerLegacy(ctx, on);
+  // The Flask template's dialect, when it is on (otherwise its events are unknown events).
+  if (legacyEnabled(ctx.config)) registerLegacyEvents(ctx, on);
 }
 
 /** A socket's arrival and departure, as chat sees them: shared functions, none per socket. */

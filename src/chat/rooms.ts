@@ -12,6 +12,7 @@ import {
 import { readPage, readSince } from "../store/history.js";
 import { joinRoom, listRooms } from "../store/rooms.js";
 import { assertAccess } from "./access.js";
+import { v1Room } from "./broadcast.js";
 import { requireUser, state, type ChatContext } from "./context.js";
 import { enterRoom, leaveRoom, subscribe, unsubscribe } from "./membership.js";
 import type { On } from "./on.js";
@@ -42,7 +43,7 @@ export function registerRooms(ctx: ChatContext, on: On): void {
 }
 
 async function join(ctx: ChatContext, socket: Socket, user: string, room: string, since?: number): Promise<JoinResult> {
-  await subscribe(socket, room, "v1");
+  await subscribe(socket, v1Room(room));
   let page: { messages: Message[]; hasMore: boolean };
   let marks: { readSeq: number; lastSeq: number };
   try {
@@ -55,10 +56,10 @@ async function join(ctx: ChatContext, socket: Socket, user: string, room: string
         : readSince(ctx.reads, room, since, MAX_SINCE_BATCH, sinceReplyBytes(ctx.config.maxSocketBacklogBytes)),
     ]);
   } catch (err) {
-    await unsubscribe(socket, room, "v1");
+    await unsubscribe(socket, room, v1Room(room));
     throw err;
   }
-  await enterRoom(ctx, socket, room, user, "v1");
+  await enterRoom(ctx, socket, room, user);
   const members = await ctx.presence.members(room);
   // A message committed between the two reads is newer than the marker; report the newest seen.
   const newest = page.messages.reduce((n, m) => Math.max(n, m.updateSeq ?? m.seq), 0);

@@ -12,7 +12,6 @@ import {
   MAX_HISTORY_LIMIT,
   MAX_SEARCH_LIMIT,
   MAX_SEQ,
-  PUBLIC_ROOM_PATTERN,
   USERNAME_PATTERN,
 } from "./wire.js";
 
@@ -61,20 +60,6 @@ export const roomsListSchema = z.object({}).optional();
 export function sendSchema(maxChars: number) {
   return z.object({ room: roomSchema, body: bodySchema(maxChars), clientId: clientIdSchema });
 }
-
-/** The template's rooms were numbers; the contract takes them as decimal strings. */
-export const legacyRoomSchema = z
-  .union([z.string(), z.number().int().min(0).max(MAX_SEQ)])
-  .transform((r) => String(r))
-  .refine((r) => PUBLIC_ROOM_PATTERN.test(r), { message: "room must match ^[a-z0-9][a-z0-9_-]{0,63}$" });
-export const legacyJoinSchema = z.object({ username: usernameSchema, room: legacyRoomSchema });
-export function legacySendSchema(maxChars: number) {
-  return z.object({ username: z.string().optional(), room: legacyRoomSchema, message: bodySchema(maxChars) });
-}
-export const legacyTypingSchema = z.string().max(200);
-
-
-
 
 export function editSchema(maxChars: number) {
   return z.object({ room: roomSchema, seq: seqSchema, body: bodySchema(maxChars) });

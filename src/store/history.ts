@@ -53,8 +53,3 @@ export function fitInBytes(messages: Message[], maxBytes: number): number {
   }
   return messages.length;
 }
-
-/** Legacy `rejoin_room` rows: `[seq, username, body]`, oldest first. */
-export function legacyRows(messages: Message[]): [number, string, string][] {
-  return messages.filter((m) => !m.deleted).map((m) => [m.seq, m.user, m.body]);
-}

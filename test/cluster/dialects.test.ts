@@ -1,15 +1,17 @@
 /**
  * What a message costs Redis per dialect: in open mode each broadcast is published for
  * v1 and for the template's (legacy) room; in jwt mode, where the template's events do not
- * exist, only for v1. Observed on the sharded adapter's own Redis channels.
+ * exist, and with LEGACY_EVENTS=false, only for v1. Observed on the sharded adapter's own
+ * Redis channels.
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Redis } from "ioredis";
 import { SignJWT } from "jose";
 import { Server } from "socket.io";
-import { legacyRoom, v1Room } from "../../src/chat/broadcast.js";
-import { renewNow } from "../../src/chat/legacy.js";
+import { v1Room } from "../../src/chat/broadcast.js";
+import { legacyRoom } from "../../src/chat/legacy/broadcast.js";
+import { renewNow } from "../../src/chat/legacy/lease.js";
 import { createLogger } from "../../src/logger.js";
 import { createPgDb } from "../../src/store/db.js";
 import { call, connect, sleep, waitFor } from "../helpers/client.js";
@@ -38,10 +40,16 @@ async function publishedFor(prefix: string, room: string, act: () => Promise<voi
   return counts;
 }
 
-for (const mode of ["open", "jwt"] as const) {
-  test(`${mode} mode: a message and a typing event are published ${mode === "open" ? "for the dialects in the room" : "for v1 only"}`, async () => {
-    const prefix = uniquePrefix(`dialects-${mode}`);
-    const env = clusterEnv(db.url, prefix, mode === "jwt" ? { AUTH_MODE: "jwt", JWT_SECRET: SECRET } : {});
+const MODES = {
+  open: {},
+  jwt: { AUTH_MODE: "jwt", JWT_SECRET: SECRET },
+  "open, LEGACY_EVENTS=false": { LEGACY_EVENTS: "false" },
+} as const;
+
+for (const mode of Object.keys(MODES) as (keyof typeof MODES)[]) {
+  test(`${mode}: a message and a typing event are published ${mode === "open" ? "for the dialects in the room" : "for v1 only"}`, async () => {
+    const prefix = uniquePrefix("dialects");
+    const env = clusterEnv(db.url, prefix, MODES[mode]);
     const node = await startNode(env);
     try {
       const key = new TextEncoder().encode(SECRET);
@@ -50,8 +58,8 @@ for (const mode of ["open", "jwt"] as const) {
           ? { token: await new SignJWT({}).setProtectedHeader({ alg: "HS256" }).setSubject("dee").setExpirationTime("5m").sign(key) }
           : { username: "dee" };
       const s = await connect(node.url, auth);
-      // A room per mode: both runs share the database, and a repeated clientId is not new.
-      const room = `pub-${mode}`;
+      // A room per mode: the runs share the database, and a repeated clientId is not new.
+      const room = `pub-${Object.keys(MODES).indexOf(mode)}`;
       assert.equal((await call(s, "room:join", { room })).ok, true);
       const counts = await publishedFor(prefix, room, async () => {
         assert.equal((await call(s, "message:send", { room, body: "hello", clientId: "p1" })).ok, true);

@@ -1,6 +1,6 @@
 // The Flask template's client (Socket.IO 2, Engine.IO 3), used only to prove allowEIO3 works.
 declare module "socket.io-client-v2" {
-  interface LegacySocket {
+  export interface LegacySocket {
     connected: boolean;
     on(event: string, fn: (...args: any[]) => void): LegacySocket;
     once(event: string, fn: (...args: any[]) => void): LegacySocket;

@@ -1,0 +1,41 @@
+/**
+ * From v1 announcements to the template's events. A legacy socket listens on `l:R` instead
+ * of `r:R`, so each socket hears every event once, in its own dialect, through the same
+ * adapter on every node. Each dialect's room is a Redis publish in a cluster: the message
+ * goes to `l:R` only where the store says a template socket may be (rooms.legacy_until).
+ */
+import type { Server } from "socket.io";
+import type { RoomEvents } from "../broadcast.js";
+import { legacyText } from "./text.js";
+
+export const legacyRoom = (room: string) => `l:${room}`;
+/** The event that carries a new message to template sockets (the template's spelling). */
+export const LEGACY_MESSAGE_EVENT = "recieve_message";
+
+/** The template shows this while someone types; always the server's words, never a client's. */
+export function typingText(user: string, typing: boolean, text: (s: string) => string): string {
+  return typing ? `${text(user)} is typing...` : "";
+}
+
+/** `v1` plus the same announcements in the template's dialect, escaped for its innerHTML when `escapeHtml`. */
+export function withLegacyEvents(io: Server, v1: RoomEvents, escapeHtml: boolean): RoomEvents {
+  const text = legacyText(escapeHtml);
+  return {
+    message(appended) {
+      v1.message(appended);
+      if (!appended.legacy) return;
+      const m = appended.message;
+      io.to(legacyRoom(m.room)).emit(LEGACY_MESSAGE_EVENT, { username: text(m.user), room: m.room, message: text(m.body) });
+    },
+    presenceJoin(room, user, except) {
+      v1.presenceJoin(room, user, except);
+      io.to(legacyRoom(room)).except(except).emit("join_room_announcement", { username: text(user), room });
+    },
+    // The template had no leave event.
+    presenceLeave: (room, user) => v1.presenceLeave(room, user),
+    typing(room, user, typing, except) {
+      v1.typing(room, user, typing, except);
+      io.to(legacyRoom(room)).except(except).emit("typing_on", typingText(user, typing, text));
+    },
+  };
+}
