@@ -142,7 +142,8 @@ describe("load tester against the ws relay baseline", () => {
         "--workers", String(workers),
       ]);
       // Stop relay b once sending is under way: its members miss what a's senders send.
-      await waitFor(async () => (await fetch(`${a.url}/metrics`).then((r) => r.text())).includes("relay_connections 5"));
+      // A deadline, not a timing: starting the workers (tsx compiling them) is slow on a loaded machine.
+      await waitFor(async () => (await fetch(`${a.url}/metrics`).then((r) => r.text())).includes("relay_connections 5"), 60_000);
       await new Promise((r) => setTimeout(r, 1500));
       await b.close();
       const res = await run;
