@@ -40,6 +40,12 @@ const envSchema = z.object({
   MIGRATE_ON_START: z.enum(["true", "false"]).default("true"),
 
   REDIS_URL: optionalText.pipe(z.string().regex(/^rediss?:\/\//, "must be a redis:// URL").optional()),
+  REDIS_CLUSTER_NODES: optionalText.pipe(
+    z
+      .string()
+      .regex(/^\s*[^\s,:]+:\d{1,5}\s*(,\s*[^\s,:]+:\d{1,5}\s*)*$/, "must be comma-separated host:port seeds")
+      .optional(),
+  ),
   REDIS_ADAPTER: z.enum(["classic", "sharded"]).default("sharded"),
   REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, "must be 1-64 of [A-Za-z0-9_.:-]").default("chat"),
   PRESENCE_TTL_MS: int(1000, 3_600_000).default(30_000),
@@ -111,6 +117,8 @@ export interface Config {
   migrateOnStart: boolean;
   /** Redis URL, or undefined for a single node with in-memory presence and limits. */
   redisUrl?: string;
+  /** Seeds of a Redis Cluster (instead of redisUrl): the same roles, over an ioredis Cluster client. */
+  redisClusterNodes?: { host: string; port: number }[];
   redisAdapter: "classic" | "sharded";
   redisKeyPrefix: string;
   presenceTtlMs: number;
@@ -194,6 +202,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (e.MAX_SOCKET_BACKLOG_BYTES !== 0 && e.MAX_SOCKET_BACKLOG_BYTES < 65_536) {
     problems.push("MAX_SOCKET_BACKLOG_BYTES: must be 0 (no limit) or at least 65536");
   }
+  if (e.REDIS_URL && e.REDIS_CLUSTER_NODES) {
+    problems.push("REDIS_URL / REDIS_CLUSTER_NODES: set one of them (a single Redis or a Redis Cluster), not both");
+  }
+  const clusterNodes = e.REDIS_CLUSTER_NODES?.split(",").map((seed) => {
+    const [host, port] = seed.trim().split(":") as [string, string];
+    return { host, port: Number(port) };
+  });
+  if (clusterNodes?.some((n) => n.port < 1 || n.port > 65535)) problems.push("REDIS_CLUSTER_NODES: every port must be 1-65535");
   if (problems.length > 0) throw new ConfigError(problems);
 
   const auth: AuthConfig =
@@ -219,6 +235,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dataDir: path.resolve(e.DATA_DIR),
     migrateOnStart: e.MIGRATE_ON_START === "true",
     redisUrl: e.REDIS_URL,
+    redisClusterNodes: clusterNodes,
     redisAdapter: e.REDIS_ADAPTER,
     redisKeyPrefix: e.REDIS_KEY_PREFIX,
     presenceTtlMs: e.PRESENCE_TTL_MS,

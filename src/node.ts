@@ -120,7 +120,8 @@ export function createNode(config: Config, log: Logger): ChatNode {
     newState: (user, socketId, parent) => new NodeSocketState(user, socketId, parent),
     onRefused: (reason) => metrics.connectionsRefused.inc({ reason }),
   });
-  metrics.redisUp.set(config.redisUrl ? 0 : -1);
+  const withRedis = Boolean(config.redisUrl ?? config.redisClusterNodes);
+  metrics.redisUp.set(withRedis ? 0 : -1);
 
   async function start(): Promise<number> {
     const port = await listen(http, config.port, config.host, "PORT");
@@ -138,7 +139,7 @@ export function createNode(config: Config, log: Logger): ChatNode {
     metrics.dbUp.set(1);
     metrics.watchDbPool(() => db?.poolStats?.());
     reads = config.databaseReplicaUrl ? connectReplica(config.databaseReplicaUrl, db) : db;
-    if (config.redisUrl) {
+    if (withRedis) {
       cluster = await connectCluster({
         config,
         io,
@@ -188,7 +189,7 @@ export function createNode(config: Config, log: Logger): ChatNode {
     if (done) throw new Error("shut down while starting");
     state = "ready";
     metrics.ready.set(1);
-    log.info({ port, db: db.kind, redis: Boolean(config.redisUrl), auth: config.auth.mode }, "ready");
+    log.info({ port, db: db.kind, redis: config.redisClusterNodes ? "cluster" : withRedis, auth: config.auth.mode }, "ready");
     return port;
   }
 

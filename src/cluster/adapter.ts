@@ -19,7 +19,7 @@
  */
 import { createAdapter } from "@socket.io/redis-adapter";
 import { createShardedAdapter } from "@socket.io/redis-adapter/dist/sharded-adapter.js";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "./clients.js";
 import type { Namespace } from "socket.io";
 
 export interface AdapterOptions {
@@ -43,7 +43,7 @@ interface ShardedAdapterInternals {
   onRawMessage(raw: Buffer, channel: Buffer): void;
 }
 
-export function createClusterAdapter(pub: Redis, sub: Redis, o: AdapterOptions): (nsp: Namespace) => unknown {
+export function createClusterAdapter(pub: RedisClient, sub: RedisClient, o: AdapterOptions): (nsp: Namespace) => unknown {
   if (o.kind === "classic") return createAdapter(pub, sub, { key: o.channelPrefix });
   const create = createShardedAdapter(pub, sub, { channelPrefix: o.channelPrefix, subscriptionMode: "dynamic" });
   return function createLocalFirstAdapter(nsp: Namespace) {

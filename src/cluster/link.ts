@@ -8,19 +8,20 @@
  * wrote to while cut off, whose messages the other nodes never heard of. The link knows
  * Redis and Socket.IO's adapter, not chat: what an event means is the callbacks' business.
  */
-import { Redis } from "ioredis";
+import type { Cluster } from "ioredis";
 import type { Server } from "socket.io";
 import type { Config } from "../config.js";
 import type { Logger } from "../logger.js";
 import type { Metrics } from "../metrics.js";
 import { createClusterAdapter } from "./adapter.js";
+import { createRedisClients, trackPublishes, type RedisClient } from "./clients.js";
 import { RedisPresence, type RedisPresenceOptions } from "./redis-presence.js";
 import { instrumentRedis } from "./redis-metrics.js";
 
 export interface ClusterLink {
   presence: RedisPresence;
   /** The command client (rate limiter, presence). */
-  commands: Redis;
+  commands: RedisClient;
   redisUp(): boolean;
   /** Rooms this node stored messages in while Redis was down. */
   noteLocalOnlyWrite(room: string): void;
@@ -38,22 +39,11 @@ export interface ClusterOptions {
   onRedisBack(localOnlyRooms: ReadonlySet<string>): void;
 }
 
+/** On a Redis Cluster a publish may fail some time after the write (a primary failing over): rooms written this recently are suspect. */
+const SUSPECT_MS = 10_000;
+
 export async function connectCluster({ config, io, log, metrics, onReaped, onRedisBack }: ClusterOptions): Promise<ClusterLink> {
-  const url = config.redisUrl!;
-  const base = {
-    // Reconnect forever with a capped backoff: the node stays up through an outage.
-    retryStrategy: (times: number) => Math.min(100 * 2 ** times, 2000),
-    maxRetriesPerRequest: 1,
-    connectionName: `chat-cluster:${config.nodeId}`,
-  };
-  // No offline queue on the clients whose commands sit on a send's path: while Redis is
-  // down they fail at once (local delivery goes on) instead of piling up.
-  // Auto-pipelining sends every command issued in one tick in a single write: a busy node
-  // otherwise pays one syscall per rate-limit check and per publish.
-  const hot = { ...base, enableOfflineQueue: false, lazyConnect: true, enableAutoPipelining: true };
-  const commands = new Redis(url, hot);
-  const pub = new Redis(url, hot);
-  const sub = new Redis(url, { ...base, lazyConnect: true });
+  const { commands, pub, sub, cluster } = createRedisClients(config);
   const clients = { commands, pub, sub };
   for (const [name, c] of Object.entries(clients)) {
     c.on("error", (err: Error) => log.debug({ err, client: name }, "redis client error"));
@@ -61,6 +51,7 @@ export async function connectCluster({ config, io, log, metrics, onReaped, onRed
   instrumentRedis(clients, metrics);
   await Promise.all([commands.connect(), pub.connect(), sub.connect()]);
 
+  const published = trackPublishes(pub, () => shardTrouble());
   // The classic adapter publishes without waiting: swallow (and count) what fails while down.
   const publish = pub.publish.bind(pub);
   (pub as unknown as { publish: (...a: unknown[]) => Promise<unknown> }).publish = (...args: unknown[]) =>
@@ -79,7 +70,7 @@ export async function connectCluster({ config, io, log, metrics, onReaped, onRed
 
   const presence = new RedisPresence({
     redis: commands,
-    announcer: pub,
+    published,
     nodeId: config.nodeId,
     keyPrefix: prefix,
     ttlMs: config.presenceTtlMs,
@@ -88,10 +79,38 @@ export async function connectCluster({ config, io, log, metrics, onReaped, onRed
   });
   await presence.start();
 
-  const up = () => commands.status === "ready" && pub.status === "ready" && sub.status === "ready";
+  // A shard failing over while the clients stay "ready" is an outage of its slots: down
+  // until every primary answers again and the cluster covers every slot.
+  let shardDown = false;
+  let closing: Promise<void> | undefined;
+  const up = () => !shardDown && commands.status === "ready" && pub.status === "ready" && sub.status === "ready";
   let wasDown = false;
   const localOnlyRooms = new Set<string>();
+  const recentWrites = new Map<string, number>();
+  let probe: NodeJS.Timeout | undefined;
   metrics.redisUp.set(1);
+
+  function shardTrouble(): void {
+    if (!cluster || shardDown || closing) return;
+    shardDown = true;
+    // Publishes that waited for the dead primary or failed were issued up to seconds ago:
+    // count those rooms as local-only.
+    for (const room of recentWrites.keys()) localOnlyRooms.add(room);
+    onStatus();
+    let probing = false;
+    probe = setInterval(() => {
+      if (probing) return;
+      probing = true;
+      void allSlotsServed(commands as Cluster).then((ok) => {
+        probing = false;
+        if (!ok || !shardDown) return;
+        clearInterval(probe);
+        shardDown = false;
+        onStatus();
+      });
+    }, 250);
+    probe.unref();
+  }
 
   function onStatus(): void {
     const nowUp = up();
@@ -108,24 +127,71 @@ export async function connectCluster({ config, io, log, metrics, onReaped, onRed
     onRedisBack(localOnlyRooms);
     localOnlyRooms.clear();
   }
+  // A Redis Cluster node lost (the client dropped its connection): if it was a primary, its
+  // slots are down until its replica is promoted, and publishes to them wait or fail.
+  // Replication is asynchronous, so the promoted replica may lack presence writes the dead
+  // primary acknowledged: the node republishes its pairs.
+  if (cluster) {
+    commands.on("-node", () => {
+      presence.resyncSoon();
+      shardTrouble();
+    });
+  }
   for (const c of Object.values(clients)) {
     c.on("ready", onStatus);
     c.on("close", onStatus);
     c.on("end", onStatus);
   }
 
-  let closing: Promise<void> | undefined;
   return {
     presence,
     commands,
     redisUp: up,
     noteLocalOnlyWrite(room) {
       if (!up()) localOnlyRooms.add(room);
+      else if (cluster) {
+        const now = Date.now();
+        recentWrites.delete(room);
+        recentWrites.set(room, now);
+        for (const [r, at] of recentWrites) {
+          if (at > now - SUSPECT_MS) break;
+          recentWrites.delete(r);
+        }
+      }
     },
     close: () =>
       (closing ??= (async () => {
+        clearInterval(probe);
         await presence.close();
         for (const c of Object.values(clients)) c.disconnect();
       })()),
   };
+}
+
+/**
+ * Every slot has a primary that answers: the slots as the cluster lists them, and a PING to
+ * each owner over this client's own connection, each within a second. Until the cluster
+ * promotes a dead primary's replica, its slots still name the dead one.
+ */
+async function allSlotsServed(cluster: Cluster): Promise<boolean> {
+  try {
+    const slots = (await within(cluster.cluster("SLOTS"))) as unknown as [number, number, [string, number]][];
+    if (slots.reduce((n, [from, to]) => n + to - from + 1, 0) < 16384) return false;
+    const pool = new Map(cluster.nodes("master").map((n) => [`${n.options.host}:${n.options.port}`, n]));
+    const owners = new Set(slots.map(([, , [host, port]]) => `${host}:${port}`));
+    const pings = [...owners].map((key) => {
+      const node = pool.get(key);
+      return node ? within(node.ping()) : Promise.reject(new Error(`no connection to ${key}`));
+    });
+    await Promise.all(pings);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function within<T>(p: Promise<T>, ms = 1000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error("no answer")), ms)));
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }

@@ -4,8 +4,8 @@
  * one process (tests) keep their numbers apart; ioredis's process-wide tracing channel
  * would also sanitise every command's arguments on the hot path.
  */
-import type { Redis } from "ioredis";
 import type { Metrics } from "../metrics.js";
+import type { RedisClient } from "./clients.js";
 
 type ClientName = "commands" | "pub" | "sub";
 interface CommandLike {
@@ -17,14 +17,16 @@ interface CommandLike {
 const TIMED = Symbol("chat.timed");
 const PUBLISHES = new Set(["publish", "spublish"]);
 
-export function instrumentRedis(clients: Record<ClientName, Redis>, metrics: Metrics): void {
+export function instrumentRedis(clients: Record<ClientName, RedisClient>, metrics: Metrics): void {
   const out = metrics.pubsubMessages.labels("out");
   const received = metrics.pubsubMessages.labels("in");
-  for (const [name, client] of Object.entries(clients) as [ClientName, Redis][]) {
+  for (const [name, c] of Object.entries(clients) as [ClientName, RedisClient][]) {
     const duration = metrics.redisCommandDuration.labels(name);
+    // One Redis and a Cluster both route every command through sendCommand.
+    const client = c as unknown as { sendCommand: (command: CommandLike, ...rest: unknown[]) => unknown };
     const send = client.sendCommand;
     // Pipelines (auto-pipelining) go through the client's sendCommand too.
-    client.sendCommand = function timedSendCommand(this: Redis, command: CommandLike, ...rest: unknown[]) {
+    client.sendCommand = function timedSendCommand(this: unknown, command: CommandLike, ...rest: unknown[]) {
       // A command can pass here again (offline queue, resend after a reconnect): time it once.
       if (!command[TIMED]) {
         command[TIMED] = true;
@@ -33,8 +35,8 @@ export function instrumentRedis(clients: Record<ClientName, Redis>, metrics: Met
         command.promise.then(done, done);
         if (PUBLISHES.has(command.name)) out.inc();
       }
-      return (send as (...a: unknown[]) => unknown).call(this, command, ...rest);
-    } as Redis["sendCommand"];
+      return send.call(this, command, ...rest);
+    };
   }
   const onMessage = () => received.inc();
   for (const event of ["messageBuffer", "pmessageBuffer", "smessageBuffer"]) clients.sub.on(event, onMessage);

@@ -1,10 +1,10 @@
-/** The per-user send limiter: in memory on a single node, in Redis across a cluster. */
-import type { Redis } from "ioredis";
+/** The per-user send limiter: in memory on a single node, in Redis (one key per user, so also on a Redis Cluster) across nodes. */
+import type { Cluster, Redis } from "ioredis";
 import { RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract } from "rate-limiter-flexible";
 
 export function createSendLimiter(
   limit: { sends: number; windowMs: number },
-  redis?: { client: Redis; keyPrefix: string },
+  redis?: { client: Redis | Cluster; keyPrefix: string },
 ): RateLimiterAbstract {
   const opts = { points: limit.sends, duration: limit.windowMs / 1000 };
   if (!redis) return new RateLimiterMemory(opts);

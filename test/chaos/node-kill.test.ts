@@ -40,9 +40,9 @@ test(`SIGKILL one of three nodes under load (${LONG ? "long" : "short"})`, async
     // Presence: the dead node's share is reaped; every user counts on exactly one node.
     const redis = new Redis(REDIS_URL);
     try {
-      await eventually(async () => (await redis.exists(`${prefix}:pr:node:${victim.id}`)) === 0, 3 * ttl, "dead node's pairs reaped");
+      await eventually(async () => (await redis.exists(`${prefix}:pr:idx:${victim.id}`)) === 0, 3 * ttl, "dead node's pairs reaped");
       for (const room of traffic.rooms) {
-        const counts = await redis.hgetall(`${prefix}:pr:room:${room}`);
+        const counts = await redis.hgetall(`${prefix}:pr:{${room}}:u`);
         const want = traffic.readers.filter((r) => r.rooms[0] === room).map((r) => r.user).sort();
         assert.deepEqual(Object.keys(counts).sort(), want, `presence hash of ${room}`);
         assert.ok(Object.values(counts).every((v) => v === "1"), `${room}: each user on one node`);

@@ -82,7 +82,7 @@ for (const mode of ["classic", "sharded"] as const) {
       // The announcing node settled the leave it owed (src/cluster/redis-presence.ts).
       const redis = new Redis(REDIS_URL);
       try {
-        for (const key of await redis.keys(`${prefix}:pr:leaving:*`)) assert.deepEqual(await redis.smembers(key), [], key);
+        for (const key of await redis.keys(`${prefix}:pr:{*}:o:*`)) assert.deepEqual(await redis.smembers(key), [], key);
       } finally {
         redis.disconnect();
       }

@@ -89,10 +89,10 @@ test("SIGKILL one of three nodes while everyone sends: presence cleaned up, noth
     const redis = new Redis(REDIS_URL);
     try {
       await eventually(async () => {
-        const counts = await redis.hgetall(`${prefix}:pr:room:${ROOM}`);
+        const counts = await redis.hgetall(`${prefix}:pr:{${ROOM}}:u`);
         return Object.keys(counts).length === 6 && Object.values(counts).every((v) => v === "1");
       }, ttl, "the dead node's presence reaped within the TTL");
-      assert.equal(await redis.exists(`${prefix}:pr:node:node-1`), 0);
+      assert.equal(await redis.exists(`${prefix}:pr:idx:node-1`, `${prefix}:pr:{${ROOM}}:n:node-1`), 0);
     } finally {
       redis.disconnect();
     }
@@ -165,7 +165,7 @@ test("SIGKILL between a last connection's removal and its announcement: the reap
       await cluster.nodes[0]!.kill("SIGKILL");
       assert.deepEqual(await leave, { room: ROOM, user: "ghost" });
       // The reaper settled what it announced: nothing stays owed.
-      await eventually(async () => (await redis.keys(`${prefix}:pr:leaving:*`)).length === 0, 5000, "owed leaves settled");
+      await eventually(async () => (await redis.keys(`${prefix}:pr:{*}:o:*`)).length === 0, 5000, "owed leaves settled");
     });
   } finally {
     redis.disconnect();
