@@ -139,9 +139,10 @@ export function localBackendConfig(servers: { name: string; host: string; port: 
   return lines.join("\n") + "\n";
 }
 
-/** Which of DATABASE_URL and REDIS_URL are missing (a cluster needs both: shared state). */
+/** Which of DATABASE_URL and REDIS_URL are missing (a cluster needs both: shared state; REDIS_CLUSTER_NODES stands for REDIS_URL). */
 export function missingClusterEnv(env: Record<string, string | undefined>): string[] {
-  return ["DATABASE_URL", "REDIS_URL"].filter((k) => !env[k] || env[k]!.trim() === "");
+  const set = (k: string) => Boolean(env[k]?.trim());
+  return ["DATABASE_URL", "REDIS_URL"].filter((k) => !set(k) && !(k === "REDIS_URL" && set("REDIS_CLUSTER_NODES")));
 }
 
 function haproxyAvailable(bin: string): boolean {
