@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { after, afterEach, before, describe, test } from "node:test";
 import type { Cluster } from "ioredis";
 import { RedisPresence } from "../../src/cluster/redis-presence.js";
+import { ConfigError, loadConfig } from "../../src/config.js";
 import { createLogger } from "../../src/logger.js";
 import { Traffic } from "../chaos/harness.js";
 import { call, closeAll, collect, connect, eventually, sleep, waitFor } from "../helpers/client.js";
@@ -34,6 +35,29 @@ async function scanAll(client: Cluster, pattern: string): Promise<Map<string, st
   }
   return out;
 }
+
+test("REDIS_CLUSTER_NODES: host:port seeds, not with REDIS_URL, every problem named at once", () => {
+  assert.deepEqual(loadConfig({ REDIS_CLUSTER_NODES: " 10.0.0.1:7000, redis-2.internal:7001" }).redisClusterNodes, [
+    { host: "10.0.0.1", port: 7000 },
+    { host: "redis-2.internal", port: 7001 },
+  ]);
+  assert.equal(loadConfig({}).redisClusterNodes, undefined);
+  const problems = (env: Record<string, string>) => {
+    try {
+      loadConfig(env);
+    } catch (err) {
+      if (err instanceof ConfigError) return err.problems;
+    }
+    return [];
+  };
+  assert.deepEqual(problems({ REDIS_URL: "redis://r:6379", REDIS_CLUSTER_NODES: "r:7000" }), [
+    "REDIS_URL / REDIS_CLUSTER_NODES: set one of them (a single Redis or a Redis Cluster), not both",
+  ]);
+  assert.deepEqual(problems({ REDIS_CLUSTER_NODES: "redis://r:7000" }), ["REDIS_CLUSTER_NODES: must be comma-separated host:port seeds"]);
+  assert.deepEqual(problems({ REDIS_CLUSTER_NODES: "r:7000,r" }), ["REDIS_CLUSTER_NODES: must be comma-separated host:port seeds"]);
+  assert.deepEqual(problems({ PORT: "x", REDIS_CLUSTER_NODES: "bad" }), ["PORT: must be an integer", "REDIS_CLUSTER_NODES: must be comma-separated host:port seeds"]);
+  assert.deepEqual(problems({ REDIS_CLUSTER_NODES: "r:70000" }), ["REDIS_CLUSTER_NODES: every port must be 1-65535"]);
+});
 
 describe("three nodes on a Redis Cluster (3 primaries, 3 replicas)", () => {
   let rc: LocalRedisCluster;
