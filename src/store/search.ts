@@ -7,19 +7,24 @@ import { MESSAGE_COLUMNS, toMessage, type MessageRow } from "./rows.js";
 export const MIN_PREFIX_CHARS = 3;
 
 /**
- * The match is materialised first, through the GIN index (messages_search) alone: the
- * planner cannot push the cursor, the room or `ORDER BY id DESC LIMIT` into it, so it cannot
- * pick a backward scan of messages by id that computes to_tsvector on every row and reads
- * the whole table when nothing matches. Only the page's rows are read whole.
+ * The match is planned on its own, through the GIN index (messages_search): a subquery with
+ * OFFSET 0 is a fence, so the planner cannot push the cursor, the room or
+ * `ORDER BY id DESC LIMIT` into it, and so cannot pick a backward scan of messages by id
+ * that computes to_tsvector on every row and reads the whole table when nothing matches.
+ * (A MATERIALIZED CTE fences too, but writes every match to a tuplestore first.) Its cost
+ * grows with the number of matching messages; only the page's rows are read whole.
  */
 export const SEARCH_SQL = `
-  WITH hits AS MATERIALIZED (
-    SELECT id, room FROM messages
-     WHERE to_tsvector('simple', body) @@ to_tsquery('simple', $1)
-       AND NOT deleted
-       AND (room NOT LIKE 'dm:%' OR split_part(room, ':', 2) = $4 OR split_part(room, ':', 3) = $4)
-  ), page AS (
-    SELECT id FROM hits WHERE ($2::text IS NULL OR room = $2) AND id < $3 ORDER BY id DESC LIMIT $5
+  WITH page AS (
+    SELECT id FROM (
+      SELECT id, room FROM messages
+       WHERE to_tsvector('simple', body) @@ to_tsquery('simple', $1)
+         AND NOT deleted
+         AND (room NOT LIKE 'dm:%' OR split_part(room, ':', 2) = $4 OR split_part(room, ':', 3) = $4)
+      OFFSET 0
+    ) hits
+    WHERE ($2::text IS NULL OR room = $2) AND id < $3
+    ORDER BY id DESC LIMIT $5
   )
   SELECT ${MESSAGE_COLUMNS}, id FROM messages WHERE id IN (SELECT id FROM page) ORDER BY id DESC`;
 

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { after, afterEach, before, describe, test } from "node:test";
 import pg from "pg";
 import { seedMessages } from "../../loadtest/bench/search-seed.js";
+import { ConfigError, loadConfig } from "../../src/config.js";
 import type { Message } from "../../src/shared/protocol.js";
 import { createPgliteDb, type Queryable } from "../../src/store/db.js";
 import { migrate } from "../../src/store/migrations.js";
@@ -141,6 +142,15 @@ describe("prefix matching, built safely from any input", () => {
       await node.stop();
     }
   });
+});
+
+test("settings: safe defaults; every bad SEARCH_* variable named at once", () => {
+  assert.deepEqual(loadConfig({}).search, { concurrency: 4, timeoutMs: 2000, limit: 20, windowMs: 10_000 });
+  const bad = { SEARCH_CONCURRENCY: "0", SEARCH_TIMEOUT_MS: "abc", SEARCH_RATE_LIMIT: "-1", SEARCH_RATE_WINDOW_MS: "5" };
+  assert.throws(
+    () => loadConfig(bad),
+    (e: unknown) => e instanceof ConfigError && Object.keys(bad).every((k) => e.problems.some((p) => p.startsWith(`${k}:`))),
+  );
 });
 
 describe("bounds", () => {
