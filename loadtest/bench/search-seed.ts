@@ -5,9 +5,9 @@
  */
 
 /**
- * Common words of English chat, most frequent first. Each word of a body is drawn with
- * probability falling with its rank (rank ~ n·u², u uniform), so the first few words are in
- * most messages and the last ones in a fraction of a percent, as in real text.
+ * Common words of English chat, most frequent first. Each word of a body is drawn by Zipf's
+ * law, as in real text: rank k with probability about 1/(k·H), rank = floor((n+1)^u) for u
+ * uniform, so "the" is in most messages and the last words in about one in a hundred.
  */
 export const VOCABULARY = (
   "the to i a and you it is that of in we for on this be have so just not can will my but with are " +
@@ -47,8 +47,8 @@ export async function seedMessages(db: { query(sql: string, params?: unknown[]):
        SELECT ($1::text[])[1 + g % cardinality($1::text[])],
               g / cardinality($1::text[]) + 1,
               'seed' || (g % 97),
-              (SELECT string_agg(($2::text[])[1 + floor(power(random(), 2) * cardinality($2::text[]))::int], ' ')
-                 FROM generate_series(1, 6 + (g * 7919) % 10) AS w),
+              (SELECT string_agg(($2::text[])[floor(exp(random() * ln(cardinality($2::text[]) + 1)))::int], ' ')
+                 FROM generate_series(1, 6 + (g / cardinality($1::text[]) * 7) % 10) AS w),
               'seed-' || g
          FROM generate_series($3::int, $4::int - 1) AS g`,
       [o.rooms, VOCABULARY, from, to],

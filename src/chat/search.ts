@@ -1,7 +1,7 @@
 /**
  * messages:search's bounds: a per-user limit across the cluster, a per-node cap on searches
  * running at once (with a short wait for a slot), and a deadline per query, so that searches
- * never take the connections, or the database time, that sends need. Refusals show in
+ * never take the connections that sends need, nor hold the database for long. Refusals show in
  * chat_events_total{event="messages:search"} under their error code.
  */
 import { RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
