@@ -30,6 +30,11 @@ export interface SeedOptions {
   /** Room names to fill, round-robin: new rooms, or rooms without messages (seq starts at 1). */
   rooms: string[];
   messages: number;
+  /**
+   * How words are drawn: by Zipf's law (the default), or with rank n·u² ("flat": even the
+   * rarest word in 2 % of messages, so the planner expects any word to match often).
+   */
+  draw?: "zipf" | "flat";
   /** Rows per INSERT statement (each its own transaction). */
   chunk?: number;
   progress?: (done: number) => void;
@@ -47,11 +52,12 @@ export async function seedMessages(db: { query(sql: string, params?: unknown[]):
        SELECT ($1::text[])[1 + g % cardinality($1::text[])],
               g / cardinality($1::text[]) + 1,
               'seed' || (g % 97),
-              (SELECT string_agg(($2::text[])[floor(exp(random() * ln(cardinality($2::text[]) + 1)))::int], ' ')
+              (SELECT string_agg(($2::text[])[CASE WHEN $5::boolean THEN floor(exp(random() * ln(cardinality($2::text[]) + 1)))::int
+                                                   ELSE 1 + floor(power(random(), 2) * cardinality($2::text[]))::int END], ' ')
                  FROM generate_series(1, 6 + (g / cardinality($1::text[]) * 7) % 10) AS w),
               'seed-' || g
          FROM generate_series($3::int, $4::int - 1) AS g`,
-      [o.rooms, VOCABULARY, from, to],
+      [o.rooms, VOCABULARY, from, to, (o.draw ?? "zipf") === "zipf"],
     );
     o.progress?.(to);
   }
