@@ -1,6 +1,7 @@
 /**
  * npm run bench -- [--only S1,S3] [--quick] [--no-baseline] [--cpu-prof] [--adapter classic|sharded] [--workers N]
  *                   [--client lean|socket.io] [--s1-runs N] [--socketio] [--node PATH] [--out DIR]
+ *                   [--search-messages N]
  *
  * Starts a local 2-node chat cluster (scripts/cluster startCluster, nodes addressed
  * directly: the load tester spreads clients over them round-robin, so HAProxy's CPU is
@@ -27,6 +28,10 @@
  * `--node PATH` runs the servers (chat nodes and references) on another Node.js binary, e.g.
  * the LTS the production image uses; the load tester stays on the Node that runs the bench.
  *
+ * `--only search` runs SEARCH (loadtest/bench/search.ts, not in the default list: it seeds
+ * 1,000,000 messages first, or `--search-messages N`): search latency over a large store and
+ * other users' send acks while 20 users search.
+ *
  * Environment: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres; the
  * bench creates a fresh database next to it and drops it afterwards), REDIS_URL (default
  * redis://127.0.0.1:6379; keys under a unique prefix, deleted afterwards).
@@ -42,9 +47,10 @@ import { S3, S4, S5 } from "./bench/capacity.js";
 import { prefixes, ROOT, type BenchContext, type Row, type Scenario, type TargetName } from "./bench/harness.js";
 import { CommitProbe, describeCommits, type CommitStats } from "./bench/commit-probe.js";
 import { CLIENT_NOTE, machine, markdownTable } from "./bench/report.js";
+import { SEARCH } from "./bench/search.js";
 import { S1, S2 } from "./bench/steady.js";
 
-const SCENARIOS: Record<string, Scenario> = { S1, S2, S3, S4, S5 };
+const SCENARIOS: Record<string, Scenario> = { S1, S2, S3, S4, S5, SEARCH };
 
 async function createDatabase(baseUrl: string, name: string): Promise<string> {
   const admin = new pg.Client({ connectionString: baseUrl });
@@ -83,6 +89,7 @@ async function main() {
       "body-text": { type: "string" },
       socketio: { type: "boolean" },
       node: { type: "string" },
+      "search-messages": { type: "string" },
       out: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
@@ -90,7 +97,8 @@ async function main() {
   if (values.help) {
     console.log(
       "Usage: npm run bench -- [--only S1,S3] [--quick] [--no-baseline] [--cpu-prof] [--adapter classic|sharded] [--workers N]" +
-        " [--client lean|socket.io] [--s1-runs N] [--socketio] [--node PATH] [--body-text pad|words] [--out DIR]",
+        " [--client lean|socket.io] [--s1-runs N] [--socketio] [--node PATH] [--body-text pad|words] [--out DIR]" +
+        " [--search-messages N]",
     );
     return;
   }
@@ -105,6 +113,10 @@ async function main() {
   if (!(Number.isInteger(s1Runs) && s1Runs >= 1 && s1Runs <= 20)) throw new Error("--s1-runs must be 1 to 20");
   const client = values.client ?? "lean";
   if (client !== "lean" && client !== "socket.io") throw new Error("--client must be lean or socket.io");
+  const searchMessages = values["search-messages"] === undefined ? undefined : Number(values["search-messages"]);
+  if (searchMessages !== undefined && !(Number.isInteger(searchMessages) && searchMessages >= 1000 && searchMessages <= 100_000_000)) {
+    throw new Error("--search-messages must be 1000 to 100000000");
+  }
   const bodyText = values["body-text"] ?? "pad";
   if (bodyText !== "pad" && bodyText !== "words") throw new Error("--body-text must be pad or words");
   const targets: TargetName[] = values["no-baseline"] ? ["chat"] : ["chat", "baseline"];
@@ -137,6 +149,7 @@ async function main() {
     s1Runs,
     socketio: !!values.socketio,
     bodyText,
+    searchMessages,
     nodeBin,
     log: (l) => console.error(l),
   };

@@ -61,6 +61,10 @@ const envSchema = z.object({
   MAX_MESSAGE_CHARS: int(1, 100_000).default(4000),
   RATE_LIMIT_SENDS: int(1, 1_000_000).default(30),
   RATE_LIMIT_WINDOW_MS: int(100, 3_600_000).default(10_000),
+  SEARCH_CONCURRENCY: int(1, 100).default(4),
+  SEARCH_TIMEOUT_MS: int(100, 60_000).default(2000),
+  SEARCH_RATE_LIMIT: int(1, 1_000_000).default(20),
+  SEARCH_RATE_WINDOW_MS: int(100, 3_600_000).default(10_000),
   MAX_HTTP_BUFFER_SIZE: int(1024, 100 * 1024 * 1024).default(65_536),
   MAX_SOCKET_BACKLOG_BYTES: int(0, 1024 * 1024 * 1024).default(4 * 1024 * 1024),
   STORE_BATCHES_IN_FLIGHT: int(1, 16).default(2),
@@ -126,6 +130,12 @@ export interface Config {
   historyLimit: number;
   maxMessageChars: number;
   rateLimit: { sends: number; windowMs: number };
+  /**
+   * messages:search: searches running at once per node (each on a connection of its own,
+   * apart from the send path's pool), how long one may wait for a slot and run, and each
+   * user's searches per window across the cluster.
+   */
+  search: { concurrency: number; timeoutMs: number; limit: number; windowMs: number };
   maxHttpBufferSize: number;
   /** Bytes a connection may owe its client (written, not yet taken by the network) before it is closed; 0 = no limit. */
   maxSocketBacklogBytes: number;
@@ -243,6 +253,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     historyLimit: e.HISTORY_LIMIT,
     maxMessageChars: e.MAX_MESSAGE_CHARS,
     rateLimit: { sends: e.RATE_LIMIT_SENDS, windowMs: e.RATE_LIMIT_WINDOW_MS },
+    search: {
+      concurrency: e.SEARCH_CONCURRENCY,
+      timeoutMs: e.SEARCH_TIMEOUT_MS,
+      limit: e.SEARCH_RATE_LIMIT,
+      windowMs: e.SEARCH_RATE_WINDOW_MS,
+    },
     maxHttpBufferSize: e.MAX_HTTP_BUFFER_SIZE,
     maxSocketBacklogBytes: e.MAX_SOCKET_BACKLOG_BYTES,
     storeBatchesInFlight: e.STORE_BATCHES_IN_FLIGHT,

@@ -14,6 +14,7 @@ import { announceGone, resyncAfterOutage } from "./chat/cluster-events.js";
 import type { ChatContext, ChatSocketState } from "./chat/context.js";
 import { LEGACY_MESSAGE_EVENT, legacyEnabled, renewLegacyMarks, withLegacyEvents } from "./chat/legacy/index.js";
 import { chatSockets, registerChat } from "./chat/register.js";
+import { createSearcher } from "./chat/search.js";
 import { UserSockets, userChannel } from "./chat/users.js";
 import { createHttpApp } from "./http/app.js";
 import type { DependencyState, Lifecycle } from "./http/health.js";
@@ -25,9 +26,10 @@ import { tapBroadcasts } from "./realtime/deliveries.js";
 import { InFlight } from "./realtime/handle.js";
 import { createIo } from "./realtime/io.js";
 import { SocketState } from "./realtime/socket-state.js";
-import { createSendLimiter } from "./realtime/send-limiter.js";
+import { createSearchLimiter, createSendLimiter } from "./realtime/send-limiter.js";
 import { createPgDb, openDb, type Db, type Queryable } from "./store/db.js";
 import { createReplicaReads, type ReplicaReads } from "./store/replica.js";
+import { openSearchDb, type SearchDb } from "./store/search-pool.js";
 import { migrate, requireCurrentSchema, SchemaError } from "./store/migrations.js";
 import { MessageWriter } from "./store/writer.js";
 
@@ -59,6 +61,7 @@ export function createNode(config: Config, log: Logger): ChatNode {
   let state: Lifecycle = "starting";
   let db: Db | undefined;
   let reads: ReplicaReads | Db | undefined;
+  let searchDb: SearchDb | undefined; // messages:search's own pools (PostgreSQL only)
   let writer: MessageWriter | undefined;
   let cluster: ClusterLink | undefined;
   let stopLegacyRenewal: (() => void) | undefined;
@@ -151,6 +154,8 @@ export function createNode(config: Config, log: Logger): ChatNode {
     }
     countDeliveries(io, metrics);
     const users = new UserSockets();
+    const limiterRedis = cluster && { client: cluster.commands, keyPrefix: config.redisKeyPrefix };
+    if (config.databaseUrl) searchDb = openSearchDb(config.databaseUrl, config, log, (target) => metrics.dbReads.inc({ target }));
     writer = new MessageWriter(db, {
       concurrency: config.storeBatchesInFlight,
       onBatch(seconds, size, ok) {
@@ -168,10 +173,8 @@ export function createNode(config: Config, log: Logger): ChatNode {
       writer,
       presence: cluster?.presence ?? new LocalPresence(),
       users: userChannel(io, users, cluster !== undefined),
-      sendLimiter: createSendLimiter(
-        config.rateLimit,
-        cluster && { client: cluster.commands, keyPrefix: config.redisKeyPrefix },
-      ),
+      sendLimiter: createSendLimiter(config.rateLimit, limiterRedis),
+      search: createSearcher({ ...config.search, db: searchDb ?? db, limiter: createSearchLimiter(config.search, limiterRedis) }),
       metrics,
       log: log.child({ module: "chat" }),
       broadcast: legacyEnabled(config) ? withLegacyEvents(io, v1RoomEvents(io), config.legacy.escapeHtml) : v1RoomEvents(io),
@@ -229,6 +232,7 @@ export function createNode(config: Config, log: Logger): ChatNode {
     stopLegacyRenewal?.();
     await cluster?.close().catch((err: unknown) => log.warn({ err }, "closing the cluster link failed"));
     if (reads !== db) await reads?.close().catch((err: unknown) => log.warn({ err }, "closing the replica failed"));
+    await searchDb?.close().catch((err: unknown) => log.warn({ err }, "closing the search pool failed"));
     await db?.close().catch((err: unknown) => log.warn({ err }, "closing the database failed"));
     // Last: Prometheus could watch the drain.
     if (metricsHttp?.listening) {

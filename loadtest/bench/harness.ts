@@ -34,6 +34,8 @@ export interface BenchContext {
   socketio: boolean;
   /** What fills the bodies after their timestamp (--body-text): the load tester's `bodyText`. */
   bodyText: "pad" | "words";
+  /** SEARCH's stored messages (--search-messages); unset: its default. */
+  searchMessages?: number;
   /** The servers' Node.js binary (--node); the bench's own by default. */
   nodeBin: string;
   log(line: string): void;

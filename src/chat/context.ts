@@ -7,6 +7,7 @@ import type { Db, Queryable } from "../store/db.js";
 import type { MessageWriter } from "../store/writer.js";
 import type { RoomEvents } from "./broadcast.js";
 import type { PresenceRegistry } from "./presence-registry.js";
+import type { Searcher } from "./search.js";
 import type { UserChannel } from "./users.js";
 import { ChatError } from "./errors.js";
 
@@ -23,6 +24,8 @@ export interface ChatContext {
   writer: MessageWriter;
   presence: PresenceRegistry;
   sendLimiter: RateLimiterAbstract;
+  /** messages:search with its limits (chat/search.ts). */
+  search: Searcher;
   metrics: Metrics;
   log: Logger;
   /** Announces to a room's listeners, in every dialect the node speaks (node.ts composes it). */

@@ -5,7 +5,6 @@
 import type { Socket } from "socket.io";
 import { deleteSchema, editSchema, MAX_SEARCH_LIMIT, reactSchema, searchSchema } from "../shared/protocol.js";
 import { changeMessage, type ChangeOutcome } from "../store/changes.js";
-import { searchMessages } from "../store/search.js";
 import { assertAccess } from "./access.js";
 import { v1Room } from "./broadcast.js";
 import { requireJoined, requireUser, type ChatContext } from "./context.js";
@@ -31,7 +30,7 @@ export function registerRich(ctx: ChatContext, on: On): void {
   on("messages:search", searchSchema, async function onSearch({ room, query, before, limit }, socket) {
     const user = requireUser(socket);
     if (room) assertAccess(user, room);
-    return searchMessages(ctx.reads, user, query, { room, before, limit: limit ?? Math.min(ctx.config.historyLimit, MAX_SEARCH_LIMIT) });
+    return ctx.search.search(user, query, { room, before, limit: limit ?? Math.min(ctx.config.historyLimit, MAX_SEARCH_LIMIT) });
   });
 }
 

@@ -43,7 +43,12 @@ export async function openDb(
   return c.databaseUrl ? createPgDb(c.databaseUrl, c.databasePoolMax, onIdleError) : createPgliteDb(c.dataDir);
 }
 
-export function createPgDb(url: string, poolMax: number, onError: (err: Error) => void): Db {
+export function createPgDb(
+  url: string,
+  poolMax: number,
+  onError: (err: Error) => void,
+  opts: { statementTimeoutMs?: number; name?: string } = {},
+): Db {
   const pool = new pg.Pool({
     connectionString: url,
     max: poolMax,
@@ -51,8 +56,8 @@ export function createPgDb(url: string, poolMax: number, onError: (err: Error) =
     // A send must fail fast with `unavailable` when the database is gone, not hang.
     connectionTimeoutMillis: 5000,
     idleTimeoutMillis: 30_000,
-    statement_timeout: 15_000,
-    application_name: "chat-cluster",
+    statement_timeout: opts.statementTimeoutMs ?? 15_000,
+    application_name: opts.name ?? "chat-cluster",
   });
   // An idle client losing its connection emits here; without a listener it would crash the process.
   pool.on("error", onError);

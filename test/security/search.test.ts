@@ -1,0 +1,228 @@
+/**
+ * messages:search must not stall the store (issue 18): every plan starts from the word
+ * index, matched or not; user input never becomes tsquery syntax; searches run on their own
+ * connections under a per-node cap and a statement timeout, and each user's searches are
+ * limited across the cluster, so that one user's searches never fail another user's send.
+ */
+import assert from "node:assert/strict";
+import { after, afterEach, before, describe, test } from "node:test";
+import pg from "pg";
+import { seedMessages } from "../../loadtest/bench/search-seed.js";
+import { ConfigError, loadConfig } from "../../src/config.js";
+import type { Message } from "../../src/shared/protocol.js";
+import { createPgliteDb, type Queryable } from "../../src/store/db.js";
+import { migrate } from "../../src/store/migrations.js";
+import { SEARCH_SQL, searchParams, toTsQuery } from "../../src/store/search.js";
+import { call, closeAll, connect } from "../helpers/client.js";
+import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
+import { clusterEnv, startNode, startNodes, tempDir, uniquePrefix, type RunningNode } from "../helpers/node.js";
+
+/** One room of this many messages: enough that the planner reads `ORDER BY id DESC LIMIT` backwards. */
+const BIG = 100_000;
+const NOWHERE = "zqxjvw";
+const ODD = ["a & | ! ( ) : * '", "'", "\\", "\\'", "'); DROP TABLE messages; --", '"unclosed phrase', '""', "-", "--x", "or", "or or", "!x", "x:*", "(x", "a:B", "***"];
+
+interface PlanNode {
+  "Node Type": string;
+  "Index Name"?: string;
+  "Relation Name"?: string;
+  "Scan Direction"?: string;
+  Plans?: PlanNode[];
+}
+const nodesOf = (p: PlanNode): PlanNode[] => [p, ...(p.Plans ?? []).flatMap(nodesOf)];
+
+async function planOf(db: Queryable, sql: string, params: unknown[]): Promise<PlanNode[]> {
+  const rows = await db.query<{ "QUERY PLAN": [{ Plan: PlanNode }] | string }>(`EXPLAIN (FORMAT JSON) ${sql}`, params);
+  const plan = rows[0]!["QUERY PLAN"];
+  return nodesOf((typeof plan === "string" ? JSON.parse(plan) : plan)[0].Plan);
+}
+
+const usesWordIndex = (plan: PlanNode[]) =>
+  plan.some((n) => n["Node Type"] === "Bitmap Index Scan" && n["Index Name"] === "messages_search");
+
+/** What every search must never do: read messages in id order, or all of them. */
+function assertNoFullRead(plan: PlanNode[], what: string) {
+  const bad = plan.filter((n) => n["Relation Name"] === "messages" && (n["Node Type"] === "Seq Scan" || n["Index Name"] === "messages_id" && n["Scan Direction"] === "Backward"));
+  assert.deepEqual(bad.map((n) => n["Node Type"]), [], `${what}: ${JSON.stringify(plan.map((n) => [n["Node Type"], n["Index Name"]]))}`);
+}
+
+/** The search every query shape of the issue's report had: the match, the room and the order in one statement. */
+const ID_ORDER_SQL = `SELECT id FROM messages
+  WHERE to_tsvector('simple', body) @@ websearch_to_tsquery('simple', $1) AND NOT deleted AND room = $2
+  ORDER BY id DESC LIMIT 51`;
+
+let pgDb: TestDatabase;
+let pool: pg.Pool;
+const db: Queryable = { query: async (sql, params) => (await pool.query(sql, params)).rows };
+
+before(async () => {
+  pgDb = await createTestDatabase("search");
+  // A node migrates the database, as in production; the seed then writes behind its back.
+  const node = await startNode({ DATABASE_URL: pgDb.url });
+  await node.stop();
+  pool = new pg.Pool({ connectionString: pgDb.url, max: 2 });
+  // Every word common: statistics under which the planner expects any word to match often,
+  // as in the issue's store, and so reads backwards by id when it may.
+  await seedMessages(pool, { rooms: ["big"], messages: BIG, draw: "flat" });
+});
+after(async () => {
+  await pool.end();
+  await pgDb.drop();
+});
+afterEach(() => closeAll());
+
+describe("the plan starts from the word index", () => {
+  test("PostgreSQL, a room of 100,000 messages: matched, unmatched, prefix, phrase, room or not", async () => {
+    // The setup is one where a plan that may order by id does: without a match it reads every row.
+    assert.equal(usesWordIndex(await planOf(db, ID_ORDER_SQL, [NOWHERE, "big"])), false, "the id-order plan this test guards against");
+    for (const query of [NOWHERE, "privat", "private", "bug fix", '"private plan"', "deploy or release -friday", "the"]) {
+      for (const room of [undefined, "big"]) {
+        const plan = await planOf(db, SEARCH_SQL, searchParams("ann", query, { room, limit: 50 })!);
+        assert.ok(usesWordIndex(plan), `${query} in ${room ?? "every room"}: ${JSON.stringify(plan.map((n) => [n["Node Type"], n["Index Name"]]))}`);
+        assertNoFullRead(plan, `${query} in ${room ?? "every room"}`);
+      }
+    }
+  });
+
+  test("PGlite (the embedded default): the same statement uses the index", async () => {
+    const lite = await createPgliteDb(undefined);
+    try {
+      await migrate(lite);
+      await seedMessages(lite, { rooms: ["big"], messages: 5000 });
+      for (const query of [NOWHERE, "privat"]) {
+        const plan = await planOf(lite, SEARCH_SQL, searchParams("ann", query, { room: "big", limit: 50 })!);
+        assert.ok(usesWordIndex(plan), `${query}: ${JSON.stringify(plan.map((n) => [n["Node Type"], n["Index Name"]]))}`);
+      }
+    } finally {
+      await lite.close();
+    }
+  });
+});
+
+describe("prefix matching, built safely from any input", () => {
+  test("terms are quoted lexemes; odd input is never tsquery syntax", async () => {
+    assert.equal(toTsQuery("privat"), "'privat':*");
+    assert.equal(toTsQuery("pr"), "'pr'", "two letters match whole words only");
+    assert.equal(toTsQuery('deploy "next week" or ship -friday'), "( ( 'deploy':* & 'next week' ) | ( 'ship':* ) ) & !'friday'");
+    assert.equal(toTsQuery("it's"), "'it''s':*");
+    assert.equal(toTsQuery("a & | ! ( ) : * '"), "'a'");
+    assert.equal(toTsQuery("-friday"), undefined, "exclusions alone look for nothing");
+    assert.equal(toTsQuery("& | !"), undefined);
+    // PostgreSQL takes every one of them (a syntax error would be `internal`).
+    for (const q of ODD) {
+      const tsquery = toTsQuery(q);
+      if (tsquery !== undefined) await db.query("SELECT to_tsquery('simple', $1)", [tsquery]);
+    }
+  });
+
+  test("through the server: privat finds private; odd input answers ok", async () => {
+    const node = await startNode({ DATABASE_URL: pgDb.url, SEARCH_RATE_LIMIT: "1000" });
+    try {
+      const ann = await connect(node.url, { username: "ann" });
+      assert.equal((await call(ann, "room:join", { room: "plans" })).ok, true);
+      for (const [i, body] of ["our private plans for friday", "it's a zebra-crossing", "public notes"].entries()) {
+        assert.equal((await call(ann, "message:send", { room: "plans", body, clientId: `p${i}` })).ok, true);
+      }
+      const bodies = async (query: string) => {
+        const a = await call(ann, "messages:search", { room: "plans", query });
+        assert.equal(a.ok, true, `${query}: ${JSON.stringify(a)}`);
+        return a.messages.map((m: Message) => m.body);
+      };
+      assert.deepEqual(await bodies("privat"), ["our private plans for friday"]);
+      assert.deepEqual(await bodies("PRIVATE pla"), ["our private plans for friday"]);
+      assert.deepEqual(await bodies("zebra-cross"), ["it's a zebra-crossing"]);
+      assert.deepEqual(await bodies("it's"), ["it's a zebra-crossing"]);
+      assert.deepEqual(await bodies('"private plans"'), ["our private plans for friday"]);
+      assert.deepEqual(await bodies('"plans private"'), []);
+      assert.deepEqual(await bodies("pub or friday"), ["public notes", "our private plans for friday"]);
+      assert.deepEqual(await bodies("notes or plans -friday"), ["public notes"]);
+      assert.deepEqual(await bodies("pr"), [], "a two-letter prefix is not a word");
+      assert.deepEqual(await bodies(NOWHERE), []);
+      for (const q of ODD) await bodies(q);
+    } finally {
+      closeAll();
+      await node.stop();
+    }
+  });
+});
+
+test("settings: safe defaults; every bad SEARCH_* variable named at once", () => {
+  assert.deepEqual(loadConfig({}).search, { concurrency: 4, timeoutMs: 2000, limit: 20, windowMs: 10_000 });
+  const bad = { SEARCH_CONCURRENCY: "0", SEARCH_TIMEOUT_MS: "abc", SEARCH_RATE_LIMIT: "-1", SEARCH_RATE_WINDOW_MS: "5" };
+  assert.throws(
+    () => loadConfig(bad),
+    (e: unknown) => e instanceof ConfigError && Object.keys(bad).every((k) => e.problems.some((p) => p.startsWith(`${k}:`))),
+  );
+});
+
+describe("bounds", () => {
+  const nodes: RunningNode[] = [];
+  afterEach(async () => {
+    closeAll();
+    for (const n of nodes.splice(0)) await n.stop();
+  });
+
+  test("one user's many slow searches never fail another user's sends", async () => {
+    // A small shared pool: searches on it would hold both connections; they have their own.
+    const node = await startNode({ DATABASE_URL: pgDb.url, DATABASE_POOL_MAX: "2", SEARCH_CONCURRENCY: "2", SEARCH_RATE_LIMIT: "1000" });
+    nodes.push(node);
+    const hog = await connect(node.url, { username: "hog" });
+    const bob = await connect(node.url, { username: "bob" });
+    assert.equal((await call(bob, "room:join", { room: "busy" })).ok, true);
+    // The costliest searches there are: a word in most rows, one in none, over the big room.
+    const searches = Array.from({ length: 24 }, (_, i) => call(hog, "messages:search", { query: i % 2 ? NOWHERE : "the", room: "big" }, 60_000));
+    const sends = [];
+    for (let i = 0; i < 5; i++) sends.push(await call(bob, "message:send", { room: "busy", body: `still here ${i}`, clientId: `s${i}` }, 30_000));
+    assert.deepEqual(sends.map((a) => a.ok || a.error.code), [true, true, true, true, true]);
+    // Every search is answered: with results, or `unavailable` when the node's slots stayed full.
+    for (const a of await Promise.all(searches)) assert.ok(a.ok || a.error.code === "unavailable", JSON.stringify(a));
+  });
+
+  test("a search over SEARCH_TIMEOUT_MS is cancelled and answered unavailable; its slot is given back", async () => {
+    const node = await startNode({ DATABASE_URL: pgDb.url, SEARCH_CONCURRENCY: "1", SEARCH_TIMEOUT_MS: "300" });
+    nodes.push(node);
+    const ann = await connect(node.url, { username: "ann" });
+    // A lock that the search waits behind: statement_timeout counts the wait.
+    const locker = await pool.connect();
+    try {
+      await locker.query("BEGIN");
+      await locker.query("LOCK TABLE messages IN ACCESS EXCLUSIVE MODE");
+      const answers = await Promise.all([1, 2, 3].map(() => call(ann, "messages:search", { query: "private" }, 10_000)));
+      for (const a of answers) assert.equal(a.ok ? "ok" : a.error.code, "unavailable", JSON.stringify(a));
+      assert.ok(answers.some((a) => /longer than 300 ms/.test(a.error.message)), JSON.stringify(answers));
+    } finally {
+      await locker.query("ROLLBACK");
+      locker.release();
+    }
+    assert.equal((await call(ann, "messages:search", { query: "private", limit: 1 })).ok, true);
+  });
+
+  test("SEARCH_RATE_LIMIT per user across the cluster: rate_limited with retryAfterMs", async () => {
+    const env = clusterEnv(pgDb.url, uniquePrefix("search"), { SEARCH_RATE_LIMIT: "3", SEARCH_RATE_WINDOW_MS: "60000" });
+    await startNodes(nodes, env, ["search-a", "search-b"]);
+    const [samA, samB, eve] = [
+      await connect(nodes[0]!.url, { username: "sam" }),
+      await connect(nodes[1]!.url, { username: "sam" }),
+      await connect(nodes[1]!.url, { username: "eve" }),
+    ];
+    for (const s of [samA, samB, samA]) assert.equal((await call(s, "messages:search", { query: "private" })).ok, true);
+    const over = await call(samB, "messages:search", { query: "private" });
+    assert.equal(over.ok, false);
+    assert.equal(over.error.code, "rate_limited");
+    assert.ok(over.error.retryAfterMs > 0 && over.error.retryAfterMs <= 60_000, JSON.stringify(over));
+    // Another user is not affected.
+    assert.equal((await call(eve, "messages:search", { query: "private" })).ok, true);
+  });
+
+  test("PGlite: the same bounds apply on the embedded database", async () => {
+    const node = await startNode({ DATA_DIR: tempDir("search"), SEARCH_RATE_LIMIT: "2" });
+    nodes.push(node);
+    const ann = await connect(node.url, { username: "ann" });
+    assert.equal((await call(ann, "room:join", { room: "plans" })).ok, true);
+    assert.equal((await call(ann, "message:send", { room: "plans", body: "private plans", clientId: "p" })).ok, true);
+    const found = await call(ann, "messages:search", { query: "privat" });
+    assert.deepEqual(found.messages.map((m: Message) => m.body), ["private plans"]);
+    assert.equal((await call(ann, "messages:search", { query: "plan" })).ok, true);
+    assert.equal((await call(ann, "messages:search", { query: "plan" })).error.code, "rate_limited");
+  });
+});
