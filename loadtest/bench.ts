@@ -8,7 +8,8 @@
  * not in the numbers) on PostgreSQL and Redis, runs the scenarios, samples each server
  * process's CPU time and RSS from /proc, then does the same with the ws relay baseline
  * (loadtest/baselines/ws-relay.ts) and prints a markdown table with chat-cluster as a
- * ratio to the baseline. docs/benchmarks.md records the results.
+ * ratio to the baseline. `--out docs/bench-runs` records the run there as a dated markdown
+ * file; docs/benchmarks.md summarises the recorded runs.
  *
  * `--client` picks the load tester's client for chat-cluster: `lean` (the default,
  * loadtest/lean-conn.ts) costs the tester about what the baseline's ws client does per
@@ -46,7 +47,7 @@ import { deleteKeysByPrefix } from "./redis-keys.js";
 import { S3, S4, S5 } from "./bench/capacity.js";
 import { prefixes, ROOT, type BenchContext, type Row, type Scenario, type TargetName } from "./bench/harness.js";
 import { CommitProbe, describeCommits, type CommitStats } from "./bench/commit-probe.js";
-import { CLIENT_NOTE, machine, markdownTable } from "./bench/report.js";
+import { CLIENT_NOTE, gitCommit, machine, markdownTable, runRecord } from "./bench/report.js";
 import { SEARCH } from "./bench/search.js";
 import { S1, S2 } from "./bench/steady.js";
 
@@ -124,8 +125,12 @@ async function main() {
   const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
   const runTag = `bench${randomBytes(3).toString("hex")}`;
   const dbName = `chat_lt_${runTag}`;
-  const outDir = path.resolve(values.out ?? path.join(ROOT, "loadtest/reports"));
+  // The raw JSON and profiles stay in the git-ignored reports folder; --out (docs/bench-runs)
+  // gets the run's markdown as a dated file, the record a run leaves in the docs.
+  const outDir = path.join(ROOT, "loadtest/reports");
   mkdirSync(outDir, { recursive: true });
+  const runsDir = values.out ? path.resolve(values.out) : undefined;
+  if (runsDir) mkdirSync(runsDir, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, "-");
   const cpuProfDir = values["cpu-prof"] ? path.join(outDir, `cpuprof-${stamp}`) : undefined;
   if (cpuProfDir) mkdirSync(cpuProfDir, { recursive: true });
@@ -205,6 +210,11 @@ async function main() {
   writeFileSync(`${base}.md`, md);
   writeFileSync(`${base}.json`, `${JSON.stringify({ machine: { start: startMachine, end: endMachine }, commits, client, rows, raw }, null, 1)}\n`);
   console.error(`written ${base}.md and ${base}.json`);
+  if (runsDir) {
+    const run = runRecord(started, process.argv.slice(2), gitCommit(ROOT), md);
+    writeFileSync(path.join(runsDir, run.file), run.text);
+    console.error(`written ${path.join(runsDir, run.file)}`);
+  }
   if (cpuProfDir) {
     for (const target of readdirSync(cpuProfDir)) {
       const dir = path.join(cpuProfDir, target);

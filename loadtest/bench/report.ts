@@ -1,4 +1,5 @@
 /** The bench's markdown: the table, number formats, the machine it ran on. */
+import { spawnSync } from "node:child_process";
 import os from "node:os";
 import type { ClientKind } from "../conn.js";
 import type { Row } from "./harness.js";
@@ -42,5 +43,28 @@ export function machine() {
     node: process.version,
     kernel: `${os.type()} ${os.release()}`,
     loadavg: os.loadavg().map((x) => Math.round(x * 100) / 100),
+  };
+}
+
+/** The checked-out commit (short), "+dirty" when the tree has changes; "unknown" outside git. */
+export function gitCommit(dir: string): string {
+  const git = (...a: string[]) => spawnSync("git", ["-C", dir, ...a], { encoding: "utf8" });
+  const head = git("rev-parse", "--short", "HEAD").stdout?.trim();
+  if (!head) return "unknown";
+  return git("status", "--porcelain", "--untracked-files=no").stdout?.trim() ? `${head}+dirty` : head;
+}
+
+/**
+ * A run as it is kept under docs/bench-runs/ (`--out`): a dated file name, and the report
+ * under a heading that says when, how (the bench's arguments) and on which commit.
+ */
+export function runRecord(started: Date, args: string[], commit: string, report: string): { file: string; text: string } {
+  const iso = started.toISOString();
+  const day = iso.slice(0, 10);
+  const time = iso.slice(11, 16);
+  const command = ["npm run bench", ...(args.length ? ["--", ...args] : [])].join(" ");
+  return {
+    file: `${day}-${time.replace(":", "")}.md`,
+    text: `# ${day} ${time} UTC, \`${command}\`\n\nCode: \`${commit}\`.\n\n${report.trimEnd()}\n`,
   };
 }
