@@ -26,6 +26,7 @@ import { InFlight } from "./realtime/handle.js";
 import { createIo } from "./realtime/io.js";
 import { SocketState } from "./realtime/socket-state.js";
 import { createSendLimiter } from "./realtime/send-limiter.js";
+import { SessionClock } from "./realtime/sessions.js";
 import { createPgDb, openDb, type Db, type Queryable } from "./store/db.js";
 import { createReplicaReads, type ReplicaReads } from "./store/replica.js";
 import { migrate, requireCurrentSchema, SchemaError } from "./store/migrations.js";
@@ -56,6 +57,7 @@ export function createNode(config: Config, log: Logger): ChatNode {
   const metrics = createMetrics(config.nodeId);
   const auth = createAuthenticator(config.auth);
   const inflight = new InFlight();
+  const sessions = new SessionClock(config.sessionGraceMs, log.child({ module: "realtime" }));
   let state: Lifecycle = "starting";
   let db: Db | undefined;
   let reads: ReplicaReads | Db | undefined;
@@ -115,6 +117,7 @@ export function createNode(config: Config, log: Logger): ChatNode {
     config,
     log: log.child({ module: "realtime" }),
     auth,
+    sessions,
     accepting: () => state === "ready",
     onBacklogClosed: () => metrics.backlogClosed.inc(),
     newState: (user, socketId, parent) => new NodeSocketState(user, socketId, parent),
@@ -133,7 +136,15 @@ export function createNode(config: Config, log: Logger): ChatNode {
         })
       : port;
     log.info({ port, metricsPort, host: config.host }, "listening; starting");
+    const { address } = http.address() as AddressInfo;
     for (const warning of config.warnings) log.warn(warning);
+    if (config.auth.mode === "open" && !isLoopback(address)) {
+      log.warn(
+        { host: config.host },
+        "AUTH_MODE=open on a non-loopback address: anyone who can reach this port can be anyone; " +
+          "use AUTH_MODE=jwt, or HOST=127.0.0.1 for a laptop",
+      );
+    }
 
     db = await connectDb(config, log, () => done !== undefined);
     metrics.dbUp.set(1);
@@ -182,9 +193,11 @@ export function createNode(config: Config, log: Logger): ChatNode {
       log: ctx.log,
       metrics,
       inflight,
+      sessions: { auth, clock: sessions },
       register: (on) => registerChat(ctx, on),
       ...chatSockets(ctx, users),
     });
+    sessions.start(io);
     if (legacyEnabled(config)) stopLegacyRenewal = renewLegacyMarks(ctx);
     if (done) throw new Error("shut down while starting");
     state = "ready";
@@ -227,6 +240,7 @@ export function createNode(config: Config, log: Logger): ChatNode {
       http.closeAllConnections();
     });
     stopLegacyRenewal?.();
+    sessions.stop();
     await cluster?.close().catch((err: unknown) => log.warn({ err }, "closing the cluster link failed"));
     if (reads !== db) await reads?.close().catch((err: unknown) => log.warn({ err }, "closing the replica failed"));
     await db?.close().catch((err: unknown) => log.warn({ err }, "closing the database failed"));
@@ -285,6 +299,11 @@ async function connectDb(config: Config, log: Logger, stopping: () => boolean): 
       await new Promise((r) => setTimeout(r, DB_RETRY_MS));
     }
   }
+}
+
+/** Whether only this machine can reach an address the server listens on. */
+function isLoopback(address: string): boolean {
+  return address === "::1" || /^(::ffff:)?127\./.test(address);
 }
 
 async function waitFor(check: () => boolean, ms: number): Promise<void> {

@@ -59,6 +59,17 @@ test("jwt mode without a key names the variables, with any other invalid combina
   assert.match(stderr, /PING_GRID_MS: must be below PING_INTERVAL_MS/);
 });
 
+test("a bad PORT, a bad HISTORY_LIMIT and jwt mode without a key: all three in one message", async () => {
+  const child = run({ PORT: "abc", HISTORY_LIMIT: "500", AUTH_MODE: "jwt" });
+  let stderr = "";
+  child.stderr!.on("data", (d) => (stderr += d));
+  const [code] = await once(child, "exit");
+  assert.equal(code, 1);
+  assert.match(stderr, /PORT: must be an integer/);
+  assert.match(stderr, /HISTORY_LIMIT: /);
+  assert.match(stderr, /JWT_SECRET \/ JWT_PUBLIC_KEY \/ JWKS_URL: AUTH_MODE=jwt needs exactly one/);
+});
+
 test("while the database is unreachable the node is alive but not ready; SIGTERM exits 0", async () => {
   const port = await freePort();
   const dead = await freePort(); // nothing listens there
