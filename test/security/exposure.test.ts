@@ -4,8 +4,13 @@
  * warning when open mode listens beyond loopback, and no `?token=` in any log line.
  */
 import assert from "node:assert/strict";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { after, before, describe, test } from "node:test";
+import express from "express";
 import { io } from "socket.io-client";
+import { jsonErrors, notFound } from "../../src/http/errors.js";
+import { createLogger } from "../../src/logger.js";
 import { closeAll } from "../helpers/client.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
 import { startNode, type RunningNode } from "../helpers/node.js";
@@ -43,6 +48,31 @@ describe("error responses", () => {
       assert.doesNotMatch(text, /node_modules|\/src\/|at [\w.]+ \(|<html|<pre/i, `${path}: ${text}`);
     }
   });
+});
+
+test("a route that throws: 500 internal with a reference the log has, no stack", async () => {
+  // The node's routes catch their own errors; this route throws, as a future one might.
+  const lines: string[] = [];
+  const app = express();
+  app.get("/boom", () => {
+    throw new Error("secret detail at /srv/app/src/thing.ts:12");
+  });
+  app.use(notFound);
+  app.use(jsonErrors(createLogger("error", "test", { write: (l: string) => lines.push(l) })));
+  const server = createServer(app).listen(0, "127.0.0.1");
+  await new Promise((r) => server.once("listening", r));
+  try {
+    const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/boom`);
+    const text = await res.text();
+    assert.equal(res.status, 500);
+    const body = JSON.parse(text) as { error: { code: string; message: string } };
+    assert.equal(body.error.code, "internal");
+    assert.doesNotMatch(text, /secret detail|\/srv\/|at [\w.]+ \(/);
+    const ref = /ref ([0-9a-f-]{36})/.exec(body.error.message)?.[1];
+    assert.ok(ref && lines.some((l) => l.includes(ref) && l.includes("secret detail")), "logged with the same reference");
+  } finally {
+    server.close();
+  }
 });
 
 /** Whether a WebSocket upgrade with these headers connects. */
