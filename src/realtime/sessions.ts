@@ -101,9 +101,14 @@ export class SessionClock {
 
   private advance(socketId: string, now: number): void {
     const entry = this.entries.get(socketId);
+    if (!entry) return;
     const socket = this.io?.of("/").sockets.get(socketId);
-    if (!entry || !socket) {
-      this.entries.delete(socketId);
+    if (!socket) {
+      // Tracked at the handshake and not connected yet: again next second. One that never
+      // connects is forgotten when its transport closes (io.ts), or here once it would
+      // have been closed anyway.
+      if (now < entry.expiresAt + this.graceMs) this.place(socketId, entry, now + BUCKET_MS);
+      else this.entries.delete(socketId);
       return;
     }
     if (entry.stage === "warn") {
