@@ -94,3 +94,16 @@ function jwtVerifier(cfg: Extract<AuthConfig, { mode: "jwt" }>): (token: unknown
     }
   };
 }
+
+/**
+ * Open mode believes whatever name a client gives: fine on a laptop, not on an address
+ * others can reach. The warning for the address the server listens on, if it needs one.
+ */
+export function openModeWarning(mode: AuthConfig["mode"], address: string): string | undefined {
+  const loopback = address === "::1" || /^(::ffff:)?127\./.test(address);
+  if (mode !== "open" || loopback) return undefined;
+  return (
+    "AUTH_MODE=open on a non-loopback address: anyone who can reach this port can be anyone; " +
+    "use AUTH_MODE=jwt, or HOST=127.0.0.1 for a laptop"
+  );
+}

@@ -5,7 +5,7 @@
 import { createServer, type Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Server } from "socket.io";
-import { createAuthenticator } from "./auth.js";
+import { createAuthenticator, openModeWarning } from "./auth.js";
 import type { Config } from "./config.js";
 import { connectCluster, type ClusterLink } from "./cluster/link.js";
 import { LocalPresence } from "./cluster/local-presence.js";
@@ -136,15 +136,9 @@ export function createNode(config: Config, log: Logger): ChatNode {
         })
       : port;
     log.info({ port, metricsPort, host: config.host }, "listening; starting");
-    const { address } = http.address() as AddressInfo;
     for (const warning of config.warnings) log.warn(warning);
-    if (config.auth.mode === "open" && !isLoopback(address)) {
-      log.warn(
-        { host: config.host },
-        "AUTH_MODE=open on a non-loopback address: anyone who can reach this port can be anyone; " +
-          "use AUTH_MODE=jwt, or HOST=127.0.0.1 for a laptop",
-      );
-    }
+    const exposed = openModeWarning(config.auth.mode, (http.address() as AddressInfo).address);
+    if (exposed) log.warn({ host: config.host }, exposed);
 
     db = await connectDb(config, log, () => done !== undefined);
     metrics.dbUp.set(1);
@@ -299,11 +293,6 @@ async function connectDb(config: Config, log: Logger, stopping: () => boolean): 
       await new Promise((r) => setTimeout(r, DB_RETRY_MS));
     }
   }
-}
-
-/** Whether only this machine can reach an address the server listens on. */
-function isLoopback(address: string): boolean {
-  return address === "::1" || /^(::ffff:)?127\./.test(address);
 }
 
 async function waitFor(check: () => boolean, ms: number): Promise<void> {
