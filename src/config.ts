@@ -56,6 +56,8 @@ const envSchema = z.object({
   JWKS_URL: optionalText.pipe(z.string().url("must be a URL").optional()),
   JWT_ISSUER: optionalText,
   JWT_AUDIENCE: optionalText,
+  JWT_REQUIRE_EXP: z.enum(["true", "false"]).default("true"),
+  SESSION_GRACE_MS: int(0, 600_000).default(5000),
 
   HISTORY_LIMIT: int(1, MAX_HISTORY_LIMIT).default(DEFAULT_HISTORY_LIMIT),
   MAX_MESSAGE_CHARS: int(1, 100_000).default(4000),
@@ -95,6 +97,8 @@ export type AuthConfig =
       jwksUrl?: string;
       issuer?: string;
       audience?: string;
+      /** Tokens without `exp` are refused (JWT_REQUIRE_EXP). */
+      requireExp: boolean;
     };
 
 export interface Config {
@@ -127,6 +131,8 @@ export interface Config {
   redisKeyPrefix: string;
   presenceTtlMs: number;
   auth: AuthConfig;
+  /** How long a socket whose token expired stays open, refused, before it is closed. */
+  sessionGraceMs: number;
   historyLimit: number;
   maxMessageChars: number;
   rateLimit: { sends: number; windowMs: number };
@@ -175,52 +181,30 @@ export class ConfigError extends Error {
   }
 }
 
+type Env = z.output<typeof envSchema>;
+
 /** Reads and validates the whole configuration; throws a ConfigError naming every bad variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
-  const parsed = envSchema.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
-    throw new ConfigError([...new Set(problems)]);
-  }
-  const e = parsed.data;
+  // Each variable on its own, so that the checks across variables still run on those that
+  // are valid: one message then names a bad PORT and the missing JWT key together.
+  const values: Partial<Env> = {};
   const problems: string[] = [];
-  if (e.AUTH_MODE === "jwt") {
-    const keys = [e.JWT_SECRET, e.JWT_PUBLIC_KEY, e.JWKS_URL].filter(Boolean).length;
-    if (keys !== 1) {
-      problems.push("JWT_SECRET / JWT_PUBLIC_KEY / JWKS_URL: AUTH_MODE=jwt needs exactly one of them");
-    }
-    if (e.JWT_SECRET && e.JWT_SECRET.length < 32) {
-      problems.push("JWT_SECRET: must be at least 32 characters");
-    }
-    if (e.JWT_PUBLIC_KEY && !e.JWT_PUBLIC_KEY.includes("-----BEGIN PUBLIC KEY-----")) {
-      problems.push("JWT_PUBLIC_KEY: must be a PEM public key (-----BEGIN PUBLIC KEY-----)");
-    }
+  for (const [name, schema] of Object.entries(envSchema.shape)) {
+    const r = (schema as z.ZodType).safeParse(env[name]);
+    if (r.success) (values as Record<string, unknown>)[name] = r.data;
+    else problems.push(...new Set(r.error.issues.map((i) => `${name}: ${i.message}`)));
   }
-  if (e.DATABASE_REPLICA_URL && !e.DATABASE_URL) {
-    problems.push("DATABASE_REPLICA_URL: needs DATABASE_URL (the embedded database has no replicas)");
-  }
-  if (e.PING_TIMEOUT_MS >= e.PRESENCE_TTL_MS + e.PING_INTERVAL_MS) {
-    // Not fatal in principle, but presence would outlive dead sockets by far; say so early.
-    problems.push("PING_TIMEOUT_MS: must be below PRESENCE_TTL_MS + PING_INTERVAL_MS");
-  }
-  if (e.PING_GRID_MS >= e.PING_INTERVAL_MS) {
-    problems.push("PING_GRID_MS: must be below PING_INTERVAL_MS");
-  }
-  if (e.METRICS_PORT !== 0 && e.METRICS_PORT === e.PORT) {
-    problems.push("METRICS_PORT: must differ from PORT (0 serves /metrics on PORT)");
-  }
-  if (e.MAX_SOCKET_BACKLOG_BYTES !== 0 && e.MAX_SOCKET_BACKLOG_BYTES < 65_536) {
-    problems.push("MAX_SOCKET_BACKLOG_BYTES: must be 0 (no limit) or at least 65536");
-  }
-  if (e.REDIS_URL && e.REDIS_CLUSTER_NODES) {
+  problems.push(...crossFieldProblems(values));
+  if (values.REDIS_URL && values.REDIS_CLUSTER_NODES) {
     problems.push("REDIS_URL / REDIS_CLUSTER_NODES: set one of them (a single Redis or a Redis Cluster), not both");
   }
-  const clusterNodes = e.REDIS_CLUSTER_NODES?.split(",").map((seed) => {
+  const clusterNodes = values.REDIS_CLUSTER_NODES?.split(",").map((seed) => {
     const [host, port] = seed.trim().split(":") as [string, string];
     return { host, port: Number(port) };
   });
   if (clusterNodes?.some((n) => n.port < 1 || n.port > 65535)) problems.push("REDIS_CLUSTER_NODES: every port must be 1-65535");
   if (problems.length > 0) throw new ConfigError(problems);
+  const e = values as Env;
 
   const auth: AuthConfig =
     e.AUTH_MODE === "open"
@@ -232,6 +216,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           jwksUrl: e.JWKS_URL,
           issuer: e.JWT_ISSUER,
           audience: e.JWT_AUDIENCE,
+          requireExp: e.JWT_REQUIRE_EXP === "true",
         };
   return {
     port: e.PORT,
@@ -250,6 +235,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     redisKeyPrefix: e.REDIS_KEY_PREFIX,
     presenceTtlMs: e.PRESENCE_TTL_MS,
     auth,
+    sessionGraceMs: e.SESSION_GRACE_MS,
     historyLimit: e.HISTORY_LIMIT,
     maxMessageChars: e.MAX_MESSAGE_CHARS,
     rateLimit: { sends: e.RATE_LIMIT_SENDS, windowMs: e.RATE_LIMIT_WINDOW_MS },
@@ -277,6 +263,45 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     staticDir: path.resolve(e.STATIC_DIR ?? new URL("../client/dist", import.meta.url).pathname),
     warnings: configWarnings(e.MAX_SOCKET_BACKLOG_BYTES, e.MAX_MESSAGE_CHARS),
   };
+}
+
+/** Rules across variables; each runs only when the variables it reads are valid. */
+function crossFieldProblems(e: Partial<Env>): string[] {
+  const problems: string[] = [];
+  if (e.AUTH_MODE === "jwt") {
+    const keys = [e.JWT_SECRET, e.JWT_PUBLIC_KEY, e.JWKS_URL].filter(Boolean).length;
+    const readable = "JWT_SECRET" in e && "JWT_PUBLIC_KEY" in e && "JWKS_URL" in e;
+    if (keys !== 1 && (keys > 1 || readable)) {
+      problems.push("JWT_SECRET / JWT_PUBLIC_KEY / JWKS_URL: AUTH_MODE=jwt needs exactly one of them");
+    }
+    if (e.JWT_SECRET && e.JWT_SECRET.length < 32) {
+      problems.push("JWT_SECRET: must be at least 32 characters");
+    }
+    if (e.JWT_PUBLIC_KEY && !e.JWT_PUBLIC_KEY.includes("-----BEGIN PUBLIC KEY-----")) {
+      problems.push("JWT_PUBLIC_KEY: must be a PEM public key (-----BEGIN PUBLIC KEY-----)");
+    }
+  }
+  // An invalid DATABASE_URL is reported on its own; this rule is about a missing one.
+  if (e.DATABASE_REPLICA_URL && "DATABASE_URL" in e && !e.DATABASE_URL) {
+    problems.push("DATABASE_REPLICA_URL: needs DATABASE_URL (the embedded database has no replicas)");
+  }
+  const { PING_TIMEOUT_MS, PRESENCE_TTL_MS, PING_INTERVAL_MS, PING_GRID_MS, MAX_SOCKET_BACKLOG_BYTES } = e;
+  if (PING_TIMEOUT_MS !== undefined && PRESENCE_TTL_MS !== undefined && PING_INTERVAL_MS !== undefined) {
+    // Not fatal in principle, but presence would outlive dead sockets by far; say so early.
+    if (PING_TIMEOUT_MS >= PRESENCE_TTL_MS + PING_INTERVAL_MS) {
+      problems.push("PING_TIMEOUT_MS: must be below PRESENCE_TTL_MS + PING_INTERVAL_MS");
+    }
+  }
+  if (PING_GRID_MS !== undefined && PING_INTERVAL_MS !== undefined && PING_GRID_MS >= PING_INTERVAL_MS) {
+    problems.push("PING_GRID_MS: must be below PING_INTERVAL_MS");
+  }
+  if (e.METRICS_PORT !== undefined && e.METRICS_PORT !== 0 && e.METRICS_PORT === e.PORT) {
+    problems.push("METRICS_PORT: must differ from PORT (0 serves /metrics on PORT)");
+  }
+  if (MAX_SOCKET_BACKLOG_BYTES !== undefined && MAX_SOCKET_BACKLOG_BYTES !== 0 && MAX_SOCKET_BACKLOG_BYTES < 65_536) {
+    problems.push("MAX_SOCKET_BACKLOG_BYTES: must be 0 (no limit) or at least 65536");
+  }
+  return problems;
 }
 
 /**

@@ -5,7 +5,7 @@
 import { createServer, type Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Server } from "socket.io";
-import { createAuthenticator } from "./auth.js";
+import { createAuthenticator, openModeWarning } from "./auth.js";
 import type { Config } from "./config.js";
 import { connectCluster, type ClusterLink } from "./cluster/link.js";
 import { LocalPresence } from "./cluster/local-presence.js";
@@ -27,6 +27,7 @@ import { InFlight } from "./realtime/handle.js";
 import { createIo } from "./realtime/io.js";
 import { SocketState } from "./realtime/socket-state.js";
 import { createSearchLimiter, createSendLimiter } from "./realtime/send-limiter.js";
+import { SessionClock } from "./realtime/sessions.js";
 import { createPgDb, openDb, type Db, type Queryable } from "./store/db.js";
 import { createReplicaReads, type ReplicaReads } from "./store/replica.js";
 import { openSearchDb, type SearchDb } from "./store/search-pool.js";
@@ -58,6 +59,7 @@ export function createNode(config: Config, log: Logger): ChatNode {
   const metrics = createMetrics(config.nodeId);
   const auth = createAuthenticator(config.auth);
   const inflight = new InFlight();
+  const sessions = new SessionClock(config.sessionGraceMs, log.child({ module: "realtime" }));
   let state: Lifecycle = "starting";
   let db: Db | undefined;
   let reads: ReplicaReads | Db | undefined;
@@ -118,6 +120,7 @@ export function createNode(config: Config, log: Logger): ChatNode {
     config,
     log: log.child({ module: "realtime" }),
     auth,
+    sessions,
     accepting: () => state === "ready",
     onBacklogClosed: () => metrics.backlogClosed.inc(),
     newState: (user, socketId, parent) => new NodeSocketState(user, socketId, parent),
@@ -137,6 +140,8 @@ export function createNode(config: Config, log: Logger): ChatNode {
       : port;
     log.info({ port, metricsPort, host: config.host }, "listening; starting");
     for (const warning of config.warnings) log.warn(warning);
+    const exposed = openModeWarning(config.auth.mode, (http.address() as AddressInfo).address);
+    if (exposed) log.warn({ host: config.host }, exposed);
 
     db = await connectDb(config, log, () => done !== undefined);
     metrics.dbUp.set(1);
@@ -185,9 +190,11 @@ export function createNode(config: Config, log: Logger): ChatNode {
       log: ctx.log,
       metrics,
       inflight,
+      sessions: { auth, clock: sessions },
       register: (on) => registerChat(ctx, on),
       ...chatSockets(ctx, users),
     });
+    sessions.start(io);
     if (legacyEnabled(config)) stopLegacyRenewal = renewLegacyMarks(ctx);
     if (done) throw new Error("shut down while starting");
     state = "ready";
@@ -230,6 +237,7 @@ export function createNode(config: Config, log: Logger): ChatNode {
       http.closeAllConnections();
     });
     stopLegacyRenewal?.();
+    sessions.stop();
     await cluster?.close().catch((err: unknown) => log.warn({ err }, "closing the cluster link failed"));
     if (reads !== db) await reads?.close().catch((err: unknown) => log.warn({ err }, "closing the replica failed"));
     await searchDb?.close().catch((err: unknown) => log.warn({ err }, "closing the search pool failed"));

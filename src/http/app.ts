@@ -9,6 +9,7 @@ import type { Metrics } from "../metrics.js";
 import type { Authenticator } from "../auth.js";
 import type { Queryable } from "../store/db.js";
 import { apiRoutes } from "./api.js";
+import { jsonErrors, notFound } from "./errors.js";
 import { healthRoutes, type HealthSource } from "./health.js";
 
 export interface HttpDeps {
@@ -59,10 +60,10 @@ export function createHttpApp(deps: HttpDeps): express.Express {
     });
   }
   app.use(apiRoutes(deps));
-  app.use("/api", function apiNotFound(_req, res) {
-    res.status(404).json({ error: { code: "not_found", message: "no such endpoint" } });
-  });
+  app.use("/api", notFound);
   serveClient(app, deps.staticDir, deps.log);
+  app.use(notFound);
+  app.use(jsonErrors(deps.log));
   return app;
 }
 

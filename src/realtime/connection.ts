@@ -4,12 +4,15 @@
  */
 import type { Server, Socket } from "socket.io";
 import type { z } from "zod";
+import type { Authenticator } from "../auth.js";
+import type { ErrorBody } from "../shared/protocol.js";
 import type { Config } from "../config.js";
 import type { Logger } from "../logger.js";
 import { closeReasonLabel, type Metrics } from "../metrics.js";
 import { handle, type EventHandler, type Handler, type InFlight } from "./handle.js";
 import { EventRateLimiter } from "./connection-limits.js";
 import { PROTOCOL_VERSION } from "./io.js";
+import { refreshSchema, refreshSession, type SessionClock } from "./sessions.js";
 import { state } from "./socket-state.js";
 
 /** Registers a validated handler for one client event; each goes through `handle`. */
@@ -20,6 +23,8 @@ export interface ConnectionOptions {
   log: Logger;
   metrics: Metrics;
   inflight: InFlight;
+  /** The token verifier and each socket's token expiry (jwt mode: `auth:refresh`, refusals). */
+  sessions: { auth: Authenticator; clock: SessionClock };
   /** Registers every client event, once per node (chat/register.ts through node.ts). */
   register(on: Registrar): void;
   /** A socket finished its handshake. */
@@ -28,9 +33,12 @@ export interface ConnectionOptions {
   disconnected(socket: Socket): Promise<void>;
 }
 
-export function buildEventTable(o: Pick<ConnectionOptions, "metrics" | "inflight" | "register">): Map<string, EventHandler> {
+export function buildEventTable(o: Pick<ConnectionOptions, "metrics" | "inflight" | "register" | "sessions">): Map<string, EventHandler> {
   const table = new Map<string, EventHandler>();
-  o.register((event, schema, fn) => table.set(event, handle(o, o.inflight, event, schema, fn)));
+  const on: Registrar = (event, schema, fn) => table.set(event, handle(o, o.inflight, event, schema, fn));
+  o.register(on);
+  const { auth, clock } = o.sessions;
+  if (auth.mode === "jwt") on("auth:refresh", refreshSchema, refreshSession(auth, clock));
   return table;
 }
 
@@ -48,6 +56,12 @@ export function wireConnections(io: Server, o: ConnectionOptions): void {
       refuseEvent(this, h ? event : undefined, args, verdict.retryAfterMs, verdict.abusive);
       return;
     }
+    // Past its token's exp a socket may only renew it, until the clock closes it.
+    if (event !== "auth:refresh" && o.sessions.clock.expired(this.id)) {
+      if (h) metrics.events.inc({ event, outcome: "unauthenticated" });
+      answer(args, { code: "unauthenticated", message: "the token has expired: send auth:refresh with a new one" });
+      return;
+    }
     if (h) h(this, args);
     else metrics.unknownEvents.inc();
   }
@@ -56,17 +70,20 @@ export function wireConnections(io: Server, o: ConnectionOptions): void {
   function refuseEvent(socket: Socket, event: string | undefined, args: unknown[], retryAfterMs: number, abusive: boolean): void {
     if (event) metrics.events.inc({ event, outcome: "rate_limited" });
     else metrics.unknownEvents.inc();
-    const ack = args[args.length - 1];
-    if (typeof ack === "function") {
-      try {
-        ack({ ok: false, error: { code: "rate_limited", message: "too many events on this connection", retryAfterMs } });
-      } catch {
-        // the client went away
-      }
-    }
+    answer(args, { code: "rate_limited", message: "too many events on this connection", retryAfterMs });
     if (abusive && socket.connected) {
       state(socket).log.warn({ retryAfterMs }, "event flood: disconnecting");
       socket.disconnect(true);
+    }
+  }
+  /** Refuses an event that never reaches its handler, through its ack if it has one. */
+  function answer(args: unknown[], error: ErrorBody): void {
+    const ack = args[args.length - 1];
+    if (typeof ack !== "function") return;
+    try {
+      ack({ ok: false, error });
+    } catch {
+      // the client went away
     }
   }
   function onDisconnect(this: Socket, reason: string): void {

@@ -3,11 +3,12 @@ import { ServerResponse, type IncomingMessage, type Server as HttpServer } from 
 import { Server, type Socket } from "socket.io";
 import type { Config } from "../config.js";
 import type { Logger } from "../logger.js";
-import { AuthError, type Authenticator } from "../auth.js";
+import { AuthError, type Authenticator, type Identity } from "../auth.js";
 import type { RefusalReason } from "../metrics.js";
 import { corkWebSocketFlushes, limitBacklog } from "./corking.js";
 import { alignHeartbeats, setHeartbeatGrid } from "./heartbeat.js";
 import { ConnectionSlots } from "./connection-limits.js";
+import type { SessionClock } from "./sessions.js";
 import { SocketState, state, type SocketStateFactory } from "./socket-state.js";
 
 export const PROTOCOL_VERSION = 1;
@@ -33,6 +34,8 @@ export interface IoOptions {
   config: Config;
   log: Logger;
   auth: Authenticator;
+  /** Where each socket's token expiry is kept (jwt mode). */
+  sessions: SessionClock;
   /** false while the node is starting or draining: new connections go to another node. */
   accepting: () => boolean;
   /** A connection was closed because its client did not read (MAX_SOCKET_BACKLOG_BYTES). */
@@ -44,7 +47,7 @@ export interface IoOptions {
 }
 
 export function createIo(http: HttpServer, options: IoOptions): Server {
-  const { config, log, auth, accepting, onBacklogClosed, onRefused } = options;
+  const { config, log, auth, sessions, accepting, onBacklogClosed, onRefused } = options;
   const newState = options.newState ?? ((user, socketId, parent) => new SocketState(user, socketId, parent));
   if (!corkWebSocketFlushes()) log.warn("engine.io changed shape: WebSocket flushes are not corked");
   if (!alignHeartbeats()) log.warn("engine.io changed shape: pings are not aligned to PING_GRID_MS");
@@ -63,7 +66,7 @@ export function createIo(http: HttpServer, options: IoOptions): Server {
         onRefused?.("draining");
         return cb("draining", false);
       }
-      const allowed = originAllowed(req, config.corsOrigins);
+      const allowed = originAllowed(req, config.corsOrigins, config.trustProxy);
       if (!allowed) onRefused?.("origin");
       cb(null, allowed);
     },
@@ -106,16 +109,20 @@ export function createIo(http: HttpServer, options: IoOptions): Server {
   // or, should it never finish connecting, when its transport closes.
   function releaseOnDisconnect(this: Socket): void {
     slots.release(state(this));
+    sessions.forget(this.id);
   }
   function releaseOnConnClose(this: Socket["conn"]): void {
     const s = (this as ConnWithState)[CONN_STATE];
-    if (s) slots.release(s);
+    if (s) {
+      slots.release(s);
+      sessions.forget(s.socketId);
+    }
   }
 
   io.use(async function authenticate(socket, next) {
-    let user: string | undefined;
+    let identity: Identity | undefined;
     try {
-      user = await auth.fromHandshake(socket.handshake.auth);
+      identity = await auth.fromHandshake(socket.handshake.auth);
     } catch (err) {
       const reason = err instanceof AuthError ? err.reason : "unauthorized";
       log.debug({ socketId: socket.id, reason }, "handshake refused");
@@ -125,6 +132,7 @@ export function createIo(http: HttpServer, options: IoOptions): Server {
     // Taken after the (asynchronous) verification and before any await, so that concurrent
     // handshakes cannot overshoot.
     const ip = forwardedFor.get(socket.conn) ?? socket.conn.remoteAddress ?? "unknown";
+    const user = identity?.user;
     const s = newState(user, socket.id, log);
     const full = slots.acquire(s, ip, user);
     if (full) return refuse(next, socket.id, full);
@@ -132,6 +140,7 @@ export function createIo(http: HttpServer, options: IoOptions): Server {
     (socket.conn as ConnWithState)[CONN_STATE] = s;
     socket.on("disconnect", releaseOnDisconnect);
     socket.conn.on("close", releaseOnConnClose);
+    sessions.track(socket.id, identity?.expiresAt);
     // Nothing reads the handshake after this point; its headers, time and auth payload
     // would otherwise stay for the connection's lifetime.
     (socket as { handshake: unknown }).handshake = EMPTY_HANDSHAKE;
@@ -153,13 +162,20 @@ function corsOrigin(origins: string[]): string[] | boolean {
 /**
  * Browsers do not apply CORS to WebSocket upgrades, so the allowlist is enforced here for
  * every transport: same-origin requests, non-browser clients (no Origin) and listed origins.
+ * Same origin means same scheme and host as this request; `X-Forwarded-Host` and
+ * `-Proto` describe it only when they come from our proxy (TRUST_PROXY): otherwise any
+ * client could name its own origin as the host.
  */
-export function originAllowed(req: IncomingMessage, allowlist: string[]): boolean {
+export function originAllowed(req: IncomingMessage, allowlist: string[], trustProxy: boolean): boolean {
   const origin = req.headers.origin;
   if (!origin || allowlist.includes("*") || allowlist.includes(origin)) return true;
+  const first = (h: string | string[] | undefined) => (Array.isArray(h) ? h[0] : h)?.split(",")[0]?.trim() || undefined;
+  const host = (trustProxy && first(req.headers["x-forwarded-host"])) || req.headers.host;
+  const encrypted = "encrypted" in req.socket && req.socket.encrypted === true;
+  const scheme = (trustProxy && first(req.headers["x-forwarded-proto"])) || (encrypted ? "https" : "http");
   try {
-    const host = (req.headers["x-forwarded-host"] as string | undefined)?.split(",")[0]?.trim() ?? req.headers.host;
-    return new URL(origin).host === host;
+    const o = new URL(origin);
+    return o.host === host && o.protocol === `${scheme.toLowerCase()}:`;
   } catch {
     return false;
   }

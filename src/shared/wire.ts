@@ -166,6 +166,10 @@ export interface ServerToClientEvents {
   "server:hello": (h: { node: string; version: number }) => void;
   /** After a Redis outage: live delivery may have missed entries in these rooms. */
   "rooms:resync": (r: { rooms: string[] }) => void;
+  /** jwt mode: the token expires in `inMs`; renew it with `auth:refresh`. */
+  "session:expiring": (s: { inMs: number }) => void;
+  /** jwt mode: the token expired; events are refused and the socket closes in `closeInMs`. */
+  "session:expired": (s: { closeInMs: number }) => void;
 }
 
 type AckFn<T extends object = object> = (ack: Ack<T>) => void;
@@ -184,4 +188,6 @@ export interface ClientToServerEvents {
   "message:delete": (p: { room: string; seq: number }, ack?: AckFn) => void;
   "message:react": (p: { room: string; seq: number; emoji: string; on: boolean }, ack?: AckFn<{ message: Message }>) => void;
   "messages:search": (p: { room?: string; query: string; before?: number; limit?: number }, ack?: AckFn<SearchResult>) => void;
+  /** jwt mode: a new token of the same user; `inMs` until it expires (null: never). */
+  "auth:refresh": (p: { token: string }, ack?: AckFn<{ inMs: number | null }>) => void;
 }

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { loadConfig } from "../../src/config.js";
+import { ConfigError, loadConfig } from "../../src/config.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
 import { startNode } from "../helpers/node.js";
 
@@ -17,6 +17,29 @@ test("a backlog cap below one page of 100 longest messages is a warning naming b
   assert.deepEqual(rest, []);
   assert.match(w!, /^MAX_SOCKET_BACKLOG_BYTES \(65536\) is below one history page of 100 messages of MAX_MESSAGE_CHARS \(4000\)/);
   assert.match(loadConfig({ MAX_SOCKET_BACKLOG_BYTES: "1048576", MAX_MESSAGE_CHARS: "20000" }).warnings[0]!, /MAX_MESSAGE_CHARS \(20000\)/);
+});
+
+test("every bad variable at once, the rules across variables included", () => {
+  const problems = (env: Record<string, string>) => {
+    try {
+      loadConfig(env);
+      return [];
+    } catch (err) {
+      assert.ok(err instanceof ConfigError);
+      return err.problems;
+    }
+  };
+  const p = problems({ PORT: "abc", HISTORY_LIMIT: "500", AUTH_MODE: "jwt" });
+  assert.equal(p.length, 3, p.join("\n"));
+  assert.match(p[0]!, /^PORT: must be an integer/);
+  assert.match(p[1]!, /^HISTORY_LIMIT: /);
+  assert.match(p[2]!, /^JWT_SECRET \/ JWT_PUBLIC_KEY \/ JWKS_URL: AUTH_MODE=jwt needs exactly one/);
+  // A rule whose variable is itself invalid is not also reported.
+  assert.deepEqual(
+    problems({ PING_INTERVAL_MS: "soon", PING_GRID_MS: "50000", JWT_REQUIRE_EXP: "yes", SESSION_GRACE_MS: "-1" }).map((x) => x.split(":")[0]),
+    ["JWT_REQUIRE_EXP", "SESSION_GRACE_MS", "PING_INTERVAL_MS"],
+  );
+  assert.deepEqual(problems({ AUTH_MODE: "jwt", JWKS_URL: "not a url" }).map((x) => x.split(":")[0]), ["JWKS_URL"]);
 });
 
 let db: TestDatabase;

@@ -31,6 +31,16 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+/** Runs a process that must refuse to start: exit code 1, and what it wrote to stderr. */
+async function refusedStart(env: Record<string, string>): Promise<string> {
+  const child = run(env);
+  let stderr = "";
+  child.stderr!.on("data", (d) => (stderr += d));
+  const [code] = await once(child, "exit");
+  assert.equal(code, 1, stderr);
+  return stderr;
+}
+
 let db: TestDatabase;
 before(async () => {
   db = await createTestDatabase("proc");
@@ -38,25 +48,24 @@ before(async () => {
 after(() => db.drop());
 
 test("every invalid variable is named in one startup error and the process exits 1", async () => {
-  const child = run({ PORT: "70000", AUTH_MODE: "magic", RATE_LIMIT_SENDS: "lots", DATABASE_URL: "mysql://x", STORE_BATCHES_IN_FLIGHT: "0" });
-  let stderr = "";
-  child.stderr!.on("data", (d) => (stderr += d));
-  const [code] = await once(child, "exit");
-  assert.equal(code, 1);
+  const stderr = await refusedStart({ PORT: "70000", AUTH_MODE: "magic", RATE_LIMIT_SENDS: "lots", DATABASE_URL: "mysql://x", STORE_BATCHES_IN_FLIGHT: "0" });
   for (const name of ["PORT", "AUTH_MODE", "RATE_LIMIT_SENDS", "DATABASE_URL", "STORE_BATCHES_IN_FLIGHT"]) {
     assert.match(stderr, new RegExp(`${name}:`), stderr);
   }
 });
 
 test("jwt mode without a key names the variables, with any other invalid combination", async () => {
-  const child = run({ AUTH_MODE: "jwt", MAX_SOCKET_BACKLOG_BYTES: "1000", PING_GRID_MS: "30000" });
-  let stderr = "";
-  child.stderr!.on("data", (d) => (stderr += d));
-  const [code] = await once(child, "exit");
-  assert.equal(code, 1);
+  const stderr = await refusedStart({ AUTH_MODE: "jwt", MAX_SOCKET_BACKLOG_BYTES: "1000", PING_GRID_MS: "30000" });
   assert.match(stderr, /JWT_SECRET \/ JWT_PUBLIC_KEY \/ JWKS_URL/);
   assert.match(stderr, /MAX_SOCKET_BACKLOG_BYTES: must be 0 \(no limit\) or at least 65536/);
   assert.match(stderr, /PING_GRID_MS: must be below PING_INTERVAL_MS/);
+});
+
+test("a bad PORT, a bad HISTORY_LIMIT and jwt mode without a key: all three in one message", async () => {
+  const stderr = await refusedStart({ PORT: "abc", HISTORY_LIMIT: "500", AUTH_MODE: "jwt" });
+  assert.match(stderr, /PORT: must be an integer/);
+  assert.match(stderr, /HISTORY_LIMIT: /);
+  assert.match(stderr, /JWT_SECRET \/ JWT_PUBLIC_KEY \/ JWKS_URL: AUTH_MODE=jwt needs exactly one/);
 });
 
 test("while the database is unreachable the node is alive but not ready; SIGTERM exits 0", async () => {

@@ -23,6 +23,7 @@ import { newRoomState, type RoomState } from "./roomState.js";
 import { Searches } from "./searchRequests.js";
 import type { SearchState } from "./searchState.js";
 import { wireRoomEvents, type ChatSocket } from "./roomEvents.js";
+import { wireRenewal } from "./renewal.js";
 
 export type { RoomState } from "./roomState.js";
 export { tokenSubject } from "./ids.js";
@@ -50,14 +51,19 @@ export interface ChatOptions {
   newClientId?: () => string;
   /** `room:join` requests in flight at once (catch-ups after a reconnect wait their turn). @default 4 */
   maxConcurrentJoins?: number;
+  /** jwt mode: a fresh token from the page (state/renewal.ts); undefined if it has none. */
+  getToken?: () => Promise<string | undefined>;
+  /** jwt mode: the server took a renewed token. */
+  onTokenRenewed?: (token: string) => void;
 }
 
-const REFUSALS = new Set(["invalid_username", "unauthorized"]);
+/** Why the client stopped for good: connect_error messages, and a token that expired. */
+const REFUSALS = new Set(["invalid_username", "unauthorized", "session_expired"]);
 
 export class ChatClient {
   readonly me: string;
   conn: ConnState = "connecting";
-  /** The `connect_error` message that refused us (`invalid_username`, `unauthorized`). */
+  /** Why we were refused: a `connect_error` message, or `session_expired` (jwt mode). */
   refusal?: string;
   /** From `server:hello`. */
   node?: string;
@@ -114,6 +120,7 @@ export class ChatClient {
     };
     this.socket = (opts.url ? io(opts.url, socketOpts) : io(socketOpts)) as ChatSocket;
     this.wire();
+    if ("token" in cred) this.wireRenewal(opts);
   }
 
   // ---- subscription ----
@@ -205,10 +212,11 @@ export class ChatClient {
     });
     s.on("connect_error", (err) => {
       if (REFUSALS.has(err.message)) {
-        this.conn = "refused";
-        this.refusal = err.message;
-        this.socket.disconnect();
-      } else if (this.conn !== "refused") {
+        // A token that worked before and is refused now has expired (offline past its exp).
+        this.refuse(err.message === "unauthorized" && this.connects > 0 ? "session_expired" : err.message);
+        return;
+      }
+      if (this.conn !== "refused") {
         this.conn = !this.online ? "offline" : this.connects > 0 ? "reconnecting" : "connecting";
       }
       this.changed();
@@ -239,6 +247,27 @@ export class ChatClient {
       },
       updated: (m) => this.searches.update(m),
     });
+  }
+
+  private wireRenewal(opts: ChatOptions) {
+    wireRenewal(this.socket, {
+      getToken: opts.getToken ?? (async () => undefined),
+      refresh: (token) => this.call("auth:refresh", { token }),
+      renewed: (token) => {
+        // Reconnects present the new token too.
+        this.socket.auth = { token };
+        opts.onTokenRenewed?.(token);
+      },
+      expired: () => this.refuse("session_expired"),
+    });
+  }
+
+  /** Stops for good with `why` (the views sign the person out and say why). */
+  private refuse(why: string) {
+    this.conn = "refused";
+    this.refusal = why;
+    this.socket.disconnect();
+    this.changed();
   }
 
   // ---- requests ----

@@ -280,6 +280,8 @@ export function connectErrorText(message: string): string {
       return "That username isn't allowed. Use 1 to 32 letters, digits, dots, dashes or underscores.";
     case "unauthorized":
       return "The server did not accept your sign-in. It needs a valid token.";
+    case "session_expired":
+      return "Your session has ended: its token expired. Sign in again with a new token.";
     default:
       return message;
   }

@@ -10,7 +10,7 @@ import { Composer } from "./Composer.js";
 import { MessageList, type MessageActions } from "./MessageList.js";
 import { ConnectionBanner, Members, Toasts, Welcome } from "./Panels.js";
 import { SearchPanel } from "./SearchPanel.js";
-import { clearCredentials, loadCredentials, roomFromHash, saveCredentials, setHashRoom } from "./session.js";
+import { clearCredentials, loadCredentials, pageTokenSource, roomFromHash, saveCredentials, setHashRoom } from "./session.js";
 import { Sidebar } from "./Sidebar.js";
 import { SignIn } from "./SignIn.js";
 
@@ -22,7 +22,7 @@ export function App() {
     return (
       <SignIn
         error={refusal ? connectErrorText(refusal) : undefined}
-        tokenMode={refusal === "unauthorized"}
+        tokenMode={refusal === "unauthorized" || refusal === "session_expired"}
         onSubmit={(c) => {
           saveCredentials(c);
           setRefusal(undefined);
@@ -50,7 +50,10 @@ export function App() {
 }
 
 function useChat(credentials: Credentials): ChatClient {
-  const chat = useMemo(() => new ChatClient({ credentials }), [credentials]);
+  const chat = useMemo(
+    () => new ChatClient({ credentials, getToken: pageTokenSource, onTokenRenewed: (token) => saveCredentials({ token }) }),
+    [credentials],
+  );
   const [, setVersion] = useState(0);
   useEffect(() => {
     const off = chat.subscribe(() => setVersion(chat.version));

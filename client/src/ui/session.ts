@@ -46,6 +46,19 @@ export function clearCredentials() {
   safe(() => sessionStorage.removeItem(TOKEN_KEY));
 }
 
+/**
+ * A fresh token from the page that serves the client, if it offers one: a same-origin
+ * script (the CSP allows no other) defines `window.chatCluster.getToken()`, returning a
+ * token or a promise of one (client/README.md). Looked up at each renewal, so the hook may
+ * be defined after the client starts.
+ */
+export async function pageTokenSource(): Promise<string | undefined> {
+  const page = (globalThis as { chatCluster?: { getToken?: unknown } }).chatCluster;
+  if (typeof page?.getToken !== "function") return undefined;
+  const token: unknown = await page.getToken();
+  return typeof token === "string" && token !== "" ? token : undefined;
+}
+
 /** The room named in the address (`#/general`, `#/dm:alice:bob`), or undefined. */
 export function roomFromHash(): string | undefined {
   const h = location.hash;
