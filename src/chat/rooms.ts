@@ -43,7 +43,7 @@ export function registerRooms(ctx: ChatContext, on: On): void {
 }
 
 async function join(ctx: ChatContext, socket: Socket, user: string, room: string, since?: number): Promise<JoinResult> {
-  await subscribe(socket, v1Room(room));
+  await subscribe(ctx, socket, room, v1Room(room));
   let page: { messages: Message[]; hasMore: boolean };
   let marks: { readSeq: number; lastSeq: number };
   try {

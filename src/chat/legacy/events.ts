@@ -56,7 +56,7 @@ export function registerLegacyEvents(ctx: ChatContext, on: On): void {
     s.user ??= named.data;
     const user = s.user;
     const channel = legacyRoom(room);
-    await subscribe(socket, channel);
+    await subscribe(ctx, socket, room, channel);
     let rows: [number, string, string][];
     try {
       await joinRoom(ctx.db, room, user);

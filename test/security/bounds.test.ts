@@ -1,0 +1,60 @@
+/**
+ * Bounded state per connection and per user (issue 18): rooms per connection, new rooms per
+ * user and hour (across two nodes on Redis), DM invitations and who may be DMed, and open
+ * mode's template connections, which take their user late and must still be counted.
+ */
+import assert from "node:assert/strict";
+import { after, afterEach, before, describe, test } from "node:test";
+import { call, closeAll, collect, connect, sleep, waitFor } from "../helpers/client.js";
+import { createTestDatabase, queryDb, type TestDatabase } from "../helpers/db.js";
+import { clusterEnv, startNode, startNodes, uniquePrefix, type RunningNode } from "../helpers/node.js";
+
+let db: TestDatabase;
+before(async () => {
+  db = await createTestDatabase("bounds");
+});
+after(() => db.drop());
+afterEach(() => closeAll());
+
+describe("rooms per connection", () => {
+  let node: RunningNode;
+  before(async () => {
+    node = await startNode({ DATABASE_URL: db.url, MAX_ROOMS_PER_CONNECTION: "3" });
+  });
+  after(() => node.stop());
+
+  test("over MAX_ROOMS_PER_CONNECTION a join is limit_exceeded; the connection stays and works", async () => {
+    const s = await connect(node.url, { username: "roomy" });
+    // Concurrent joins are counted as they start: three pass, however they interleave.
+    const acks = await Promise.all(["cap-a", "cap-b", "cap-c", "cap-d"].map((room) => call(s, "room:join", { room })));
+    assert.deepEqual(acks.map((a) => a.ok), [true, true, true, false]);
+    assert.equal(acks[3].error.code, "limit_exceeded");
+    assert.match(acks[3].error.message, /3 rooms/);
+    assert.equal((await call(s, "room:join", { room: "cap-e" })).error.code, "limit_exceeded");
+    // Joining a room it is in again (a catch-up) is not a new room.
+    assert.equal((await call(s, "room:join", { room: "cap-a", since: 0 })).ok, true);
+    assert.equal(s.connected, true);
+    assert.equal((await call(s, "message:send", { room: "cap-a", body: "still here", clientId: "c1" })).ok, true);
+    // The refused room was not subscribed: its messages do not reach this socket.
+    const other = await connect(node.url, { username: "other" });
+    await call(other, "room:join", { room: "cap-d" });
+    const heard = collect(s, "message:new");
+    await call(other, "message:send", { room: "cap-d", body: "not for roomy", clientId: "o1" });
+    // Leaving frees a place.
+    assert.equal((await call(s, "room:leave", { room: "cap-b" })).ok, true);
+    assert.equal((await call(s, "room:join", { room: "cap-d" })).ok, true);
+    assert.deepEqual(heard, []);
+  });
+
+  test("template joins count against the same cap", async () => {
+    const legacy = await connect(node.url, {});
+    for (const room of ["l-1", "l-2", "l-3"]) {
+      const history = waitFor(legacy, "rejoin_room");
+      legacy.emit("joined_room", { username: "tmpl", room });
+      await history;
+    }
+    const refused = await call(legacy, "joined_room", { username: "tmpl", room: "l-4" });
+    assert.equal(refused.error?.code, "limit_exceeded");
+    assert.equal(legacy.connected, true);
+  });
+});
