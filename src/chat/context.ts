@@ -8,6 +8,7 @@ import type { MessageWriter } from "../store/writer.js";
 import type { RoomEvents } from "./broadcast.js";
 import type { PresenceRegistry } from "./presence-registry.js";
 import type { UserChannel } from "./users.js";
+import { assertAccess } from "./access.js";
 import { ChatError } from "./errors.js";
 
 /** Everything a chat handler may use; built once per node in src/node.ts. */
@@ -56,6 +57,10 @@ export function requireUser(socket: Socket): string {
   return user;
 }
 
+/** Every event on a room needs it joined; a DM of other users is `forbidden`, as the contract says. */
 export function requireJoined(socket: Socket, room: string): void {
-  if (!state(socket).rooms.has(room)) throw new ChatError("not_joined", `join ${room} first`);
+  const s = state(socket);
+  if (s.rooms.has(room)) return;
+  if (s.user !== undefined) assertAccess(s.user, room);
+  throw new ChatError("not_joined", `join ${room} first`);
 }

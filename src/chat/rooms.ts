@@ -26,6 +26,7 @@ export function registerRooms(ctx: ChatContext, on: On): void {
 
   on("room:leave", leaveSchema, async function onLeave({ room }, socket) {
     const user = requireUser(socket);
+    assertAccess(user, room);
     if (state(socket).rooms.has(room)) await leaveRoom(ctx, socket, room, user);
     return {};
   });
