@@ -4,7 +4,7 @@
  */
 import { createServer, type Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { Server } from "socket.io";
+import type { Server, Socket } from "socket.io";
 import { createAuthenticator } from "./auth.js";
 import type { Config } from "./config.js";
 import { connectCluster, type ClusterLink } from "./cluster/link.js";
@@ -23,8 +23,9 @@ import { createMetrics, type Metrics } from "./metrics.js";
 import { wireConnections } from "./realtime/connection.js";
 import { tapBroadcasts } from "./realtime/deliveries.js";
 import { InFlight } from "./realtime/handle.js";
+import { ConnectionSlots } from "./realtime/connection-limits.js";
 import { createIo } from "./realtime/io.js";
-import { SocketState } from "./realtime/socket-state.js";
+import { SocketState, state as socketState } from "./realtime/socket-state.js";
 import { createSendLimiter } from "./realtime/send-limiter.js";
 import { createPgDb, openDb, type Db, type Queryable } from "./store/db.js";
 import { createReplicaReads, type ReplicaReads } from "./store/replica.js";
@@ -111,7 +112,10 @@ export function createNode(config: Config, log: Logger): ChatNode {
   });
   const http = createServer(app);
   const metricsHttp = config.metricsPort === 0 ? undefined : createMetricsServer(metrics);
+  const users = new UserSockets();
+  const slots = new ConnectionSlots<Socket>(config.maxConnectionsPerIp, config.maxConnectionsPerUser, users);
   const io = createIo(http, {
+    slots,
     config,
     log: log.child({ module: "realtime" }),
     auth,
@@ -150,7 +154,6 @@ export function createNode(config: Config, log: Logger): ChatNode {
       });
     }
     countDeliveries(io, metrics);
-    const users = new UserSockets();
     writer = new MessageWriter(db, {
       concurrency: config.storeBatchesInFlight,
       onBatch(seconds, size, ok) {
@@ -168,6 +171,7 @@ export function createNode(config: Config, log: Logger): ChatNode {
       writer,
       presence: cluster?.presence ?? new LocalPresence(),
       users: userChannel(io, users, cluster !== undefined),
+      takeUser: (socket, user) => slots.takeUser(socketState(socket), socket, user),
       sendLimiter: createSendLimiter(
         config.rateLimit,
         cluster && { client: cluster.commands, keyPrefix: config.redisKeyPrefix },
@@ -183,7 +187,7 @@ export function createNode(config: Config, log: Logger): ChatNode {
       metrics,
       inflight,
       register: (on) => registerChat(ctx, on),
-      ...chatSockets(ctx, users),
+      ...chatSockets(ctx),
     });
     if (legacyEnabled(config)) stopLegacyRenewal = renewLegacyMarks(ctx);
     if (done) throw new Error("shut down while starting");

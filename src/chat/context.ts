@@ -30,6 +30,12 @@ export interface ChatContext {
   broadcast: RoomEvents;
   /** Reaches a user's connections on any node. */
   users: UserChannel;
+  /**
+   * Gives a connection without a user (an open-mode template socket) its user, counted against
+   * MAX_CONNECTIONS_PER_USER and registered for user-addressed events exactly as a handshake's
+   * user is; false when that user's connections are full (realtime/limits.ts).
+   */
+  takeUser(socket: Socket, user: string): boolean;
   /** Present when the node runs in a cluster (REDIS_URL). */
   cluster?: { noteLocalOnlyWrite(room: string): void };
 }

@@ -25,7 +25,8 @@ export class UserSockets {
   }
 
   deliverLocal(user: string, event: string, payload: unknown): void {
-    for (const socket of this.byUser.get(user) ?? []) socket.emit(event, payload);
+    // A socket is registered from its handshake on: one still connecting hears nothing yet.
+    for (const socket of this.byUser.get(user) ?? []) if (socket.connected) socket.emit(event, payload);
   }
 }
 

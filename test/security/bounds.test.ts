@@ -58,3 +58,41 @@ describe("rooms per connection", () => {
     assert.equal(legacy.connected, true);
   });
 });
+
+describe("open mode: a socket that takes its user late", () => {
+  let node: RunningNode;
+  before(async () => {
+    node = await startNode({ DATABASE_URL: db.url, MAX_CONNECTIONS_PER_USER: "3", RATE_LIMIT_SENDS: "100" });
+  });
+  after(() => node.stop());
+
+  const legacyJoin = (s: Awaited<ReturnType<typeof connect>>, username: string, room: string) => call(s, "joined_room", { username, room });
+
+  test("joined_room counts against MAX_CONNECTIONS_PER_USER like a handshake, and gives the slot back on close", async () => {
+    const anon = await Promise.all([1, 2, 3, 4].map(() => connect(node.url, {})));
+    const acks = [];
+    for (const s of anon) acks.push(await legacyJoin(s, "nameless", "late"));
+    assert.deepEqual(acks.map((a) => a.ok), [true, true, true, false]);
+    assert.equal(acks[3].error.code, "limit_exceeded");
+    // The refused socket has no user: it may not send.
+    assert.equal((await call(anon[3]!, "send_message", { username: "nameless", room: "late", message: "x" })).error.code, "unauthenticated");
+    await assert.rejects(connect(node.url, { username: "nameless" }), { message: "too_many_connections" });
+    anon[0]!.close();
+    let back;
+    for (let i = 0; i < 50 && !back; i++) back = await connect(node.url, { username: "nameless" }).catch(() => sleep(20).then(() => undefined));
+    assert.ok(back, "closing a template socket gave its user's slot back");
+  });
+
+  test("a user taken through joined_room hears mentions and dm:invited", async () => {
+    const anon = await connect(node.url, {});
+    assert.equal((await legacyJoin(anon, "latecomer", "hall")).ok, true);
+    const poster = await connect(node.url, { username: "poster" });
+    assert.equal((await call(poster, "room:join", { room: "hall" })).ok, true);
+    const mention = waitFor(anon, "mention");
+    assert.equal((await call(poster, "message:send", { room: "hall", body: "hi @latecomer", clientId: "m1" })).ok, true);
+    assert.equal((await mention).from, "poster");
+    const invite = waitFor(anon, "dm:invited");
+    assert.equal((await call(poster, "dm:open", { user: "latecomer" })).ok, true);
+    assert.deepEqual(await invite, { room: "dm:latecomer:poster", from: "poster" });
+  });
+});
