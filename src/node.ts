@@ -14,7 +14,7 @@ import { announceGone, resyncAfterOutage } from "./chat/cluster-events.js";
 import type { ChatContext, ChatSocketState } from "./chat/context.js";
 import { LEGACY_MESSAGE_EVENT, legacyEnabled, renewLegacyMarks, withLegacyEvents } from "./chat/legacy/index.js";
 import { chatSockets, registerChat } from "./chat/register.js";
-import { UserSockets, userChannel } from "./chat/users.js";
+import { SeenUsers, UserSockets, userChannel } from "./chat/users.js";
 import { createHttpApp } from "./http/app.js";
 import type { DependencyState, Lifecycle } from "./http/health.js";
 import { createMetricsServer, listen } from "./http/metrics.js";
@@ -112,7 +112,7 @@ export function createNode(config: Config, log: Logger): ChatNode {
   });
   const http = createServer(app);
   const metricsHttp = config.metricsPort === 0 ? undefined : createMetricsServer(metrics);
-  const users = new UserSockets();
+  const users = new UserSockets(new SeenUsers(lazyQueries, log.child({ module: "chat" })));
   const slots = new ConnectionSlots<Socket>(config.maxConnectionsPerIp, config.maxConnectionsPerUser, users);
   const io = createIo(http, {
     slots,

@@ -35,7 +35,8 @@ export async function storeAndBroadcast(
   return message;
 }
 
-async function consumeSend(ctx: ChatContext, user: string): Promise<void> {
+/** One unit of the user's send limit (RATE_LIMIT_SENDS), cluster-wide; over it `rate_limited`. */
+export async function consumeSend(ctx: ChatContext, user: string): Promise<void> {
   try {
     await ctx.sendLimiter.consume(user);
   } catch (res) {

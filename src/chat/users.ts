@@ -7,13 +7,43 @@
  * sharded adapter a Redis subscription, for every connected user) and these events are rare.
  */
 import type { Server, Socket } from "socket.io";
+import type { Logger } from "../logger.js";
+import type { Queryable } from "../store/db.js";
+import { recordUser } from "../store/users.js";
 
 const USER_EVENT = "chat:to-user";
+
+/**
+ * Records each user who connects, once per node (and again after a failure or once the set
+ * is full): the users who may be opened a DM with. Off the handshake's path: a connection
+ * never waits for it, and the database being down costs nothing but a warning.
+ */
+export class SeenUsers {
+  private readonly noted = new Set<string>();
+  constructor(
+    private readonly db: Queryable,
+    private readonly log: Logger,
+    private readonly max = 100_000,
+  ) {}
+
+  note(user: string): void {
+    if (this.noted.has(user)) return;
+    if (this.noted.size >= this.max) this.noted.clear();
+    this.noted.add(user);
+    recordUser(this.db, user).catch((err: unknown) => {
+      this.noted.delete(user);
+      this.log.warn({ err, user }, "could not record a user; retried at their next connection");
+    });
+  }
+}
 
 export class UserSockets {
   private byUser = new Map<string, Set<Socket>>();
 
+  constructor(private readonly seen?: SeenUsers) {}
+
   add(user: string, socket: Socket): void {
+    this.seen?.note(user);
     let set = this.byUser.get(user);
     if (!set) this.byUser.set(user, (set = new Set()));
     set.add(socket);

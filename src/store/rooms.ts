@@ -31,13 +31,14 @@ export async function markLegacyRoom(db: Queryable, room: string, leaseMs: numbe
   );
 }
 
-/** Records membership of several users (a DM's two participants) without reading anything. */
-export async function addMembers(db: Queryable, room: string, users: string[]): Promise<void> {
+/** Records membership of several users (a DM's two participants); returns those who were not members yet. */
+export async function addMembers(db: Queryable, room: string, users: string[]): Promise<string[]> {
   await db.query("INSERT INTO rooms (name) VALUES ($1) ON CONFLICT DO NOTHING", [room]);
-  await db.query(
-    "INSERT INTO memberships (user_name, room) SELECT unnest($1::text[]), $2 ON CONFLICT DO NOTHING",
+  const rows = await db.query<{ user_name: string }>(
+    "INSERT INTO memberships (user_name, room) SELECT unnest($1::text[]), $2 ON CONFLICT DO NOTHING RETURNING user_name",
     [users, room],
   );
+  return rows.map((r) => r.user_name);
 }
 
 export async function lastSeq(db: Queryable, room: string): Promise<number> {

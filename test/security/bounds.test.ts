@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { after, afterEach, before, describe, test } from "node:test";
-import { call, closeAll, collect, connect, sleep, waitFor } from "../helpers/client.js";
+import { call, closeAll, collect, connect, eventually, sleep, waitFor } from "../helpers/client.js";
 import { createTestDatabase, queryDb, type TestDatabase } from "../helpers/db.js";
 import { clusterEnv, startNode, startNodes, uniquePrefix, type RunningNode } from "../helpers/node.js";
 
@@ -94,5 +94,48 @@ describe("open mode: a socket that takes its user late", () => {
     const invite = waitFor(anon, "dm:invited");
     assert.equal((await call(poster, "dm:open", { user: "latecomer" })).ok, true);
     assert.deepEqual(await invite, { room: "dm:latecomer:poster", from: "poster" });
+  });
+});
+
+describe("direct messages", () => {
+  let node: RunningNode;
+  before(async () => {
+    node = await startNode({ DATABASE_URL: db.url, RATE_LIMIT_SENDS: "5", RATE_LIMIT_WINDOW_MS: "60000" });
+  });
+  after(() => node.stop());
+  const recorded = (user: string) => eventually(async () => (await queryDb(db.url, "SELECT 1 FROM users WHERE name = $1", [user])).length === 1, 10_000, `${user} recorded`);
+
+  test("dm:open invites the other once per DM and counts against the send limit", async () => {
+    const bob = await connect(node.url, { username: "dm-bob" });
+    const alice = await connect(node.url, { username: "dm-alice" });
+    await recorded("dm-bob");
+    const invites = collect(bob, "dm:invited");
+    const first = waitFor(bob, "dm:invited");
+    for (let i = 0; i < 5; i++) assert.deepEqual(await call(alice, "dm:open", { user: "dm-bob" }), { ok: true, room: "dm:dm-alice:dm-bob" });
+    await first;
+    const over = await call(alice, "dm:open", { user: "dm-bob" });
+    assert.equal(over.error?.code, "rate_limited");
+    assert.ok(over.error.retryAfterMs > 0);
+    // The same limit as sends: alice's messages wait too.
+    await call(alice, "room:join", { room: "dm:dm-alice:dm-bob" });
+    assert.equal((await call(alice, "message:send", { room: "dm:dm-alice:dm-bob", body: "hi", clientId: "h" })).error?.code, "rate_limited");
+    await sleep(200);
+    assert.deepEqual(invites, [{ room: "dm:dm-alice:dm-bob", from: "dm-alice" }]);
+  });
+
+  test("only users who have connected at least once can be opened a DM with; others are not_found and nothing is stored", async () => {
+    const carol = await connect(node.url, { username: "dm-carol" });
+    const ghost = await call(carol, "dm:open", { user: "dm-ghost" });
+    assert.equal(ghost.error?.code, "not_found");
+    assert.deepEqual(await queryDb(db.url, "SELECT user_name FROM memberships WHERE user_name = 'dm-ghost' OR room = 'dm:dm-carol:dm-ghost'"), []);
+    assert.deepEqual(await queryDb(db.url, "SELECT name FROM rooms WHERE name = 'dm:dm-carol:dm-ghost'"), []);
+    // Someone who came once and left is a user: the DM is opened and waits in their rooms:list.
+    const dora = await connect(node.url, { username: "dm-dora" });
+    await recorded("dm-dora");
+    dora.close();
+    assert.deepEqual(await call(carol, "dm:open", { user: "dm-dora" }), { ok: true, room: "dm:dm-carol:dm-dora" });
+    const back = await connect(node.url, { username: "dm-dora" });
+    const list = await call(back, "rooms:list", {});
+    assert.deepEqual(list.rooms.map((r: { room: string }) => r.room), ["dm:dm-carol:dm-dora"]);
   });
 });
