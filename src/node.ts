@@ -26,7 +26,7 @@ import { InFlight } from "./realtime/handle.js";
 import { ConnectionSlots } from "./realtime/connection-limits.js";
 import { createIo } from "./realtime/io.js";
 import { SocketState, state as socketState } from "./realtime/socket-state.js";
-import { createSendLimiter } from "./realtime/send-limiter.js";
+import { createRoomLimiter, createSendLimiter } from "./realtime/user-limiters.js";
 import { createPgDb, openDb, type Db, type Queryable } from "./store/db.js";
 import { createReplicaReads, type ReplicaReads } from "./store/replica.js";
 import { migrate, requireCurrentSchema, SchemaError } from "./store/migrations.js";
@@ -163,6 +163,7 @@ export function createNode(config: Config, log: Logger): ChatNode {
         metrics.dbUp.set(ok ? 1 : 0);
       },
     });
+    const limiterRedis = cluster && { client: cluster.commands, keyPrefix: config.redisKeyPrefix };
     const ctx: ChatContext = {
       config,
       io,
@@ -172,10 +173,8 @@ export function createNode(config: Config, log: Logger): ChatNode {
       presence: cluster?.presence ?? new LocalPresence(),
       users: userChannel(io, users, cluster !== undefined),
       takeUser: (socket, user) => slots.takeUser(socketState(socket), socket, user),
-      sendLimiter: createSendLimiter(
-        config.rateLimit,
-        cluster && { client: cluster.commands, keyPrefix: config.redisKeyPrefix },
-      ),
+      sendLimiter: createSendLimiter(config.rateLimit, limiterRedis),
+      roomLimiter: createRoomLimiter(config.maxNewRoomsPerUserHour, limiterRedis),
       metrics,
       log: log.child({ module: "chat" }),
       broadcast: legacyEnabled(config) ? withLegacyEvents(io, v1RoomEvents(io), config.legacy.escapeHtml) : v1RoomEvents(io),

@@ -24,6 +24,8 @@ export interface ChatContext {
   writer: MessageWriter;
   presence: PresenceRegistry;
   sendLimiter: RateLimiterAbstract;
+  /** New rooms per user (MAX_NEW_ROOMS_PER_USER_HOUR); absent when unlimited. */
+  roomLimiter?: RateLimiterAbstract;
   metrics: Metrics;
   log: Logger;
   /** Announces to a room's listeners, in every dialect the node speaks (node.ts composes it). */

@@ -8,7 +8,7 @@ import { addMembers } from "../store/rooms.js";
 import { userExists } from "../store/users.js";
 import { requireUser, type ChatContext } from "./context.js";
 import { ChatError } from "./errors.js";
-import { consumeSend } from "./messages.js";
+import { consumeNewRoom, consumeSend } from "./quota.js";
 import type { On } from "./on.js";
 
 export function registerDms(ctx: ChatContext, on: On): void {
@@ -19,7 +19,7 @@ export function registerDms(ctx: ChatContext, on: On): void {
     if (!(await userExists(ctx.db, other))) throw new ChatError("not_found", `${other} has never connected`);
     const room = dmRoomName(user, other);
     // Both memberships: the DM shows in the other user's rooms:list even if they were offline.
-    const added = await addMembers(ctx.db, room, [user, other]);
+    const added = await addMembers(ctx.db, room, [user, other], () => consumeNewRoom(ctx, user));
     // Invited when the DM first reaches them, not at every dm:open: repeating it cannot spam.
     if (added.includes(other)) ctx.users.emit(other, "dm:invited", { room, from: user });
     return { room };

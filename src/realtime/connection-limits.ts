@@ -1,7 +1,7 @@
 /**
  * Abuse limits of the realtime layer, on each node: a per-connection event rate (every
  * event name counts, unknown ones included) and open connections per client address and
- * per user. They complement the per-user send limit (send-limiter.ts), which is cluster-wide.
+ * per user. They complement the per-user limits (user-limiters.ts), which are cluster-wide.
  */
 export interface EventVerdict {
   ok: boolean;

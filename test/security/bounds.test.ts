@@ -139,3 +139,35 @@ describe("direct messages", () => {
     assert.deepEqual(list.rooms.map((r: { room: string }) => r.room), ["dm:dm-carol:dm-dora"]);
   });
 });
+
+describe("new rooms per user and hour, across two nodes", () => {
+  const nodes: RunningNode[] = [];
+  before(async () => {
+    await startNodes(nodes, clusterEnv(db.url, uniquePrefix("rooms"), { MAX_NEW_ROOMS_PER_USER_HOUR: "2" }), ["rooms-a", "rooms-b"]);
+  });
+  after(async () => {
+    closeAll();
+    for (const n of nodes) await n.stop();
+  });
+
+  test("over MAX_NEW_ROOMS_PER_USER_HOUR creating a room is rate_limited; joining existing rooms is not", async () => {
+    const [a, b] = [await connect(nodes[0]!.url, { username: "maker" }), await connect(nodes[1]!.url, { username: "maker" })];
+    const host = await connect(nodes[1]!.url, { username: "host" });
+    assert.equal((await call(host, "room:join", { room: "made-old" })).ok, true);
+    assert.equal((await call(a, "room:join", { room: "made-1" })).ok, true);
+    assert.equal((await call(b, "room:join", { room: "made-2" })).ok, true);
+    const over = await call(a, "room:join", { room: "made-3" });
+    assert.equal(over.error?.code, "rate_limited");
+    assert.ok(over.error.retryAfterMs > 0 && over.error.retryAfterMs <= 3_600_000, JSON.stringify(over));
+    assert.equal((await call(b, "room:join", { room: "made-3" })).error?.code, "rate_limited", "counted on the other node too");
+    assert.deepEqual(await queryDb(db.url, "SELECT name FROM rooms WHERE name = 'made-3'"), []);
+    // Rooms that exist cost nothing, and joining again is not creating.
+    assert.equal((await call(a, "room:join", { room: "made-old" })).ok, true);
+    assert.equal((await call(b, "room:join", { room: "made-1", since: 0 })).ok, true);
+    // The template's join creates rooms too, under the user it names.
+    const legacy = await connect(nodes[0]!.url, {});
+    assert.equal((await call(legacy, "joined_room", { username: "maker", room: "made-4" })).error?.code, "rate_limited");
+    // Other users are not affected.
+    assert.equal((await call(host, "room:join", { room: "made-3" })).ok, true);
+  });
+});

@@ -12,6 +12,7 @@ import { ChatError } from "../errors.js";
 import { enterRoom, subscribe, unsubscribe } from "../membership.js";
 import { storeAndBroadcast } from "../messages.js";
 import type { On } from "../on.js";
+import { consumeNewRoom } from "../quota.js";
 import { LEGACY_MESSAGE_EVENT, legacyRoom, typingText } from "./broadcast.js";
 import { LEGACY_LEASE_MS } from "./lease.js";
 import { legacyText } from "./text.js";
@@ -63,7 +64,7 @@ export function registerLegacyEvents(ctx: ChatContext, on: On): void {
     await subscribe(ctx, socket, room, channel);
     let rows: [number, string, string][];
     try {
-      await joinRoom(ctx.db, room, user);
+      await joinRoom(ctx.db, room, user, () => consumeNewRoom(ctx, user));
       // Before the history read: a message committed after this mark is published for the
       // template's dialect, and one committed before it is in the history.
       await markLegacyRoom(ctx.db, room, LEGACY_LEASE_MS);
