@@ -8,6 +8,7 @@ import { after, afterEach, before, describe, test } from "node:test";
 import { call, closeAll, collect, connect, eventually, sleep, waitFor } from "../helpers/client.js";
 import { createTestDatabase, queryDb, type TestDatabase } from "../helpers/db.js";
 import { clusterEnv, startNode, startNodes, uniquePrefix, type RunningNode } from "../helpers/node.js";
+import { ConfigError, loadConfig } from "../../src/config.js";
 
 let db: TestDatabase;
 before(async () => {
@@ -15,6 +16,17 @@ before(async () => {
 });
 after(() => db.drop());
 afterEach(() => closeAll());
+
+test("settings: 1,000 rooms per connection and 100 new rooms per user and hour by default; bad values named together", () => {
+  const c = loadConfig({});
+  assert.equal(c.maxRoomsPerConnection, 1000);
+  assert.equal(c.maxNewRoomsPerUserHour, 100);
+  assert.equal(loadConfig({ MAX_ROOMS_PER_CONNECTION: "0", MAX_NEW_ROOMS_PER_USER_HOUR: "0" }).maxRoomsPerConnection, 0, "0 = no limit");
+  assert.throws(
+    () => loadConfig({ MAX_ROOMS_PER_CONNECTION: "-1", MAX_NEW_ROOMS_PER_USER_HOUR: "many" }),
+    (e: unknown) => e instanceof ConfigError && e.problems.some((p) => p.startsWith("MAX_ROOMS_PER_CONNECTION")) && e.problems.some((p) => p.startsWith("MAX_NEW_ROOMS_PER_USER_HOUR")),
+  );
+});
 
 describe("rooms per connection", () => {
   let node: RunningNode;
