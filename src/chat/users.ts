@@ -9,17 +9,20 @@
 import type { Server, Socket } from "socket.io";
 import type { Logger } from "../logger.js";
 import type { Queryable } from "../store/db.js";
-import { recordUser } from "../store/users.js";
+import { recordUsers } from "../store/users.js";
 
 const USER_EVENT = "chat:to-user";
 
 /**
- * Records each user who connects, once per node (and again after a failure or once the set
- * is full): the users who may be opened a DM with. Off the handshake's path: a connection
- * never waits for it, and the database being down costs nothing but a warning.
+ * Records each user who connects, once per node (again after a failure, or once the set is
+ * full): the users who may be opened a DM with. Off the handshake's path, and one statement
+ * in flight at a time for all the users noted meanwhile, so a reconnect storm of thousands
+ * of users costs a few inserts, not thousands queued in front of the sends.
  */
 export class SeenUsers {
   private readonly noted = new Set<string>();
+  private pending: string[] = [];
+  private flushing = false;
   constructor(
     private readonly db: Queryable,
     private readonly log: Logger,
@@ -30,10 +33,22 @@ export class SeenUsers {
     if (this.noted.has(user)) return;
     if (this.noted.size >= this.max) this.noted.clear();
     this.noted.add(user);
-    recordUser(this.db, user).catch((err: unknown) => {
-      this.noted.delete(user);
-      this.log.warn({ err, user }, "could not record a user; retried at their next connection");
-    });
+    this.pending.push(user);
+    if (!this.flushing) void this.flush();
+  }
+
+  private async flush(): Promise<void> {
+    this.flushing = true;
+    while (this.pending.length > 0) {
+      const batch = this.pending.splice(0, 1000);
+      try {
+        await recordUsers(this.db, batch);
+      } catch (err) {
+        for (const user of batch) this.noted.delete(user);
+        this.log.warn({ err, users: batch.length }, "could not record users; retried at their next connection");
+      }
+    }
+    this.flushing = false;
   }
 }
 

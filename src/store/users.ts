@@ -1,8 +1,8 @@
 /** Users who have connected at least once (migration 007): who may be opened a DM with. */
 import type { Queryable } from "./db.js";
 
-export async function recordUser(db: Queryable, user: string): Promise<void> {
-  await db.query("INSERT INTO users (name) VALUES ($1) ON CONFLICT DO NOTHING", [user]);
+export async function recordUsers(db: Queryable, users: string[]): Promise<void> {
+  await db.query("INSERT INTO users (name) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING", [users]);
 }
 
 export async function userExists(db: Queryable, user: string): Promise<boolean> {
