@@ -26,7 +26,7 @@ import { InFlight } from "./realtime/handle.js";
 import { ConnectionSlots } from "./realtime/connection-limits.js";
 import { createIo } from "./realtime/io.js";
 import { SocketState, state as socketState } from "./realtime/socket-state.js";
-import { createRoomLimiter, createSendLimiter } from "./realtime/user-limiters.js";
+import { createUserLimiters } from "./realtime/user-limiters.js";
 import { createPgDb, openDb, type Db, type Queryable } from "./store/db.js";
 import { createReplicaReads, type ReplicaReads } from "./store/replica.js";
 import { migrate, requireCurrentSchema, SchemaError } from "./store/migrations.js";
@@ -112,7 +112,7 @@ export function createNode(config: Config, log: Logger): ChatNode {
   });
   const http = createServer(app);
   const metricsHttp = config.metricsPort === 0 ? undefined : createMetricsServer(metrics);
-  const users = new UserSockets(new SeenUsers(lazyQueries, log.child({ module: "chat" })));
+  const users = new UserSockets(new SeenUsers(() => db, log.child({ module: "chat" })));
   const slots = new ConnectionSlots<Socket>(config.maxConnectionsPerIp, config.maxConnectionsPerUser, users);
   const io = createIo(http, {
     slots,
@@ -163,7 +163,6 @@ export function createNode(config: Config, log: Logger): ChatNode {
         metrics.dbUp.set(ok ? 1 : 0);
       },
     });
-    const limiterRedis = cluster && { client: cluster.commands, keyPrefix: config.redisKeyPrefix };
     const ctx: ChatContext = {
       config,
       io,
@@ -173,8 +172,7 @@ export function createNode(config: Config, log: Logger): ChatNode {
       presence: cluster?.presence ?? new LocalPresence(),
       users: userChannel(io, users, cluster !== undefined),
       takeUser: (socket, user) => slots.takeUser(socketState(socket), socket, user),
-      sendLimiter: createSendLimiter(config.rateLimit, limiterRedis),
-      roomLimiter: createRoomLimiter(config.maxNewRoomsPerUserHour, limiterRedis),
+      ...createUserLimiters(config, cluster && { client: cluster.commands, keyPrefix: config.redisKeyPrefix }),
       metrics,
       log: log.child({ module: "chat" }),
       broadcast: legacyEnabled(config) ? withLegacyEvents(io, v1RoomEvents(io), config.legacy.escapeHtml) : v1RoomEvents(io),

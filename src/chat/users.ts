@@ -24,7 +24,8 @@ export class SeenUsers {
   private pending: string[] = [];
   private flushing = false;
   constructor(
-    private readonly db: Queryable,
+    /** The primary, once connected (handshakes are accepted only after that). */
+    private readonly db: () => Queryable | undefined,
     private readonly log: Logger,
     private readonly max = 100_000,
   ) {}
@@ -42,7 +43,9 @@ export class SeenUsers {
     while (this.pending.length > 0) {
       const batch = this.pending.splice(0, 1000);
       try {
-        await recordUsers(this.db, batch);
+        const db = this.db();
+        if (!db) throw new Error("database not connected yet");
+        await recordUsers(db, batch);
       } catch (err) {
         for (const user of batch) this.noted.delete(user);
         this.log.warn({ err, users: batch.length }, "could not record users; retried at their next connection");
