@@ -74,6 +74,8 @@ const envSchema = z.object({
   EVENT_RATE_WINDOW_MS: int(100, 3_600_000).default(1000),
   MAX_CONNECTIONS_PER_IP: int(0, 1_000_000).default(0),
   MAX_CONNECTIONS_PER_USER: int(0, 1_000_000).default(50),
+  MAX_ROOMS_PER_CONNECTION: int(0, 1_000_000).default(1000),
+  MAX_NEW_ROOMS_PER_USER_HOUR: int(0, 1_000_000).default(100),
   CORS_ORIGINS: z.string().default(""),
   PING_INTERVAL_MS: int(1000, 600_000).default(25_000),
   PING_TIMEOUT_MS: int(1000, 600_000).default(20_000),
@@ -155,6 +157,10 @@ export interface Config {
   /** Open connections per client IP / per user, counted on each node; 0 = no limit. */
   maxConnectionsPerIp: number;
   maxConnectionsPerUser: number;
+  /** Rooms one connection may be in at once; 0 = no limit. Over it `room:join` is `limit_exceeded`. */
+  maxRoomsPerConnection: number;
+  /** Rooms one user may create per hour, across the cluster; 0 = no limit. Over it `rate_limited`. */
+  maxNewRoomsPerUserHour: number;
   /** Origins allowed by CORS; empty means same origin only. `*` allows any. */
   corsOrigins: string[];
   pingIntervalMs: number;
@@ -251,6 +257,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     eventRateLimit: { events: e.EVENT_RATE_LIMIT, windowMs: e.EVENT_RATE_WINDOW_MS },
     maxConnectionsPerIp: e.MAX_CONNECTIONS_PER_IP,
     maxConnectionsPerUser: e.MAX_CONNECTIONS_PER_USER,
+    maxRoomsPerConnection: e.MAX_ROOMS_PER_CONNECTION,
+    maxNewRoomsPerUserHour: e.MAX_NEW_ROOMS_PER_USER_HOUR,
     corsOrigins: e.CORS_ORIGINS.split(",")
       .map((s) => s.trim())
       .filter(Boolean),

@@ -4,7 +4,7 @@
  */
 import { createServer, type Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { Server } from "socket.io";
+import type { Server, Socket } from "socket.io";
 import { createAuthenticator, openModeWarning } from "./auth.js";
 import type { Config } from "./config.js";
 import { connectCluster, type ClusterLink } from "./cluster/link.js";
@@ -15,7 +15,7 @@ import type { ChatContext, ChatSocketState } from "./chat/context.js";
 import { LEGACY_MESSAGE_EVENT, legacyEnabled, renewLegacyMarks, withLegacyEvents } from "./chat/legacy/index.js";
 import { chatSockets, registerChat } from "./chat/register.js";
 import { createSearcher } from "./chat/search.js";
-import { UserSockets, userChannel } from "./chat/users.js";
+import { SeenUsers, UserSockets, userChannel } from "./chat/users.js";
 import { createHttpApp } from "./http/app.js";
 import type { DependencyState, Lifecycle } from "./http/health.js";
 import { createMetricsServer, listen } from "./http/metrics.js";
@@ -24,10 +24,11 @@ import { createMetrics, type Metrics } from "./metrics.js";
 import { wireConnections } from "./realtime/connection.js";
 import { tapBroadcasts } from "./realtime/deliveries.js";
 import { InFlight } from "./realtime/handle.js";
+import { ConnectionSlots } from "./realtime/connection-limits.js";
 import { createIo } from "./realtime/io.js";
-import { SocketState } from "./realtime/socket-state.js";
-import { createSearchLimiter, createSendLimiter } from "./realtime/send-limiter.js";
+import { SocketState, state as socketState } from "./realtime/socket-state.js";
 import { SessionClock } from "./realtime/sessions.js";
+import { createSearchLimiter, createUserLimiters } from "./realtime/user-limiters.js";
 import { createPgDb, openDb, type Db, type Queryable } from "./store/db.js";
 import { createReplicaReads, type ReplicaReads } from "./store/replica.js";
 import { openSearchDb, type SearchDb } from "./store/search-pool.js";
@@ -116,7 +117,10 @@ export function createNode(config: Config, log: Logger): ChatNode {
   });
   const http = createServer(app);
   const metricsHttp = config.metricsPort === 0 ? undefined : createMetricsServer(metrics);
+  const users = new UserSockets(new SeenUsers(() => db, log.child({ module: "chat" })));
+  const slots = new ConnectionSlots<Socket>(config.maxConnectionsPerIp, config.maxConnectionsPerUser, users);
   const io = createIo(http, {
+    slots,
     config,
     log: log.child({ module: "realtime" }),
     auth,
@@ -158,7 +162,6 @@ export function createNode(config: Config, log: Logger): ChatNode {
       });
     }
     countDeliveries(io, metrics);
-    const users = new UserSockets();
     const limiterRedis = cluster && { client: cluster.commands, keyPrefix: config.redisKeyPrefix };
     if (config.databaseUrl) searchDb = openSearchDb(config.databaseUrl, config, log, (target) => metrics.dbReads.inc({ target }));
     writer = new MessageWriter(db, {
@@ -178,7 +181,8 @@ export function createNode(config: Config, log: Logger): ChatNode {
       writer,
       presence: cluster?.presence ?? new LocalPresence(),
       users: userChannel(io, users, cluster !== undefined),
-      sendLimiter: createSendLimiter(config.rateLimit, limiterRedis),
+      takeUser: (socket, user) => slots.takeUser(socketState(socket), socket, user),
+      ...createUserLimiters(config, limiterRedis),
       search: createSearcher({ ...config.search, db: searchDb ?? db, limiter: createSearchLimiter(config.search, limiterRedis) }),
       metrics,
       log: log.child({ module: "chat" }),
@@ -192,7 +196,7 @@ export function createNode(config: Config, log: Logger): ChatNode {
       inflight,
       sessions: { auth, clock: sessions },
       register: (on) => registerChat(ctx, on),
-      ...chatSockets(ctx, users),
+      ...chatSockets(ctx),
     });
     sessions.start(io);
     if (legacyEnabled(config)) stopLegacyRenewal = renewLegacyMarks(ctx);

@@ -9,6 +9,7 @@ import type { RoomEvents } from "./broadcast.js";
 import type { PresenceRegistry } from "./presence-registry.js";
 import type { Searcher } from "./search.js";
 import type { UserChannel } from "./users.js";
+import { assertAccess } from "./access.js";
 import { ChatError } from "./errors.js";
 
 /** Everything a chat handler may use; built once per node in src/node.ts. */
@@ -26,12 +27,20 @@ export interface ChatContext {
   sendLimiter: RateLimiterAbstract;
   /** messages:search with its limits (chat/search.ts). */
   search: Searcher;
+  /** New rooms per user (MAX_NEW_ROOMS_PER_USER_HOUR); absent when unlimited. */
+  roomLimiter?: RateLimiterAbstract;
   metrics: Metrics;
   log: Logger;
   /** Announces to a room's listeners, in every dialect the node speaks (node.ts composes it). */
   broadcast: RoomEvents;
   /** Reaches a user's connections on any node. */
   users: UserChannel;
+  /**
+   * Gives a connection without a user (an open-mode template socket) its user, counted against
+   * MAX_CONNECTIONS_PER_USER and registered for user-addressed events exactly as a handshake's
+   * user is; false when that user's connections are full (realtime/limits.ts).
+   */
+  takeUser(socket: Socket, user: string): boolean;
   /** Present when the node runs in a cluster (REDIS_URL). */
   cluster?: { noteLocalOnlyWrite(room: string): void };
 }
@@ -59,6 +68,10 @@ export function requireUser(socket: Socket): string {
   return user;
 }
 
+/** Every event on a room needs it joined; a DM of other users is `forbidden`, as the contract says. */
 export function requireJoined(socket: Socket, room: string): void {
-  if (!state(socket).rooms.has(room)) throw new ChatError("not_joined", `join ${room} first`);
+  const s = state(socket);
+  if (s.rooms.has(room)) return;
+  if (s.user !== undefined) assertAccess(s.user, room);
+  throw new ChatError("not_joined", `join ${room} first`);
 }

@@ -7,9 +7,20 @@ import type { Socket } from "socket.io";
 import { v1Room } from "./broadcast.js";
 import type { Dialect } from "../metrics.js";
 import { state, type ChatContext } from "./context.js";
+import { ChatError } from "./errors.js";
 
-/** Subscribes the socket to live events first, so nothing committed after the history read is missed. */
-export async function subscribe(socket: Socket, channel: string): Promise<void> {
+/**
+ * Subscribes the socket to live events first, so nothing committed after the history read is
+ * missed. A room the socket is not in yet is refused over MAX_ROOMS_PER_CONNECTION: each one
+ * costs adapter state (and a Redis subscription with the sharded adapter) for the socket's life.
+ */
+export async function subscribe(ctx: ChatContext, socket: Socket, room: string, channel: string): Promise<void> {
+  const max = ctx.config.maxRoomsPerConnection;
+  // socket.rooms holds the socket's own id and the joins still in progress: concurrent joins
+  // are counted at once and cannot pass the cap together.
+  if (max > 0 && !socket.rooms.has(channel) && !state(socket).rooms.has(room) && socket.rooms.size - 1 >= max) {
+    throw new ChatError("limit_exceeded", `this connection is in ${max} rooms, the most it may be in: leave one first`);
+  }
   await socket.join(channel);
 }
 

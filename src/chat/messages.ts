@@ -1,10 +1,9 @@
 /** message:send: rate limit, store (group commit), then broadcast to every node. */
 import { randomUUID } from "node:crypto";
-import { RateLimiterRes } from "rate-limiter-flexible";
 import { mentionTargets, sendSchema, type Message } from "../shared/protocol.js";
 import { requireJoined, requireUser, type ChatContext } from "./context.js";
-import { ChatError } from "./errors.js";
 import type { On } from "./on.js";
+import { consumeSend } from "./quota.js";
 
 export function registerMessages(ctx: ChatContext, on: On): void {
   on("message:send", sendSchema(ctx.config.maxMessageChars), async function onSend({ room, body, clientId }, socket) {
@@ -33,17 +32,4 @@ export async function storeAndBroadcast(
     }
   }
   return message;
-}
-
-async function consumeSend(ctx: ChatContext, user: string): Promise<void> {
-  try {
-    await ctx.sendLimiter.consume(user);
-  } catch (res) {
-    if (res instanceof RateLimiterRes) {
-      ctx.metrics.rateLimited.inc();
-      const retryAfterMs = Math.max(1, Math.ceil(res.msBeforeNext));
-      throw new ChatError("rate_limited", `too many messages; try again in ${Math.ceil(retryAfterMs / 1000)} s`, retryAfterMs);
-    }
-    throw res;
-  }
 }

@@ -3,7 +3,7 @@
  * when a socket comes and goes. node.ts hands these to realtime/connection.ts.
  */
 import type { Socket } from "socket.io";
-import { state, type ChatContext } from "./context.js";
+import type { ChatContext } from "./context.js";
 import { registerDms } from "./dms.js";
 import { legacyEnabled, registerLegacyEvents } from "./legacy/index.js";
 import { leaveAll } from "./membership.js";
@@ -13,7 +13,6 @@ import { registerReads } from "./reads.js";
 import { registerRich } from "./rich.js";
 import { registerRooms } from "./rooms.js";
 import { registerTyping } from "./typing.js";
-import type { UserSockets } from "./users.js";
 
 export function registerChat(ctx: ChatContext, on: On): void {
   registerRooms(ctx, on);
@@ -26,17 +25,17 @@ export function registerChat(ctx: ChatContext, on: On): void {
   if (legacyEnabled(ctx.config)) registerLegacyEvents(ctx, on);
 }
 
-/** A socket's arrival and departure, as chat sees them: shared functions, none per socket. */
-export function chatSockets(ctx: ChatContext, users: UserSockets) {
+/**
+ * A socket's arrival and departure, as chat sees them: shared functions, none per socket.
+ * Its user is registered in users.ts where it takes the user (realtime/connection-limits.ts
+ * `takeUser`, at the handshake or the template's `joined_room`) and unregistered when its
+ * slots are released.
+ */
+export function chatSockets(ctx: ChatContext) {
   return {
-    connected(socket: Socket): void {
-      const user = state(socket).user;
-      if (user) users.add(user, socket);
-    },
+    connected(_socket: Socket): void {},
     /** Leaves every room, announcing the user's last connection. Never rejects. */
     disconnected(socket: Socket): Promise<void> {
-      const user = state(socket).user;
-      if (user) users.remove(user, socket);
       return leaveAll(ctx, socket);
     },
   };

@@ -15,6 +15,7 @@ import { assertAccess } from "./access.js";
 import { v1Room } from "./broadcast.js";
 import { requireUser, state, type ChatContext } from "./context.js";
 import { enterRoom, leaveRoom, subscribe, unsubscribe } from "./membership.js";
+import { consumeNewRoom } from "./quota.js";
 import type { On } from "./on.js";
 
 export function registerRooms(ctx: ChatContext, on: On): void {
@@ -26,6 +27,7 @@ export function registerRooms(ctx: ChatContext, on: On): void {
 
   on("room:leave", leaveSchema, async function onLeave({ room }, socket) {
     const user = requireUser(socket);
+    assertAccess(user, room);
     if (state(socket).rooms.has(room)) await leaveRoom(ctx, socket, room, user);
     return {};
   });
@@ -43,14 +45,14 @@ export function registerRooms(ctx: ChatContext, on: On): void {
 }
 
 async function join(ctx: ChatContext, socket: Socket, user: string, room: string, since?: number): Promise<JoinResult> {
-  await subscribe(socket, v1Room(room));
+  await subscribe(ctx, socket, room, v1Room(room));
   let page: { messages: Message[]; hasMore: boolean };
   let marks: { readSeq: number; lastSeq: number };
   try {
     // Side by side: the page needs nothing of the membership write, so with a replica it
     // does not wait for the replica to replay that write (store/replica.ts).
     [marks, page] = await Promise.all([
-      joinRoom(ctx.db, room, user),
+      joinRoom(ctx.db, room, user, () => consumeNewRoom(ctx, user)),
       since === undefined
         ? readPage(ctx.reads, room, ctx.config.historyLimit)
         : readSince(ctx.reads, room, since, MAX_SINCE_BATCH, sinceReplyBytes(ctx.config.maxSocketBacklogBytes)),

@@ -7,13 +7,61 @@
  * sharded adapter a Redis subscription, for every connected user) and these events are rare.
  */
 import type { Server, Socket } from "socket.io";
+import type { Logger } from "../logger.js";
+import type { Queryable } from "../store/db.js";
+import { recordUsers } from "../store/users.js";
 
 const USER_EVENT = "chat:to-user";
+
+/**
+ * Records each user who connects, once per node (again after a failure, or once the set is
+ * full): the users who may be opened a DM with. Off the handshake's path, and one statement
+ * in flight at a time for all the users noted meanwhile, so a reconnect storm of thousands
+ * of users costs a few inserts, not thousands queued in front of the sends.
+ */
+export class SeenUsers {
+  private readonly noted = new Set<string>();
+  private pending: string[] = [];
+  private flushing = false;
+  constructor(
+    /** The primary, once connected (handshakes are accepted only after that). */
+    private readonly db: () => Queryable | undefined,
+    private readonly log: Logger,
+    private readonly max = 100_000,
+  ) {}
+
+  note(user: string): void {
+    if (this.noted.has(user)) return;
+    if (this.noted.size >= this.max) this.noted.clear();
+    this.noted.add(user);
+    this.pending.push(user);
+    if (!this.flushing) void this.flush();
+  }
+
+  private async flush(): Promise<void> {
+    this.flushing = true;
+    while (this.pending.length > 0) {
+      const batch = this.pending.splice(0, 1000);
+      try {
+        const db = this.db();
+        if (!db) throw new Error("database not connected yet");
+        await recordUsers(db, batch);
+      } catch (err) {
+        for (const user of batch) this.noted.delete(user);
+        this.log.warn({ err, users: batch.length }, "could not record users; retried at their next connection");
+      }
+    }
+    this.flushing = false;
+  }
+}
 
 export class UserSockets {
   private byUser = new Map<string, Set<Socket>>();
 
+  constructor(private readonly seen?: SeenUsers) {}
+
   add(user: string, socket: Socket): void {
+    this.seen?.note(user);
     let set = this.byUser.get(user);
     if (!set) this.byUser.set(user, (set = new Set()));
     set.add(socket);
@@ -25,7 +73,8 @@ export class UserSockets {
   }
 
   deliverLocal(user: string, event: string, payload: unknown): void {
-    for (const socket of this.byUser.get(user) ?? []) socket.emit(event, payload);
+    // A socket is registered from its handshake on: one still connecting hears nothing yet.
+    for (const socket of this.byUser.get(user) ?? []) if (socket.connected) socket.emit(event, payload);
   }
 }
 

@@ -1,7 +1,7 @@
 /**
  * Abuse limits of the realtime layer, on each node: a per-connection event rate (every
  * event name counts, unknown ones included) and open connections per client address and
- * per user. They complement the per-user send limit (send-limiter.ts), which is cluster-wide.
+ * per user. They complement the per-user limits (user-limiters.ts), which are cluster-wide.
  */
 export interface EventVerdict {
   ok: boolean;
@@ -74,36 +74,64 @@ export class ConnectionCounter {
   }
 }
 
-/** Where a connection's slots are recorded: on its SocketState, until released. */
+/** Where a connection's slots and user are recorded: on its SocketState, until released. */
 export interface SlotHolder {
   slot: { ip: string; user: string | undefined } | undefined;
+  user: string | undefined;
+}
+
+/** Where connections are found by user, for user-addressed events (chat/users.ts). */
+export interface UserRegistry<S> {
+  add(user: string, socket: S): void;
+  remove(user: string, socket: S): void;
 }
 
 /** Both connection limits of a node. A holder's slots are released once, whoever asks first. */
-export class ConnectionSlots {
+export class ConnectionSlots<S> {
   private readonly perIp: ConnectionCounter;
   private readonly perUser: ConnectionCounter;
-  constructor(maxPerIp: number, maxPerUser: number) {
+  constructor(
+    maxPerIp: number,
+    maxPerUser: number,
+    private readonly registry: UserRegistry<S>,
+  ) {
     this.perIp = new ConnectionCounter(maxPerIp);
     this.perUser = new ConnectionCounter(maxPerUser);
   }
 
-  /** Takes a slot for the address and one for the user, or names the limit that is full. */
-  acquire(holder: SlotHolder, ip: string, user: string | undefined): "per address" | "per user" | undefined {
+  /** The handshake: a slot for the address, then the user it names, or the limit that is full. */
+  acquire(holder: SlotHolder, socket: S, ip: string, user: string | undefined): "per address" | "per user" | undefined {
     if (!this.perIp.tryAcquire(ip)) return "per address";
-    if (user !== undefined && !this.perUser.tryAcquire(user)) {
-      this.perIp.release(ip);
+    holder.slot = { ip, user: undefined };
+    if (user !== undefined && !this.takeUser(holder, socket, user)) {
+      this.release(holder, socket);
       return "per user";
     }
-    holder.slot = { ip, user };
     return undefined;
   }
 
-  release(holder: SlotHolder): void {
+  /**
+   * The one way a connection takes a user, whether its handshake names one or the template's
+   * `joined_room` does later: counted against the per-user cap and registered for
+   * user-addressed events, both undone by `release`. false when that user's connections are
+   * full or the connection is gone; a connection keeps the first user it took.
+   */
+  takeUser(holder: SlotHolder, socket: S, user: string): boolean {
+    if (holder.user !== undefined) return holder.user === user;
+    if (!holder.slot || !this.perUser.tryAcquire(user)) return false;
+    holder.slot.user = user;
+    holder.user = user;
+    this.registry.add(user, socket);
+    return true;
+  }
+
+  release(holder: SlotHolder, socket: S): void {
     const slot = holder.slot;
     if (!slot) return;
     holder.slot = undefined;
     this.perIp.release(slot.ip);
-    if (slot.user !== undefined) this.perUser.release(slot.user);
+    if (slot.user === undefined) return;
+    this.perUser.release(slot.user);
+    this.registry.remove(slot.user, socket);
   }
 }

@@ -7,15 +7,15 @@ import { AuthError, type Authenticator, type Identity } from "../auth.js";
 import type { RefusalReason } from "../metrics.js";
 import { corkWebSocketFlushes, limitBacklog } from "./corking.js";
 import { alignHeartbeats, setHeartbeatGrid } from "./heartbeat.js";
-import { ConnectionSlots } from "./connection-limits.js";
+import type { ConnectionSlots } from "./connection-limits.js";
 import type { SessionClock } from "./sessions.js";
 import { SocketState, state, type SocketStateFactory } from "./socket-state.js";
 
 export const PROTOCOL_VERSION = 1;
 
-/** The engine connection's SocketState, so that one shared "close" listener can find it. */
-const CONN_STATE = Symbol("realtime.state");
-type ConnWithState = Socket["conn"] & { [CONN_STATE]?: SocketState };
+/** The engine connection's socket, so that one shared "close" listener can find it. */
+const CONN_SOCKET = Symbol("realtime.socket");
+type ConnWithSocket = Socket["conn"] & { [CONN_SOCKET]?: Socket };
 
 /** What `socket.handshake` becomes once authentication has read it. */
 const EMPTY_HANDSHAKE = Object.freeze({
@@ -44,10 +44,12 @@ export interface IoOptions {
   newState?: SocketStateFactory;
   /** A connection attempt was refused at the handshake. */
   onRefused?: (reason: RefusalReason) => void;
+  /** Connections per address and per user; shared with the application, where a socket may take its user late. */
+  slots: ConnectionSlots<Socket>;
 }
 
 export function createIo(http: HttpServer, options: IoOptions): Server {
-  const { config, log, auth, sessions, accepting, onBacklogClosed, onRefused } = options;
+  const { config, log, auth, sessions, accepting, onBacklogClosed, onRefused, slots } = options;
   const newState = options.newState ?? ((user, socketId, parent) => new SocketState(user, socketId, parent));
   if (!corkWebSocketFlushes()) log.warn("engine.io changed shape: WebSocket flushes are not corked");
   if (!alignHeartbeats()) log.warn("engine.io changed shape: pings are not aligned to PING_GRID_MS");
@@ -104,18 +106,17 @@ export function createIo(http: HttpServer, options: IoOptions): Server {
     if (!(res instanceof ServerResponse)) res.req = undefined;
   });
 
-  const slots = new ConnectionSlots(config.maxConnectionsPerIp, config.maxConnectionsPerUser);
   // Shared listeners (no closure per connection): the slots go when the socket disconnects
   // or, should it never finish connecting, when its transport closes.
   function releaseOnDisconnect(this: Socket): void {
-    slots.release(state(this));
+    slots.release(state(this), this);
     sessions.forget(this.id);
   }
   function releaseOnConnClose(this: Socket["conn"]): void {
-    const s = (this as ConnWithState)[CONN_STATE];
-    if (s) {
-      slots.release(s);
-      sessions.forget(s.socketId);
+    const socket = (this as ConnWithSocket)[CONN_SOCKET];
+    if (socket) {
+      slots.release(state(socket), socket);
+      sessions.forget(socket.id);
     }
   }
 
@@ -133,11 +134,11 @@ export function createIo(http: HttpServer, options: IoOptions): Server {
     // handshakes cannot overshoot.
     const ip = forwardedFor.get(socket.conn) ?? socket.conn.remoteAddress ?? "unknown";
     const user = identity?.user;
-    const s = newState(user, socket.id, log);
-    const full = slots.acquire(s, ip, user);
-    if (full) return refuse(next, socket.id, full);
+    const s = newState(undefined, socket.id, log);
     socket.data = s;
-    (socket.conn as ConnWithState)[CONN_STATE] = s;
+    const full = slots.acquire(s, socket, ip, user);
+    if (full) return refuse(next, socket.id, full);
+    (socket.conn as ConnWithSocket)[CONN_SOCKET] = socket;
     socket.on("disconnect", releaseOnDisconnect);
     socket.conn.on("close", releaseOnConnClose);
     sessions.track(socket.id, identity?.expiresAt);

@@ -23,6 +23,7 @@ export const ERROR_CODES = [
   "not_joined",
   "not_found",
   "rate_limited",
+  "limit_exceeded",
   "unavailable",
   "internal",
 ] as const;
@@ -35,6 +36,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   not_joined: 409,
   not_found: 404,
   rate_limited: 429,
+  limit_exceeded: 429,
   unavailable: 503,
   internal: 500,
 };

@@ -2,9 +2,24 @@
 import type { RoomSummary } from "../shared/protocol.js";
 import type { Queryable } from "./db.js";
 
-/** Creates the room if needed and records the user's membership; returns the read marker and lastSeq. */
-export async function joinRoom(db: Queryable, room: string, user: string): Promise<{ readSeq: number; lastSeq: number }> {
+/**
+ * Creates the room if it does not exist, after `beforeCreate` (which may refuse by throwing).
+ * A room that exists costs one primary-key read, no more than the insert it replaces.
+ */
+async function ensureRoom(db: Queryable, room: string, beforeCreate: () => Promise<void>): Promise<void> {
+  if ((await db.query("SELECT 1 FROM rooms WHERE name = $1", [room])).length > 0) return;
+  await beforeCreate();
   await db.query("INSERT INTO rooms (name) VALUES ($1) ON CONFLICT DO NOTHING", [room]);
+}
+
+/** Creates the room if needed and records the user's membership; returns the read marker and lastSeq. */
+export async function joinRoom(
+  db: Queryable,
+  room: string,
+  user: string,
+  beforeCreate: () => Promise<void>,
+): Promise<{ readSeq: number; lastSeq: number }> {
+  await ensureRoom(db, room, beforeCreate);
   const rows = await db.query<{ read_seq: number; last_seq: number }>(
     `WITH ins AS (
        INSERT INTO memberships (user_name, room) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING read_seq
@@ -31,13 +46,14 @@ export async function markLegacyRoom(db: Queryable, room: string, leaseMs: numbe
   );
 }
 
-/** Records membership of several users (a DM's two participants) without reading anything. */
-export async function addMembers(db: Queryable, room: string, users: string[]): Promise<void> {
-  await db.query("INSERT INTO rooms (name) VALUES ($1) ON CONFLICT DO NOTHING", [room]);
-  await db.query(
-    "INSERT INTO memberships (user_name, room) SELECT unnest($1::text[]), $2 ON CONFLICT DO NOTHING",
+/** Records membership of several users (a DM's two participants); returns those who were not members yet. */
+export async function addMembers(db: Queryable, room: string, users: string[], beforeCreate: () => Promise<void>): Promise<string[]> {
+  await ensureRoom(db, room, beforeCreate);
+  const rows = await db.query<{ user_name: string }>(
+    "INSERT INTO memberships (user_name, room) SELECT unnest($1::text[]), $2 ON CONFLICT DO NOTHING RETURNING user_name",
     [users, room],
   );
+  return rows.map((r) => r.user_name);
 }
 
 export async function lastSeq(db: Queryable, room: string): Promise<number> {

@@ -43,8 +43,15 @@ describe("direct messages", () => {
       assert.deepEqual(a.error?.code, "forbidden", event);
       assert.ok(!JSON.stringify(a).includes("secret"));
     }
-    // Not joined, so these say not_joined, and reveal nothing either.
-    assert.equal((await call(mallory, "message:send", { room, body: "hi", clientId: "m" })).error.code, "not_joined");
+    // Every event on a DM of others is forbidden (the contract), not merely not_joined.
+    for (const [event, payload] of [
+      ["message:send", { room, body: "hi", clientId: "m" }],
+      ["typing", { room, typing: true }],
+      ["message:read", { room, seq: 1 }],
+      ["room:leave", { room }],
+    ] as const) {
+      assert.equal((await call(mallory, event, payload)).error?.code, "forbidden", event);
+    }
     const rest = await fetch(`${srv.url}/api/rooms/${encodeURIComponent(room)}/messages?username=mallory`);
     assert.equal(rest.status, 403);
     assert.equal(((await rest.json()) as { error: { code: string } }).error.code, "forbidden");

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { Locator } from "playwright-core";
-import { call, connect } from "../helpers/client.js";
+import { call, connect, openDmWithNewUser } from "../helpers/client.js";
 import { OneNodeSite, type Person, waitUntil } from "./browser.js";
 
 const site = new OneNodeSite();
@@ -178,7 +178,7 @@ describe("rich messaging in the browser", () => {
       assert.equal((await call(writer, "message:send", { room: "zoo", body, clientId: `z${i}` })).ok, true);
     }
     const ann = await connect(site.server.url, { username: "ann" });
-    const dm = await call(ann, "dm:open", { user: "ben" });
+    const dm = await openDmWithNewUser(site.server.url, ann, "ben");
     assert.equal((await call(ann, "room:join", { room: dm.room })).ok, true);
     assert.equal((await call(ann, "message:send", { room: dm.room, body: "zebra secret plans", clientId: "s1" })).ok, true);
 
@@ -235,7 +235,7 @@ describe("rich messaging in the browser", () => {
     assert.equal((await call(writer, "room:join", { room: "early" })).ok, true);
     assert.equal((await call(writer, "message:send", { room: "early", body: "quokka spotted", clientId: "q1" })).ok, true);
     // dee has a conversation, which the page opens by itself once connected.
-    const dm = await call(writer, "dm:open", { user: "dee" });
+    const dm = await openDmWithNewUser(site.server.url, writer, "dee");
     assert.equal((await call(writer, "room:join", { room: dm.room })).ok, true);
     assert.equal((await call(writer, "message:send", { room: dm.room, body: "hi dee", clientId: "d1" })).ok, true);
     const dee = await site.person("dee");

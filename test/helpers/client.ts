@@ -83,3 +83,14 @@ export async function eventually(check: () => boolean | Promise<boolean>, timeou
     await sleep(25);
   }
 }
+
+/**
+ * Connects as `user` once (a user who has never connected cannot be opened a DM with), then
+ * opens the DM from `from`, retrying while the server has not recorded them yet.
+ */
+export async function openDmWithNewUser(url: string, from: Socket, user: string): Promise<AnyAck> {
+  (await connect(url, { username: user })).close();
+  let ack: AnyAck;
+  await eventually(async () => (ack = await call(from, "dm:open", { user })).error?.code !== "not_found", 10_000, `${user} recorded`);
+  return ack;
+}

@@ -33,8 +33,9 @@ test("open mode: legacy and v1 events of a third user never touch a DM", async (
     assert.equal(sent.ok, true);
     const heard = ["message:new", "message:updated", "typing", "presence:join", "presence:leave", "message:read"].map((e) => collect(mallory, e));
 
-    // v1 events on the DM by a non-member.
+    // v1 events on the DM by a non-member: each one `forbidden`, as the contract says.
     const attempts: [string, object][] = [
+      ["message:send", { room: ROOM, body: "intrusion", clientId: "m1" }],
       ["typing", { room: ROOM, typing: true }],
       ["message:read", { room: ROOM, seq: 1 }],
       ["message:edit", { room: ROOM, seq: 1, body: "pwned" }],
@@ -44,13 +45,13 @@ test("open mode: legacy and v1 events of a third user never touch a DM", async (
       ["room:history", { room: ROOM, before: 2, limit: 1 }],
       ["messages:search", { room: ROOM, query: "secret" }],
       ["room:join", { room: ROOM, since: 0 }],
-      ["dm:open", { user: "mallory" }],
     ];
     for (const [event, payload] of attempts) {
       const a = await call(mallory, event, payload);
       assert.ok(!JSON.stringify(a).includes("secret plan"), `${event} leaks: ${JSON.stringify(a)}`);
-      if (event !== "room:leave") assert.equal(a.ok, false, `${event} refused: ${JSON.stringify(a)}`);
+      assert.equal(a.error?.code, "forbidden", `${event}: ${JSON.stringify(a)}`);
     }
+    assert.equal((await call(mallory, "dm:open", { user: "mallory" })).error?.code, "invalid_payload");
     // Search without a room never returns another pair's DM.
     const all = await call(mallory, "messages:search", { query: "secret" });
     assert.ok(!JSON.stringify(all).includes("secret plan"), JSON.stringify(all));

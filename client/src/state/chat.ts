@@ -25,6 +25,9 @@ import type { SearchState } from "./searchState.js";
 import { wireRoomEvents, type ChatSocket } from "./roomEvents.js";
 import { wireRenewal } from "./renewal.js";
 
+/** The longest `rate_limited` wait a join holds the queue for; longer ones fail that join. */
+const MAX_JOIN_HOLD_MS = 60_000;
+
 export type { RoomState } from "./roomState.js";
 export { tokenSubject } from "./ids.js";
 
@@ -339,9 +342,10 @@ export class ChatClient {
         } finally {
           this.joins.release();
         }
-        if (!ack.ok && ack.error.code === "rate_limited" && this.socket.connected) {
+        if (!ack.ok && ack.error.code === "rate_limited" && (ack.error.retryAfterMs ?? 1000) <= MAX_JOIN_HOLD_MS && this.socket.connected) {
           // Over the connection's event rate (a reconnect in many rooms): no join starts
-          // until the window the server named has passed, then this one asks again.
+          // until the window the server named has passed, then this one asks again. A longer
+          // wait is the hourly limit on creating rooms: that join fails and the others go on.
           this.joins.holdFor(ack.error.retryAfterMs ?? 1000);
           continue;
         }

@@ -254,6 +254,8 @@ export function errorText(e: ClientError | undefined): string {
       }
       if (/empty/i.test(e.message)) return "That message is empty.";
       return "The server did not accept that message.";
+    case "limit_exceeded":
+      return "You've reached one of the server's limits (too many rooms open on this connection). Leave a room and try again.";
     case "forbidden":
       return "You don't have access to that conversation.";
     case "not_joined":

@@ -12,6 +12,7 @@ import { ChatError } from "../errors.js";
 import { enterRoom, subscribe, unsubscribe } from "../membership.js";
 import { storeAndBroadcast } from "../messages.js";
 import type { On } from "../on.js";
+import { consumeNewRoom } from "../quota.js";
 import { LEGACY_MESSAGE_EVENT, legacyRoom, typingText } from "./broadcast.js";
 import { LEGACY_LEASE_MS } from "./lease.js";
 import { legacyText } from "./text.js";
@@ -51,15 +52,19 @@ export function registerLegacyEvents(ctx: ChatContext, on: On): void {
       socket.emit(LEGACY_MESSAGE_EVENT, { username: SERVER_NAME, room, message: text(message) });
       throw new ChatError("invalid_payload", "username must match ^[A-Za-z0-9_.-]{1,32}$");
     }
-    const s = state(socket);
-    // The handshake's user, or the first name this socket gave, stays its user.
-    s.user ??= named.data;
-    const user = s.user;
+    // The handshake's user, or the first name this socket gave, stays its user. Taking one
+    // counts and registers the connection as a handshake would (mentions, dm:invited).
+    if (state(socket).user === undefined && !ctx.takeUser(socket, named.data)) {
+      const message = `${named.data} has too many connections open: close another tab and try again.`;
+      socket.emit(LEGACY_MESSAGE_EVENT, { username: SERVER_NAME, room, message: text(message) });
+      throw new ChatError("limit_exceeded", message);
+    }
+    const user = state(socket).user ?? named.data;
     const channel = legacyRoom(room);
-    await subscribe(socket, channel);
+    await subscribe(ctx, socket, room, channel);
     let rows: [number, string, string][];
     try {
-      await joinRoom(ctx.db, room, user);
+      await joinRoom(ctx.db, room, user, () => consumeNewRoom(ctx, user));
       // Before the history read: a message committed after this mark is published for the
       // template's dialect, and one committed before it is in the history.
       await markLegacyRoom(ctx.db, room, LEGACY_LEASE_MS);

@@ -1,0 +1,10 @@
+/** Users who have connected at least once (migration 007): who may be opened a DM with. */
+import type { Queryable } from "./db.js";
+
+export async function recordUsers(db: Queryable, users: string[]): Promise<void> {
+  await db.query("INSERT INTO users (name) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING", [users]);
+}
+
+export async function userExists(db: Queryable, user: string): Promise<boolean> {
+  return (await db.query("SELECT 1 FROM users WHERE name = $1", [user])).length > 0;
+}
