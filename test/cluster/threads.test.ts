@@ -178,3 +178,22 @@ test("the template's dialect gets replies as ordinary recieve_message lines", as
     legacy.close();
   }
 });
+
+test("replies committed in one batch keep every position accounted for", async () => {
+  const r = room();
+  const [ann, bob] = [await on(0, "ann"), await on(1, "bob")];
+  await joined(r, ann, bob);
+  await send(ann, r, "root", "r1");
+  const news = collect(ann, "message:new");
+  const updates = collect(ann, "message:updated");
+  // Sent without waiting, so the node's writer groups them into few batches.
+  const acks = await Promise.all(Array.from({ length: 8 }, (_, i) => send(bob, r, `r${i}`, `c${i}`, 1)));
+  assert.ok(acks.every((a) => a.ok && a.message.threadOf === 1));
+  await eventually(() => news.length === 8 && updates.length === 8);
+  const positions = [...news.map((m) => m.seq), ...updates.map((u) => u.updateSeq)].sort((a, b) => a - b);
+  assert.deepEqual(positions, Array.from({ length: 16 }, (_, i) => i + 2));
+  const hist = await call(bob, "thread:history", { room: r, root: 1 });
+  assert.equal(hist.root.replyCount, 8);
+  assert.equal(hist.root.updateSeq, 17);
+  assert.deepEqual(hist.root.repliers, ["bob"]);
+});
