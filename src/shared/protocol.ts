@@ -61,6 +61,7 @@ export function sendSchema(maxChars: number) {
   return z.object({ room: roomSchema, body: bodySchema(maxChars), clientId: clientIdSchema, threadOf: seqSchema.optional() });
 }
 export const threadHistorySchema = historySchema.extend({ root: seqSchema });
+export const threadFollowSchema = z.object({ room: roomSchema, root: seqSchema, on: z.boolean() });
 
 export function editSchema(maxChars: number) {
   return z.object({ room: roomSchema, seq: seqSchema, body: bodySchema(maxChars) });

@@ -194,6 +194,7 @@ export interface ClientToServerEvents {
   "room:join": (p: { room: string; since?: number }, ack?: AckFn<JoinResult>) => void;
   "room:leave": (p: { room: string }, ack?: AckFn) => void;
   "message:send": (p: { room: string; body: string; clientId: string; threadOf?: number }, ack?: AckFn<{ message: Message }>) => void;
+  "thread:follow": (p: { room: string; root: number; on: boolean }, ack?: AckFn) => void;
   "thread:history": (p: { room: string; root: number; before?: number; limit?: number }, ack?: AckFn<ThreadResult>) => void;
   "room:history": (p: { room: string; before?: number; limit?: number }, ack?: AckFn<HistoryResult>) => void;
   typing: (p: { room: string; typing: boolean }, ack?: AckFn) => void;

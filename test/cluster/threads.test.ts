@@ -151,6 +151,16 @@ test("replies count as unread only in followed threads; rooms:list counts unread
   await send(bob, r, "what do you think @dan", "b2", 1);
   assert.deepEqual([(await summary(dan)).unread, (await summary(dan)).unreadThreads], [2, 1]);
   assert.deepEqual([(await summary(ann)).unread, (await summary(ann)).unreadThreads], [2, 1]);
+  // Following by hand, and unfollowing.
+  assert.equal((await call(ann, "thread:follow", { room: r, root: 1, on: false })).ok, true);
+  assert.deepEqual([(await summary(ann)).unread, (await summary(ann)).unreadThreads], [0, 0]);
+  const eve = await on(0, "eve");
+  await joined(r, eve);
+  assert.equal((await summary(eve)).unread, 1); // the root only
+  assert.equal((await call(eve, "thread:follow", { room: r, root: 1, on: true })).ok, true);
+  assert.deepEqual([(await summary(eve)).unread, (await summary(eve)).unreadThreads], [3, 1]);
+  assert.equal((await call(eve, "thread:follow", { room: r, root: 2, on: true })).error.code, "not_found"); // a reply
+  assert.equal((await call(eve, "thread:follow", { room: r, root: 99, on: true })).error.code, "not_found");
   // A plain message counts for everyone as before.
   await send(ann, r, "not a reply", "a2");
   assert.equal((await summary(bob)).unread, 1);
