@@ -12,6 +12,7 @@ import type { On } from "./on.js";
 import { registerReads } from "./reads.js";
 import { registerRich } from "./rich.js";
 import { registerRooms } from "./rooms.js";
+import { registerThreads } from "./threads.js";
 import { registerTyping } from "./typing.js";
 
 export function registerChat(ctx: ChatContext, on: On): void {
@@ -21,6 +22,7 @@ export function registerChat(ctx: ChatContext, on: On): void {
   registerReads(ctx, on);
   registerDms(ctx, on);
   registerRich(ctx, on);
+  registerThreads(ctx, on);
   // The Flask template's dialect, when it is on (otherwise its events are unknown events).
   if (legacyEnabled(ctx.config)) registerLegacyEvents(ctx, on);
 }

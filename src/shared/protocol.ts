@@ -58,8 +58,10 @@ export const readSchema = z.object({ room: roomSchema, seq: seqSchema });
 export const dmOpenSchema = z.object({ user: usernameSchema });
 export const roomsListSchema = z.object({}).optional();
 export function sendSchema(maxChars: number) {
-  return z.object({ room: roomSchema, body: bodySchema(maxChars), clientId: clientIdSchema });
+  return z.object({ room: roomSchema, body: bodySchema(maxChars), clientId: clientIdSchema, threadOf: seqSchema.optional() });
 }
+export const threadHistorySchema = historySchema.extend({ root: seqSchema });
+export const threadFollowSchema = z.object({ room: roomSchema, root: seqSchema, on: z.boolean() });
 
 export function editSchema(maxChars: number) {
   return z.object({ room: roomSchema, seq: seqSchema, body: bodySchema(maxChars) });

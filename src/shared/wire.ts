@@ -118,6 +118,12 @@ export interface Message {
   reactions?: Record<string, string[]>;
   /** Position of the message's latest change, when it has been changed. */
   updateSeq?: number;
+  /** A reply: the `seq` of its thread's root. */
+  threadOf?: number;
+  /** A root with replies: how many, when the last came, the last few repliers (latest last). */
+  replyCount?: number;
+  lastReplyAt?: string;
+  repliers?: string[];
 }
 
 export interface JoinResult {
@@ -139,6 +145,8 @@ export interface RoomSummary {
   unread: number;
   /** Messages after readSeq that mention this user. */
   mentions: number;
+  /** Threads this user follows with others' replies after readSeq. */
+  unreadThreads: number;
 }
 export interface SearchResult {
   /** Newest first. */
@@ -146,6 +154,13 @@ export interface SearchResult {
   hasMore: boolean;
   /** Pass as `before` for the next (older) page. */
   nextBefore?: number;
+}
+export interface ThreadResult {
+  /** The root in its current state. */
+  root: Message;
+  /** Replies, oldest first. */
+  messages: Message[];
+  hasMore: boolean;
 }
 export interface MessageUpdate {
   room: string;
@@ -180,7 +195,9 @@ type AckFn<T extends object = object> = (ack: Ack<T>) => void;
 export interface ClientToServerEvents {
   "room:join": (p: { room: string; since?: number }, ack?: AckFn<JoinResult>) => void;
   "room:leave": (p: { room: string }, ack?: AckFn) => void;
-  "message:send": (p: { room: string; body: string; clientId: string }, ack?: AckFn<{ message: Message }>) => void;
+  "message:send": (p: { room: string; body: string; clientId: string; threadOf?: number }, ack?: AckFn<{ message: Message }>) => void;
+  "thread:follow": (p: { room: string; root: number; on: boolean }, ack?: AckFn) => void;
+  "thread:history": (p: { room: string; root: number; before?: number; limit?: number }, ack?: AckFn<ThreadResult>) => void;
   "room:history": (p: { room: string; before?: number; limit?: number }, ack?: AckFn<HistoryResult>) => void;
   typing: (p: { room: string; typing: boolean }, ack?: AckFn) => void;
   "message:read": (p: { room: string; seq: number }, ack?: AckFn) => void;

@@ -2,7 +2,8 @@ import type { Message } from "../shared/protocol.js";
 
 /** Columns every message query selects, in the shape `toMessage` reads. */
 export const MESSAGE_COLUMNS =
-  "room, seq, user_name, body, client_id, created_at, edited_at, deleted, update_seq, reactions";
+    "room, seq, user_name, body, client_id, created_at, edited_at, deleted, update_seq, reactions, " +
+  "thread_of, reply_count, last_reply_at, repliers";
 
 export interface MessageRow {
   room: string;
@@ -15,6 +16,10 @@ export interface MessageRow {
   deleted: boolean;
   update_seq: number | null;
   reactions: Record<string, string[]> | null;
+  thread_of?: number | null;
+  reply_count?: number;
+  last_reply_at?: Date | string | null;
+  repliers?: string[] | null;
 }
 
 const iso = (d: Date | string) => (d instanceof Date ? d.toISOString() : new Date(d).toISOString());
@@ -32,5 +37,11 @@ export function toMessage(r: MessageRow): Message {
   if (r.deleted) m.deleted = true;
   if (r.update_seq != null) m.updateSeq = r.update_seq;
   if (r.reactions && Object.keys(r.reactions).length > 0) m.reactions = r.reactions;
+  if (r.thread_of != null) m.threadOf = Number(r.thread_of);
+  if (r.reply_count) {
+    m.replyCount = r.reply_count;
+    if (r.last_reply_at) m.lastReplyAt = iso(r.last_reply_at);
+    m.repliers = r.repliers ?? [];
+  }
   return m;
 }

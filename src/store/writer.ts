@@ -13,13 +13,15 @@
  */
 import { mentionTargets, type Message } from "../shared/protocol.js";
 import type { Db, Queryable } from "./db.js";
-import { toMessage } from "./rows.js";
+import { toMessage, type MessageRow } from "./rows.js";
 
 export interface AppendRequest {
   room: string;
   user: string;
   body: string;
   clientId: string;
+  /** A reply: the `seq` it answers (a reply's seq attaches to that reply's root). */
+  threadOf?: number;
 }
 export interface AppendResult {
   message: Message;
@@ -27,6 +29,13 @@ export interface AppendResult {
   created: boolean;
   /** Whether the room may have template (legacy) sockets on some node, as of the commit. */
   legacy: boolean;
+  /** A new reply's root after the reply: its change takes the position after the reply. */
+  root?: { message: Message; updateSeq: number };
+}
+
+/** A reply whose parent or root does not exist or is deleted: nothing was stored. */
+export class MissingThreadRoot extends Error {
+  override name = "MissingThreadRoot";
 }
 
 export interface WriterOptions {
@@ -113,7 +122,11 @@ export class MessageWriter {
     try {
       const results = await writeBatch(this.db, batch);
       this.opts.onBatch?.((performance.now() - started) / 1000, batch.length, true);
-      batch.forEach((p, i) => p.resolve(results[i]!));
+      batch.forEach((p, i) => {
+        const r = results[i]!;
+        if (r === "refused") p.reject(new MissingThreadRoot(`${p.room} has no message ${p.threadOf} to reply to`));
+        else p.resolve(r);
+      });
     } catch (err) {
       this.opts.onBatch?.((performance.now() - started) / 1000, batch.length, false);
       for (const p of batch) p.reject(err);
@@ -135,6 +148,12 @@ interface AppendRow {
   update_seq: number | null;
   reactions: Record<string, string[]> | null;
   legacy: boolean;
+  thread_of: number | null;
+  reply_count: number;
+  last_reply_at: Date | string | null;
+  repliers: string[] | null;
+  refused: boolean;
+  root: MessageRow | null;
 }
 
 /**
@@ -143,7 +162,7 @@ interface AppendRow {
  * It runs as its own transaction, so the room locks last only as long as the database
  * works, not across round trips to this node.
  */
-async function writeBatch(db: Queryable, batch: AppendRequest[]): Promise<AppendResult[]> {
+async function writeBatch(db: Queryable, batch: AppendRequest[]): Promise<(AppendResult | "refused")[]> {
   const mentionIdx: number[] = [];
   const mentionUser: string[] = [];
   batch.forEach((b, k) => {
@@ -155,8 +174,16 @@ async function writeBatch(db: Queryable, batch: AppendRequest[]): Promise<Append
   const rooms = batch.map((b) => b.room);
   const call = () =>
     db.query<AppendRow>(
-      "SELECT * FROM chat_append($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[])",
-      [rooms, batch.map((b) => b.user), batch.map((b) => b.body), batch.map((b) => b.clientId), mentionIdx, mentionUser],
+      "SELECT * FROM chat_append($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::bigint[])",
+      [
+        rooms,
+        batch.map((b) => b.user),
+        batch.map((b) => b.body),
+        batch.map((b) => b.clientId),
+        mentionIdx,
+        mentionUser,
+        batch.map((b) => b.threadOf ?? null),
+      ],
     );
   let rows: AppendRow[];
   try {
@@ -169,6 +196,7 @@ async function writeBatch(db: Queryable, batch: AppendRequest[]): Promise<Append
   }
   return rows.map((r, k) => {
     const b = batch[k]!;
+    if (r.refused) return "refused";
     const message = toMessage({
       room: b.room,
       seq: r.seq,
@@ -180,7 +208,13 @@ async function writeBatch(db: Queryable, batch: AppendRequest[]): Promise<Append
       deleted: r.deleted,
       update_seq: r.update_seq,
       reactions: r.reactions,
+      thread_of: r.thread_of,
+      reply_count: r.reply_count,
+      last_reply_at: r.last_reply_at,
+      repliers: r.repliers,
     });
-    return { message, created: r.created, legacy: r.legacy };
+    // The root's change has the position right after this reply (chat_append).
+    const root = r.root ? { message: toMessage(r.root), updateSeq: r.seq + 1 } : undefined;
+    return { message, created: r.created, legacy: r.legacy, root };
   });
 }

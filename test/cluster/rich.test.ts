@@ -148,7 +148,7 @@ test("mentions reach the user on any node and count in rooms:list; DMs mention o
   assert.deepEqual(await ping, { room: r, seq: message.seq, from: "ann" });
   await joined(r, bob);
   const list = await call(bob, "rooms:list", {});
-  assert.deepEqual(list.rooms.find((x: { room: string }) => x.room === r), { room: r, lastSeq: 1, readSeq: 0, unread: 1, mentions: 1 });
+  assert.deepEqual(list.rooms.find((x: { room: string }) => x.room === r), { room: r, lastSeq: 1, readSeq: 0, unread: 1, mentions: 1, unreadThreads: 0 });
   await call(bob, "message:read", { room: r, seq: 1 });
   const after1 = await call(bob, "rooms:list", {});
   assert.equal(after1.rooms.find((x: { room: string }) => x.room === r).mentions, 0);

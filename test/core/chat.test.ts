@@ -190,14 +190,14 @@ for (const backend of backends) {
       await call(bob, "message:send", { room: r, body: "b1", clientId: "rb1" });
       const list0 = await call(bob, "rooms:list", {});
       const mine = list0.rooms.find((x: { room: string }) => x.room === r);
-      assert.deepEqual(mine, { room: r, lastSeq: 5, readSeq: 0, unread: 4, mentions: 0 }); // bob's own message does not count
+      assert.deepEqual(mine, { room: r, lastSeq: 5, readSeq: 0, unread: 4, mentions: 0, unreadThreads: 0 }); // bob's own message does not count
       const reads = collect(alice, "message:read");
       const heard = waitFor(alice, "message:read", (p) => p.seq === 3);
       assert.deepEqual(await call(bob, "message:read", { room: r, seq: 3 }), { ok: true });
       await heard;
       assert.deepEqual(await call(bob, "message:read", { room: r, seq: 2 }), { ok: true });
       const list1 = await call(bob, "rooms:list", {});
-      assert.deepEqual(list1.rooms.find((x: { room: string }) => x.room === r), { room: r, lastSeq: 5, readSeq: 3, unread: 1, mentions: 0 });
+      assert.deepEqual(list1.rooms.find((x: { room: string }) => x.room === r), { room: r, lastSeq: 5, readSeq: 3, unread: 1, mentions: 0, unreadThreads: 0 });
       const far = await call(bob, "message:read", { room: r, seq: 6 });
       assert.equal(far.error.code, "not_found");
       await sleep(100);

@@ -31,7 +31,7 @@ describe("direct messages", () => {
     assert.equal(sent.ok, true);
     // Bob sees it in rooms:list even before reading.
     const list = await call(bob, "rooms:list", {});
-    assert.deepEqual(list.rooms.find((r: { room: string }) => r.room === room), { room, lastSeq: 1, readSeq: 0, unread: 1, mentions: 0 });
+    assert.deepEqual(list.rooms.find((r: { room: string }) => r.room === room), { room, lastSeq: 1, readSeq: 0, unread: 1, mentions: 0, unreadThreads: 0 });
 
     const malloryHears = collect(mallory, "message:new");
     for (const [event, payload] of [
