@@ -70,6 +70,8 @@ export class ChatClient {
   version = 0;
   /** The newest message from someone else, for the screen reader's live region. */
   lastIncoming?: Message;
+  /** The server's longest message in characters, once a send refused as too long named it. */
+  maxMessageChars?: number;
   /** Connections made so far (1 after the first connect). */
   connects = 0;
   /** `mention` events, newest last (the views show them as toasts). */
@@ -116,6 +118,9 @@ export class ChatClient {
       now: () => this.now(),
       newClientId: () => this.newClientId(),
       updated: (m) => this.searches.update(m),
+      limitLearnt: (n) => {
+        this.maxMessageChars = n;
+      },
     };
     const socketOpts: Partial<ManagerOptions & SocketOptions> = {
       auth: "username" in cred ? { username: cred.username } : { token: cred.token },

@@ -12,7 +12,7 @@ import {
   type JoinResult,
   type Message,
 } from "../../../src/shared/wire.js";
-import type { ClientError } from "./format.js";
+import { tooLongLimit, type ClientError } from "./format.js";
 import { actionErrorText, reactionToggle, withReaction, type MessageAction } from "./rich.js";
 import type { JoinQueue } from "./joinQueue.js";
 import { RoomLog } from "./roomLog.js";
@@ -35,6 +35,8 @@ export interface RoomHost {
   newClientId(): string;
   /** A message changed: wherever else it is shown (search results) shows it as it is now. */
   updated(m: Message): void;
+  /** The server named its longest message (a send refused as too long). */
+  limitLearnt(maxChars: number): void;
 }
 
 const DISCONNECTED: ClientError = { code: "disconnected", message: "not connected" };
@@ -61,7 +63,11 @@ export class Room {
   listRank = Number.POSITIVE_INFINITY;
   /** The newest edit/delete/react error per message seq, in plain words, shown on it. */
   readonly messageErrors = new Map<number, string>();
+  /** Text of sends refused as too long, for the composer to take back (`takeReturned`). */
+  returned?: string;
   private idleArmed = false;
+  /** Rate-limited until then (epoch ms): no send starts before. */
+  private holdUntil = 0;
 
   constructor(
     readonly room: string,
@@ -201,7 +207,7 @@ export class Room {
    */
   private async pump(): Promise<void> {
     const host = this.host;
-    if (this.sending || !this.joined || !host.isConnected()) return;
+    if (this.sending || !this.joined || !host.isConnected() || host.now() < this.holdUntil) return;
     const next = this.log.outgoing().find((o) => o.status === "pending");
     if (!next) return;
     const o = this.log.attempt(next.clientId)!;
@@ -223,12 +229,39 @@ export class Room {
       this.lostTrack();
       host.changed();
       return;
+    } else if (ack.error.code === "rate_limited") {
+      // The server said when to ask again: this message and the ones after it wait that
+      // long, in order, and go by themselves.
+      const ms = Math.max(0, ack.error.retryAfterMs ?? 1000);
+      this.holdUntil = host.now() + ms;
+      this.log.waitOutgoing(o.clientId, this.holdUntil);
+      host.later(ms, () => {
+        this.holdUntil = 0;
+        if (host.isCurrent(this)) void this.pump();
+      });
+      host.changed();
+      return;
+    } else if (tooLongLimit(ack.error) !== undefined) {
+      // Sending it again cannot help: it goes back to the composer to be shortened.
+      const limit = tooLongLimit(ack.error)!;
+      if (limit > 0) host.limitLearnt(limit);
+      this.log.discardOutgoing(o.clientId);
+      this.returned = this.returned === undefined ? o.body : `${this.returned}\n${o.body}`;
+      this.error = ack.error;
     } else {
       this.log.failOutgoing(o.clientId, ack.error);
       this.error = ack.error;
     }
     host.changed();
     if (host.isCurrent(this)) void this.pump();
+  }
+
+  /** The refused text for the composer, once. */
+  takeReturned(): string | undefined {
+    const text = this.returned;
+    this.returned = undefined;
+    if (text !== undefined) this.host.changed();
+    return text;
   }
 
   // ---- history ----

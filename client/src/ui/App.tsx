@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+import { useEffect, useMemo, useState } from "preact/hooks";
 import type { Credentials, Room } from "../state/chat.js";
 import { connectErrorText, errorText, roomTitle } from "../state/format.js";
 import { lastEditable } from "../state/rich.js";
@@ -9,6 +9,7 @@ import { Composer } from "./Composer.js";
 import { MessageList, type MessageActions } from "./MessageList.js";
 import { ConnectionBanner, Members, Toasts, Welcome } from "./Panels.js";
 import { SearchPanel } from "./SearchPanel.js";
+import { clearDrafts, loadDrafts, saveDraft } from "./drafts.js";
 import { useChat, useMentionToasts, useNow, useReadReceipts } from "./hooks.js";
 import { useNavigation } from "./navigation.js";
 import { clearCredentials, loadCredentials, saveCredentials } from "./session.js";
@@ -68,10 +69,10 @@ function Chat({ credentials, onRefused, onSignOut }: ChatProps) {
   const chat = useChat(credentials);
   const now = useNow();
   const [drawer, setDrawer] = useState<"none" | "rooms" | "members">("none");
-  const drafts = useRef(new Map<string, string>());
   const [editing, setEditing] = useState<{ room: string; seq: number } | undefined>();
   const [searchOpen, setSearchOpen] = useState(false);
   const me = chat.me;
+  const drafts = useMemo(() => loadDrafts(me), [me]);
 
   useEffect(() => {
     if (chat.conn === "refused" && chat.refusal) onRefused(chat.refusal);
@@ -174,7 +175,10 @@ function Chat({ credentials, onRefused, onSignOut }: ChatProps) {
         active={active}
         onSelect={select}
         onJoin={joinByName}
-        onSignOut={onSignOut}
+        onSignOut={() => {
+          clearDrafts(me);
+          onSignOut();
+        }}
         onSearch={(q) => {
           nav.noteOpened();
           setSearchOpen(true);
@@ -276,10 +280,13 @@ function Chat({ credentials, onRefused, onSignOut }: ChatProps) {
             <Composer
               room={current.room}
               label={title!.dm ? title!.title : `#${title!.title}`}
-              draft={drafts.current.get(current.room) ?? ""}
+              draft={drafts.get(current.room) ?? ""}
               error={current.error ? errorText(current.error) : undefined}
               typingText={typingText(typingUsers)}
-              onDraft={(t) => drafts.current.set(current.room, t)}
+              onDraft={(t) => saveDraft(me, drafts, current.room, t)}
+              maxChars={chat.maxMessageChars}
+              returned={current.returned}
+              onReturned={() => current.takeReturned()}
               onSend={(t) => chat.send(current.room, t)}
               onTyping={(has) => chat.typingInput(current.room, has)}
               onStopTyping={() => chat.typingStop(current.room)}

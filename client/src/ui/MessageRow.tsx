@@ -304,7 +304,11 @@ export function PendingRow({ me, outgoing: o, groupStart, onRetry, onDiscard }: 
         <p class="body">
           <Body text={o.body} me={me} />
         </p>
-        {o.status === "pending" ? (
+        {o.status === "pending" && o.retryAt !== undefined ? (
+          <p class="send-state muted">
+            <Countdown until={o.retryAt} />
+          </p>
+        ) : o.status === "pending" ? (
           <p class="send-state muted">Sending...</p>
         ) : (
           <p class="send-state failed-text">
@@ -320,4 +324,15 @@ export function PendingRow({ me, outgoing: o, groupStart, onRetry, onDiscard }: 
       </div>
     </li>
   );
+}
+
+/** "Sending again in N s.", counting down to a rate-limited message's own retry. */
+function Countdown({ until }: { until: number }) {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const t = setInterval(() => setNow(Date.now()), 500);
+    return () => clearInterval(t);
+  }, [until]);
+  const left = Math.ceil((until - now) / 1000);
+  return <>{left > 0 ? `Sending again in ${left} s.` : "Sending..."}</>;
 }
