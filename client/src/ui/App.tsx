@@ -231,8 +231,14 @@ function Chat({ credentials, onRefused, onSignOut }: ChatProps) {
               aria-controls="members"
               onClick={() => toggleDrawer("members")}
             >
-              <span class="online-dot" aria-hidden="true" />
-              {current.members.size} online
+              {chat.conn === "connected" ? (
+                <>
+                  <span class="online-dot" aria-hidden="true" />
+                  {current.members.size} online
+                </>
+              ) : (
+                "Not connected"
+              )}
             </button>
           )}
         </header>
@@ -312,13 +318,13 @@ function Chat({ credentials, onRefused, onSignOut }: ChatProps) {
           />
         )}
         <footer class="node-footer">
-          {chat.node ? (
+          {chat.node && chat.conn === "connected" ? (
             <>
               Served by <strong>{chat.node}</strong>
               {chat.protocolVersion !== undefined && <> · protocol v{chat.protocolVersion}</>}
             </>
           ) : (
-            <>Not connected</>
+            <>Not connected{chat.conn === "reconnecting" ? " · reconnecting..." : chat.conn === "offline" ? " · offline" : ""}</>
           )}
         </footer>
         <div class="sr-only" aria-live="polite" aria-atomic="true">
@@ -334,7 +340,9 @@ function Chat({ credentials, onRefused, onSignOut }: ChatProps) {
         }}
         onDismiss={(a) => chat.dismissMention(a.id)}
       />
-      {current && <Members me={me} members={current.members} dm={title?.dm === true} onOpenDm={openDm} />}
+      {current && (
+        <Members me={me} members={current.members} dm={title?.dm === true} connected={chat.conn === "connected"} onOpenDm={openDm} />
+      )}
     </div>
   );
 }

@@ -94,7 +94,8 @@ export const MessageRow = memo(function MessageRow(p: RowProps) {
       }}
     >
       {groupStart ? <Avatar name={m.user} /> : <span class="avatar-gap" aria-hidden="true" />}
-      <div class="msg-main">
+      {/* Every message has its full time on hover, not only the first of a group. */}
+      <div class="msg-main" title={fullTime(m.createdAt)}>
         {groupStart ? (
           <div class="msg-meta">
             <span class="author">{m.user}</span>
