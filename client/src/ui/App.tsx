@@ -8,6 +8,7 @@ import { useDrawerFocus } from "./focus.js";
 import { Composer } from "./Composer.js";
 import { MessageList, type MessageActions } from "./MessageList.js";
 import { ConnectionBanner, Members, Toasts, Welcome } from "./Panels.js";
+import { QuickSwitcher } from "./QuickSwitcher.js";
 import { SearchPanel } from "./SearchPanel.js";
 import { clearDrafts, loadDrafts, saveDraft } from "./drafts.js";
 import { useChat, useMentionToasts, useNow, useReadReceipts } from "./hooks.js";
@@ -19,12 +20,22 @@ import { SignIn } from "./SignIn.js";
 export function App() {
   const [cred, setCred] = useState<Credentials | undefined>(() => loadCredentials());
   const [refusal, setRefusal] = useState<string | undefined>();
+  // What was refused, back in the form to be corrected rather than typed again.
+  const [refused, setRefused] = useState<Credentials | undefined>();
 
   if (!cred) {
     return (
       <SignIn
         error={refusal ? connectErrorText(refusal) : undefined}
         tokenMode={refusal === "unauthorized" || refusal === "session_expired"}
+        initial={
+          refused &&
+          (refusal === "unauthorized" && "token" in refused
+            ? refused.token
+            : refusal === "invalid_username" && "username" in refused
+              ? refused.username
+              : "")
+        }
         onSubmit={(c) => {
           saveCredentials(c);
           setRefusal(undefined);
@@ -40,6 +51,7 @@ export function App() {
       onRefused={(why) => {
         clearCredentials();
         setRefusal(why);
+        setRefused(cred);
         setCred(undefined);
       }}
       onSignOut={() => {
@@ -71,6 +83,7 @@ function Chat({ credentials, onRefused, onSignOut }: ChatProps) {
   const [drawer, setDrawer] = useState<"none" | "rooms" | "members">("none");
   const [editing, setEditing] = useState<{ room: string; seq: number } | undefined>();
   const [searchOpen, setSearchOpen] = useState(false);
+  const [switcher, setSwitcher] = useState(false);
   const me = chat.me;
   const drafts = useMemo(() => loadDrafts(me), [me]);
 
@@ -115,6 +128,18 @@ function Chat({ credentials, onRefused, onSignOut }: ChatProps) {
 
   const alerts = useMentionToasts(chat, active, searchOpen);
   const seeNewest = useReadReceipts(chat, active);
+
+  // Ctrl/Cmd+K: the quick room switcher, from anywhere in the chat.
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if ((e.ctrlKey || e.metaKey) && !e.altKey && !e.shiftKey && e.key.toLowerCase() === "k") {
+        e.preventDefault();
+        setSwitcher((open) => !open);
+      }
+    };
+    addEventListener("keydown", onKey);
+    return () => removeEventListener("keydown", onKey);
+  }, []);
 
   useDrawerFocus(drawer === "none" ? undefined : drawer === "rooms" ? "sidebar" : "members");
 
@@ -340,6 +365,17 @@ function Chat({ credentials, onRefused, onSignOut }: ChatProps) {
         }}
         onDismiss={(a) => chat.dismissMention(a.id)}
       />
+      {switcher && (
+        <QuickSwitcher
+          me={me}
+          rooms={rooms}
+          onPick={(room) => {
+            setSwitcher(false);
+            select(room);
+          }}
+          onClose={() => setSwitcher(false)}
+        />
+      )}
       {current && (
         <Members me={me} members={current.members} dm={title?.dm === true} connected={chat.conn === "connected"} onOpenDm={openDm} />
       )}
