@@ -1,34 +1,28 @@
 /**
- * The chat controller: one Socket.IO connection, the rooms this person is in, and the
- * rules for keeping each room's log whole across reconnects. No DOM: the views
- * subscribe to changes and call the actions; Node can drive it too.
+ * The chat controller: one Socket.IO connection, its lifecycle, and the registry of the
+ * rooms this person is in (each a `Room`, room.ts, which keeps its own log whole across
+ * reconnects). No DOM: the views subscribe to changes and call the actions; Node can
+ * drive it too.
  */
 import { io, type ManagerOptions, type SocketOptions } from "socket.io-client";
 import {
-  DEFAULT_HISTORY_LIMIT,
   isRoomName,
   type Ack,
   type ClientToServerEvents,
-  type HistoryResult,
-  type JoinResult,
   type Message,
   type RoomSummary,
   type SearchResult,
 } from "../../../src/shared/wire.js";
 import type { ClientError } from "./format.js";
-import { actionErrorText, reactionToggle, withReaction, type MessageAction } from "./rich.js";
 import { JoinQueue } from "./joinQueue.js";
 import { randomId, tokenSubject } from "./ids.js";
-import { newRoomState, type RoomState } from "./roomState.js";
+import { Room, type CallResult, type RoomHost } from "./room.js";
 import { Searches } from "./searchRequests.js";
 import type { SearchState } from "./searchState.js";
 import { wireRoomEvents, type ChatSocket } from "./roomEvents.js";
 import { wireRenewal } from "./renewal.js";
 
-/** The longest `rate_limited` wait a join holds the queue for; longer ones fail that join. */
-const MAX_JOIN_HOLD_MS = 60_000;
-
-export type { RoomState } from "./roomState.js";
+export { Room } from "./room.js";
 export { tokenSubject } from "./ids.js";
 
 export type ConnState = "connecting" | "connected" | "reconnecting" | "offline" | "refused";
@@ -71,11 +65,13 @@ export class ChatClient {
   /** From `server:hello`. */
   node?: string;
   protocolVersion?: number;
-  readonly rooms = new Map<string, RoomState>();
+  readonly rooms = new Map<string, Room>();
   /** Bumped on every change. */
   version = 0;
   /** The newest message from someone else, for the screen reader's live region. */
   lastIncoming?: Message;
+  /** The server's longest message in characters, once a send refused as too long named it. */
+  maxMessageChars?: number;
   /** Connections made so far (1 after the first connect). */
   connects = 0;
   /** `mention` events, newest last (the views show them as toasts). */
@@ -97,7 +93,8 @@ export class ChatClient {
   private readonly newClientId: () => string;
   private readonly joins: JoinQueue;
   private readonly timers = new Set<ReturnType<typeof setTimeout>>();
-  private readonly idleArmed = new Set<string>();
+  /** What every room may use of this client. */
+  private readonly roomHost: RoomHost;
   private online = true;
   private stopped = false;
   private notifyQueued = false;
@@ -110,6 +107,21 @@ export class ChatClient {
     this.ackTimeoutMs = opts.ackTimeoutMs ?? 10_000;
     this.newClientId = opts.newClientId ?? randomId;
     this.joins = new JoinQueue(opts.maxConcurrentJoins ?? 4);
+    this.roomHost = {
+      me: this.me,
+      call: (event, payload) => this.call(event, payload),
+      isConnected: () => this.socket.connected,
+      isCurrent: (r) => this.rooms.get(r.room) === r,
+      joins: this.joins,
+      changed: () => this.changed(),
+      later: (ms, fn) => this.later(ms, fn),
+      now: () => this.now(),
+      newClientId: () => this.newClientId(),
+      updated: (m) => this.searches.update(m),
+      limitLearnt: (n) => {
+        this.maxMessageChars = n;
+      },
+    };
     const socketOpts: Partial<ManagerOptions & SocketOptions> = {
       auth: "username" in cred ? { username: cred.username } : { token: cred.token },
       // WebSocket first needs no sticky sessions; fall back to long-polling where it is blocked.
@@ -192,15 +204,11 @@ export class ChatClient {
       this.conn = "connected";
       this.refusal = undefined;
       this.changed();
-      for (const st of this.rooms.values()) void this.join(st.room);
+      for (const r of this.rooms.values()) void r.join();
       void this.listRooms();
     });
     s.on("disconnect", (reason) => {
-      for (const st of this.rooms.values()) {
-        st.joined = false;
-        st.typing.clearAll();
-        st.emitter.reset();
-      }
+      for (const r of this.rooms.values()) r.disconnected();
       if (this.stopped || reason === "io client disconnect") {
         this.conn = this.conn === "refused" ? "refused" : "offline";
       } else {
@@ -238,7 +246,6 @@ export class ChatClient {
       rooms: this.rooms,
       now: () => this.now(),
       changed: () => this.changed(),
-      rejoin: (room) => void this.join(room),
       ensureRoom: (room) => this.ensureRoom(room),
       later: (ms, fn) => this.later(ms, fn),
       incoming: (m) => {
@@ -248,7 +255,6 @@ export class ChatClient {
         this.mentionAlerts.push({ id: this.nextAlertId++, room, seq, from, at: this.now() });
         if (this.mentionAlerts.length > 20) this.mentionAlerts.splice(0, this.mentionAlerts.length - 20);
       },
-      updated: (m) => this.searches.update(m),
     });
   }
 
@@ -275,7 +281,7 @@ export class ChatClient {
 
   // ---- requests ----
 
-  private call<T extends object>(event: keyof ClientToServerEvents, payload: object): Promise<Ack<T> | { ok: false; error: ClientError }> {
+  private call<T extends object>(event: keyof ClientToServerEvents, payload: object): Promise<CallResult<T>> {
     return new Promise((resolve) => {
       if (!this.socket.connected) {
         resolve({ ok: false, error: { code: "disconnected", message: "not connected" } });
@@ -297,117 +303,38 @@ export class ChatClient {
     });
   }
 
-  private ensureRoom(room: string): RoomState {
-    let st = this.rooms.get(room);
-    if (!st) {
-      const created: RoomState = newRoomState(room, this.me, (typing) => {
-        if (created.joined) void this.call("typing", { room, typing });
-      });
-      st = created;
-      this.rooms.set(room, st);
+  private ensureRoom(room: string): Room {
+    let r = this.rooms.get(room);
+    if (!r) {
+      r = new Room(room, this.roomHost);
+      this.rooms.set(room, r);
       this.changed();
     }
-    return st;
-  }
-
-  /**
-   * Joins (or re-joins) a room: a fresh join the first time, then `since` the highest
-   * contiguous position seen, in as many batches as the server needs. Sends what was
-   * waiting in the outbox once joined. Each request waits for a slot in `joins`; `urgent`
-   * (the person opened the room) goes before background catch-ups.
-   */
-  private async join(room: string, urgent = false): Promise<ClientError | undefined> {
-    const st = this.rooms.get(room);
-    if (!st) return undefined;
-    if (st.joining) {
-      st.rejoinWanted = true;
-      return undefined;
-    }
-    if (!this.socket.connected) return { code: "disconnected", message: "not connected" };
-    st.joining = true;
-    st.rejoinWanted = false;
-    let failure: ClientError | undefined;
-    try {
-      let since = st.log.joinedOnce ? st.log.highWater : undefined;
-      for (;;) {
-        await this.joins.acquire(urgent);
-        // Closed while it waited: do not join it again.
-        if (this.rooms.get(room) !== st) {
-          this.joins.release();
-          return undefined;
-        }
-        let ack: Ack<JoinResult> | { ok: false; error: ClientError };
-        try {
-          ack = await this.call<JoinResult>("room:join", since === undefined ? { room } : { room, since });
-        } finally {
-          this.joins.release();
-        }
-        if (!ack.ok && ack.error.code === "rate_limited" && (ack.error.retryAfterMs ?? 1000) <= MAX_JOIN_HOLD_MS && this.socket.connected) {
-          // Over the connection's event rate (a reconnect in many rooms): no join starts
-          // until the window the server named has passed, then this one asks again. A longer
-          // wait is the hourly limit on creating rooms: that join fails and the others go on.
-          this.joins.holdFor(ack.error.retryAfterMs ?? 1000);
-          continue;
-        }
-        if (!ack.ok) {
-          failure = ack.error;
-          break;
-        }
-        st.members = new Set(ack.members);
-        st.joined = true;
-        const outcome = st.log.applyJoin(ack, since);
-        this.changed();
-        if (outcome.complete) break;
-        since = outcome.nextSince;
-      }
-    } finally {
-      st.joining = false;
-    }
-    if (failure) {
-      if (failure.code !== "disconnected") st.error = failure;
-      // A reconnect asked for this room while the failed request waited or ran.
-      if (st.rejoinWanted && this.socket.connected && this.rooms.get(room) === st) void this.join(room);
-      this.changed();
-      return failure;
-    }
-    if (st.error?.code === "not_joined" || st.error?.code === "disconnected") st.error = undefined;
-    this.flushOutbox(st);
-    if (st.rejoinWanted) {
-      void this.join(room);
-    } else if (st.log.hasGap()) {
-      // Entries above the gap arrived before the ones in it (they travel different
-      // paths between nodes); look again shortly rather than spin.
-      this.later(300, () => {
-        if (st.log.hasGap() && st.joined) void this.join(room);
-      });
-    }
-    this.changed();
-    return undefined;
+    return r;
   }
 
   private async listRooms() {
     const ack = await this.call<{ rooms: RoomSummary[] }>("rooms:list", {});
     if (!ack.ok) return;
-    ack.rooms.forEach((r, i) => {
-      if (!isRoomName(r.room)) return;
-      const known = this.rooms.has(r.room);
-      const st = this.ensureRoom(r.room);
-      st.listRank = i;
+    ack.rooms.forEach((s, i) => {
+      if (!isRoomName(s.room)) return;
+      const known = this.rooms.has(s.room);
+      const r = this.ensureRoom(s.room);
+      r.listRank = i;
       // A room already loaded counts its own unread; the list's count is for the rest.
-      if (!known || !st.log.joinedOnce) st.log.setListUnread(r.unread, r.lastSeq, r.readSeq, r.mentions ?? 0);
-      if (!st.joined && !st.joining) void this.join(r.room);
+      if (!known || !r.log.joinedOnce) r.log.setListUnread(s.unread, s.lastSeq, s.readSeq, s.mentions ?? 0);
+      if (!r.joined && !r.joining) void r.join();
     });
     this.changed();
   }
 
-  // ---- actions ----
+  // ---- actions (the registry's own, then each room's by name) ----
 
   /** Joins a public room (creating it) or an existing DM by name. */
   async openRoom(room: string): Promise<ClientError | undefined> {
     if (!isRoomName(room)) return { code: "invalid_payload", message: "bad room name" };
     const existed = this.rooms.has(room);
-    this.ensureRoom(room);
-    const err = await this.join(room, true);
+    const err = await this.ensureRoom(room).join(true);
     if (err && err.code !== "disconnected" && !existed) {
       this.rooms.delete(room);
       this.changed();
@@ -425,9 +352,9 @@ export class ChatClient {
 
   /** Stops showing a room for this session and leaves it on the server. */
   closeRoom(room: string) {
-    const st = this.rooms.get(room);
-    if (!st) return;
-    st.emitter.stop();
+    const r = this.rooms.get(room);
+    if (!r) return;
+    r.close();
     this.rooms.delete(room);
     void this.call("room:leave", { room });
     this.changed();
@@ -435,142 +362,47 @@ export class ChatClient {
 
   /** Sends a message: shown at once as pending, sent when the room is joined. */
   send(room: string, body: string): string | undefined {
-    const st = this.rooms.get(room);
-    const text = body.trim();
-    if (!st || text === "") return undefined;
-    const clientId = this.newClientId();
-    st.log.addOutgoing(clientId, text, new Date(this.now()));
-    st.emitter.stop();
-    st.error = undefined;
-    this.trySend(st, clientId);
-    this.changed();
-    return clientId;
+    return this.rooms.get(room)?.send(body);
   }
 
   /** Sends a failed message again, with the same clientId (the server de-duplicates). */
   retry(room: string, clientId: string) {
-    const st = this.rooms.get(room);
-    if (!st) return;
-    st.error = undefined;
-    this.trySend(st, clientId);
-    this.changed();
+    this.rooms.get(room)?.retry(clientId);
   }
 
   discard(room: string, clientId: string) {
-    const st = this.rooms.get(room);
-    if (!st) return;
-    st.log.discardOutgoing(clientId);
-    if (st.log.outgoing().every((o) => o.status !== "failed")) st.error = undefined;
-    this.changed();
-  }
-
-  private flushOutbox(st: RoomState) {
-    void this.pump(st);
-  }
-
-  private trySend(st: RoomState, clientId: string) {
-    st.log.requeue(clientId);
-    void this.pump(st);
-  }
-
-  /**
-   * Sends the room's pending messages one at a time, in the order they were written:
-   * the server handles a socket's events concurrently, so two sends in flight at once
-   * could be stored (and numbered) in either order.
-   */
-  private async pump(st: RoomState) {
-    if (st.sending || !st.joined || !this.socket.connected) return;
-    const next = st.log.outgoing().find((o) => o.status === "pending");
-    if (!next) return;
-    const o = st.log.attempt(next.clientId)!;
-    st.sending = true;
-    this.changed();
-    let ack: Awaited<ReturnType<typeof this.call<{ message: Message }>>>;
-    try {
-      ack = await this.call<{ message: Message }>("message:send", { room: st.room, body: o.body, clientId: o.clientId });
-    } finally {
-      st.sending = false;
-    }
-    if (ack.ok) {
-      st.log.applyAck(ack.message);
-    } else if (ack.error.code === "disconnected") {
-      // Lost with the connection: the re-join sends it again with the same clientId.
-      this.changed();
-      return;
-    } else if (ack.error.code === "not_joined") {
-      st.joined = false;
-      void this.join(st.room);
-      this.changed();
-      return;
-    } else {
-      st.log.failOutgoing(o.clientId, ack.error);
-      st.error = ack.error;
-    }
-    this.changed();
-    if (this.rooms.get(st.room) === st) void this.pump(st);
+    this.rooms.get(room)?.discard(clientId);
   }
 
   /** Loads the page of messages before the oldest loaded one. */
   async loadOlder(room: string) {
-    const st = this.rooms.get(room);
-    const before = st?.log.olderCursor();
-    if (!st || before === undefined || st.loadingOlder) return;
-    st.loadingOlder = true;
-    this.changed();
-    try {
-      const ack = await this.call<HistoryResult>("room:history", { room, before, limit: DEFAULT_HISTORY_LIMIT });
-      if (ack.ok) st.log.applyHistory(ack, before);
-    } finally {
-      st.loadingOlder = false;
-      this.changed();
-    }
+    await this.rooms.get(room)?.loadOlder();
   }
 
   /** Loads older pages until `seq` is loaded (a search result to jump to), at most `pages` of them. */
   async loadUntil(room: string, seq: number, pages = 10): Promise<boolean> {
     for (let i = 0; i < pages; i++) {
-      const st = this.rooms.get(room);
-      if (!st) return false;
-      if (st.log.joinedOnce && st.log.loadedFrom <= seq) return true;
-      if (!st.log.joinedOnce || st.loadingOlder) {
-        await new Promise((r) => setTimeout(r, 100));
+      const r = this.rooms.get(room);
+      if (!r) return false;
+      if (r.log.joinedOnce && r.log.loadedFrom <= seq) return true;
+      if (!r.log.joinedOnce || r.loadingOlder) {
+        await new Promise((res) => setTimeout(res, 100));
         continue;
       }
-      if (st.log.olderCursor() === undefined) return false;
-      await this.loadOlder(room);
+      if (r.log.olderCursor() === undefined) return false;
+      await r.loadOlder();
     }
     return (this.rooms.get(room)?.log.loadedFrom ?? Infinity) <= seq;
   }
 
   /** The newest message of `room` is on screen and the window has focus. */
   markRead(room: string) {
-    const st = this.rooms.get(room);
-    if (!st || !st.joined) return;
-    const seq = st.log.readTarget();
-    if (seq === undefined) return;
-    st.log.markRead(seq);
-    void this.call("message:read", { room, seq });
-    this.changed();
+    this.rooms.get(room)?.markRead();
   }
 
   /** A keystroke in the composer. */
   typingInput(room: string, hasText: boolean) {
-    const st = this.rooms.get(room);
-    if (!st) return;
-    st.emitter.input(hasText, this.now());
-    this.scheduleIdle(st);
-  }
-
-  /** One idle check per room at a time, re-armed while the person keeps typing. */
-  private scheduleIdle(st: RoomState) {
-    const deadline = st.emitter.idleDeadline();
-    if (deadline === undefined || this.idleArmed.has(st.room)) return;
-    this.idleArmed.add(st.room);
-    this.later(Math.max(0, deadline - this.now()) + 10, () => {
-      this.idleArmed.delete(st.room);
-      st.emitter.tick(this.now());
-      this.scheduleIdle(st);
-    });
+    this.rooms.get(room)?.typingInput(hasText);
   }
 
   /** The composer lost focus or the room was switched away. */
@@ -578,67 +410,19 @@ export class ChatClient {
     this.rooms.get(room)?.emitter.stop();
   }
 
-  // ---- rich messaging ----
-
-  private actionFailed(st: RoomState, seq: number, action: MessageAction, error: ClientError) {
-    st.messageErrors.set(seq, actionErrorText(action, error));
-    if (error.code === "not_joined") {
-      st.joined = false;
-      void this.join(st.room);
-    }
-    this.changed();
-  }
-
   /** Edits this user's message. Resolves to true when the server took it. */
   async edit(room: string, seq: number, body: string): Promise<boolean> {
-    const st = this.rooms.get(room);
-    const text = body.trim();
-    if (!st || text === "") return false;
-    st.messageErrors.delete(seq);
-    const current = st.log.get(seq);
-    if (current && current.body === text) return true;
-    const ack = await this.call<{ message: Message }>("message:edit", { room, seq, body: text });
-    if (!ack.ok) {
-      this.actionFailed(st, seq, "edit", ack.error);
-      return false;
-    }
-    st.log.applyChange(ack.message);
-    this.searches.update(ack.message);
-    this.changed();
-    return true;
+    return (await this.rooms.get(room)?.edit(seq, body)) ?? false;
   }
 
   /** Deletes this user's message (the others see a tombstone). */
   async remove(room: string, seq: number): Promise<boolean> {
-    const st = this.rooms.get(room);
-    if (!st) return false;
-    st.messageErrors.delete(seq);
-    const ack = await this.call("message:delete", { room, seq });
-    if (!ack.ok) {
-      this.actionFailed(st, seq, "delete", ack.error);
-      return false;
-    }
-    this.changed();
-    return true;
+    return (await this.rooms.get(room)?.remove(seq)) ?? false;
   }
 
   /** Toggles this user's `emoji` on a message: shown at once, settled by the server's answer. */
   async react(room: string, seq: number, emoji: string): Promise<void> {
-    const st = this.rooms.get(room);
-    const m = st?.log.get(seq);
-    if (!st || !m || m.deleted) return;
-    st.messageErrors.delete(seq);
-    const on = reactionToggle(m, emoji, this.me);
-    const old = st.log.applyOptimistic(withReaction(m, emoji, this.me, on));
-    this.changed();
-    const ack = await this.call<{ message: Message }>("message:react", { room, seq, emoji, on });
-    if (!ack.ok) {
-      if (old) st.log.revert(old);
-      this.actionFailed(st, seq, "react", ack.error);
-      return;
-    }
-    st.log.applyChange(ack.message);
-    this.changed();
+    await this.rooms.get(room)?.react(seq, emoji);
   }
 
   clearMessageError(room: string, seq: number) {
@@ -689,9 +473,9 @@ export class ChatClient {
   }
 
   clearError(room: string) {
-    const st = this.rooms.get(room);
-    if (st?.error) {
-      st.error = undefined;
+    const r = this.rooms.get(room);
+    if (r?.error) {
+      r.error = undefined;
       this.changed();
     }
   }

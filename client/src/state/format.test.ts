@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { Message } from "../../../src/shared/wire.js";
-import { buildRows, errorText, linkify, relativeTime, roomTitle, safeHref, type Segment } from "./format.js";
+import { buildRows, errorText, linkify, relativeTime, roomTitle, safeHref, tooLongLimit, type Segment } from "./format.js";
 
 const links = (segs: Segment[]) => segs.filter((s) => s.kind === "link").map((s) => (s.kind === "link" ? s.href : ""));
 
@@ -97,5 +97,14 @@ describe("plain words", () => {
   test("room titles", () => {
     assert.deepEqual(roomTitle("dm:alice:bob", "bob"), { title: "alice", dm: true, peer: "alice" });
     assert.deepEqual(roomTitle("general", "bob"), { title: "general", dm: false });
+  });
+});
+
+describe("tooLongLimit", () => {
+  test("reads the limit from the server's refusal, and nothing from other refusals", () => {
+    assert.equal(tooLongLimit({ code: "invalid_payload", message: "body: body is longer than 4000 characters" }), 4000);
+    assert.equal(tooLongLimit({ code: "invalid_payload", message: "message too long" }), 0);
+    assert.equal(tooLongLimit({ code: "invalid_payload", message: "body is empty" }), undefined);
+    assert.equal(tooLongLimit({ code: "rate_limited", message: "longer than 5 sends", retryAfterMs: 10 }), undefined);
   });
 });

@@ -239,6 +239,15 @@ function seconds(ms: number): string {
   return s === 1 ? "1 second" : `${s} seconds`;
 }
 
+/**
+ * A send or edit refused because the body is over `MAX_MESSAGE_CHARS`: the limit the
+ * server named (its message says "longer than N characters"), or 0 if it named none.
+ */
+export function tooLongLimit(e: ClientError): number | undefined {
+  if (e.code !== "invalid_payload" || !/longer|too long|too_big|max/i.test(e.message)) return undefined;
+  return Number(/(\d+)/.exec(e.message)?.[1] ?? 0);
+}
+
 /** An ack error in plain words, for the line next to the composer. */
 export function errorText(e: ClientError | undefined): string {
   if (!e) return "";
@@ -247,13 +256,12 @@ export function errorText(e: ClientError | undefined): string {
       return e.retryAfterMs !== undefined
         ? `You're sending messages too quickly. Try again in ${seconds(e.retryAfterMs)}.`
         : "You're sending messages too quickly. Wait a moment and try again.";
-    case "invalid_payload":
-      if (/longer|too long|too_big|max/i.test(e.message)) {
-        const n = /(\d+)/.exec(e.message)?.[1];
-        return n ? `That message is too long (the limit is ${n} characters).` : "That message is too long.";
-      }
+    case "invalid_payload": {
+      const limit = tooLongLimit(e);
+      if (limit !== undefined) return limit ? `That message is too long (the limit is ${limit} characters).` : "That message is too long.";
       if (/empty/i.test(e.message)) return "That message is empty.";
       return "The server did not accept that message.";
+    }
     case "limit_exceeded":
       return "You've reached one of the server's limits (too many rooms open on this connection). Leave a room and try again.";
     case "forbidden":

@@ -214,6 +214,22 @@ describe("RoomLog outgoing messages", () => {
     assert.equal(log.outgoing().length, 1);
   });
 
+  test("a rate-limited message stays pending with its retry time, until the next attempt", () => {
+    const log = new RoomLog(ROOM, "alice");
+    log.addOutgoing("x1", "hello", new Date(T0));
+    log.attempt("x1");
+    log.waitOutgoing("x1", T0 + 1500);
+    assert.deepEqual(
+      log.outgoing().map((o) => [o.status, o.retryAt]),
+      [["pending", T0 + 1500]],
+    );
+    log.attempt("x1");
+    assert.deepEqual(
+      log.outgoing().map((o) => [o.clientId, o.status, o.retryAt, o.attempts]),
+      [["x1", "pending", undefined, 2]],
+    );
+  });
+
   test("a failure keeps the text and the clientId for a retry", () => {
     const log = new RoomLog(ROOM, "alice");
     log.addOutgoing("x1", "hello", new Date(T0));

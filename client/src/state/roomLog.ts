@@ -24,6 +24,8 @@ export interface Outgoing {
   createdAt: string;
   /** Send attempts so far; a retry reuses the clientId. */
   attempts: number;
+  /** Rate-limited: sent again by itself at this time (epoch ms). */
+  retryAt?: number;
 }
 
 export interface Notice {
@@ -284,6 +286,7 @@ export class RoomLog {
     if (!o) return undefined;
     o.status = "pending";
     o.error = undefined;
+    o.retryAt = undefined;
     o.attempts++;
     this.changed();
     return o;
@@ -295,6 +298,15 @@ export class RoomLog {
     if (!o || o.status === "pending") return;
     o.status = "pending";
     o.error = undefined;
+    this.changed();
+  }
+
+  /** The server said `rate_limited`: still pending, sent again at `at` (epoch ms). */
+  waitOutgoing(clientId: string, at: number) {
+    const o = this.outbox.get(clientId);
+    if (!o) return;
+    o.status = "pending";
+    o.retryAt = at;
     this.changed();
   }
 

@@ -1,6 +1,5 @@
-import { useCallback, useEffect, useMemo, useRef, useState } from "preact/hooks";
-import { isRoomName } from "../../../src/shared/wire.js";
-import { ChatClient, type Credentials, type RoomState } from "../state/chat.js";
+import { useEffect, useMemo, useState } from "preact/hooks";
+import type { Credentials, Room } from "../state/chat.js";
 import { connectErrorText, errorText, roomTitle } from "../state/format.js";
 import { lastEditable } from "../state/rich.js";
 import { typingText } from "../state/typing.js";
@@ -9,20 +8,34 @@ import { useDrawerFocus } from "./focus.js";
 import { Composer } from "./Composer.js";
 import { MessageList, type MessageActions } from "./MessageList.js";
 import { ConnectionBanner, Members, Toasts, Welcome } from "./Panels.js";
+import { QuickSwitcher } from "./QuickSwitcher.js";
 import { SearchPanel } from "./SearchPanel.js";
-import { clearCredentials, loadCredentials, pageTokenSource, roomFromHash, saveCredentials, setHashRoom } from "./session.js";
+import { clearDrafts, loadDrafts, saveDraft } from "./drafts.js";
+import { useChat, useMentionToasts, useNow, useReadReceipts } from "./hooks.js";
+import { useNavigation } from "./navigation.js";
+import { clearCredentials, loadCredentials, saveCredentials } from "./session.js";
 import { Sidebar } from "./Sidebar.js";
 import { SignIn } from "./SignIn.js";
 
 export function App() {
   const [cred, setCred] = useState<Credentials | undefined>(() => loadCredentials());
   const [refusal, setRefusal] = useState<string | undefined>();
+  // What was refused, back in the form to be corrected rather than typed again.
+  const [refused, setRefused] = useState<Credentials | undefined>();
 
   if (!cred) {
     return (
       <SignIn
         error={refusal ? connectErrorText(refusal) : undefined}
         tokenMode={refusal === "unauthorized" || refusal === "session_expired"}
+        initial={
+          refused &&
+          (refusal === "unauthorized" && "token" in refused
+            ? refused.token
+            : refusal === "invalid_username" && "username" in refused
+              ? refused.username
+              : "")
+        }
         onSubmit={(c) => {
           saveCredentials(c);
           setRefusal(undefined);
@@ -38,6 +51,7 @@ export function App() {
       onRefused={(why) => {
         clearCredentials();
         setRefusal(why);
+        setRefused(cred);
         setCred(undefined);
       }}
       onSignOut={() => {
@@ -49,42 +63,8 @@ export function App() {
   );
 }
 
-function useChat(credentials: Credentials): ChatClient {
-  const chat = useMemo(
-    () => new ChatClient({ credentials, getToken: pageTokenSource, onTokenRenewed: (token) => saveCredentials({ token }) }),
-    [credentials],
-  );
-  const [, setVersion] = useState(0);
-  useEffect(() => {
-    const off = chat.subscribe(() => setVersion(chat.version));
-    const online = () => chat.setOnline(true);
-    const offline = () => chat.setOnline(false);
-    addEventListener("online", online);
-    addEventListener("offline", offline);
-    if (!navigator.onLine) chat.setOnline(false);
-    chat.start();
-    return () => {
-      off();
-      removeEventListener("online", online);
-      removeEventListener("offline", offline);
-      chat.stop();
-    };
-  }, [chat]);
-  return chat;
-}
-
-/** A clock for relative times that ticks every 30 s. */
-function useNow(): number {
-  const [now, setNow] = useState(() => Date.now());
-  useEffect(() => {
-    const t = setInterval(() => setNow(Date.now()), 30_000);
-    return () => clearInterval(t);
-  }, []);
-  return now;
-}
-
-function sortRooms(rooms: RoomState[]): RoomState[] {
-  const activity = (r: RoomState) => {
+function sortRooms(rooms: Room[]): Room[] {
+  const activity = (r: Room) => {
     const m = r.log.newest();
     return m ? Date.parse(m.createdAt) : 0;
   };
@@ -100,89 +80,27 @@ interface ChatProps {
 function Chat({ credentials, onRefused, onSignOut }: ChatProps) {
   const chat = useChat(credentials);
   const now = useNow();
-  const [active, setActive] = useState<string | undefined>(() => roomFromHash());
   const [drawer, setDrawer] = useState<"none" | "rooms" | "members">("none");
-  const [roomError, setRoomError] = useState<string | undefined>();
-  const drafts = useRef(new Map<string, string>());
   const [editing, setEditing] = useState<{ room: string; seq: number } | undefined>();
-  const [highlight, setHighlight] = useState<{ room: string; seq: number } | undefined>();
   const [searchOpen, setSearchOpen] = useState(false);
+  const [switcher, setSwitcher] = useState(false);
   const me = chat.me;
-
-  // How many times the person has opened something (a room, the search, a drawer). A join
-  // answered late opens its room only if they have not since, so the answer never replaces
-  // the room they went to meanwhile nor closes the search or drawer they opened.
-  const opened = useRef(0);
-  const toggleDrawer = (which: "rooms" | "members") => {
-    if (drawer !== which) opened.current++;
-    setDrawer(drawer === which ? "none" : which);
-  };
+  const drafts = useMemo(() => loadDrafts(me), [me]);
 
   useEffect(() => {
     if (chat.conn === "refused" && chat.refusal) onRefused(chat.refusal);
   }, [chat.conn, chat.refusal]);
 
-  // The address names the open room: reload and back/forward keep it.
-  useEffect(() => setHashRoom(active), [active]);
-  // Whether the open room is one the person chose, or one opened for them (see Composer).
-  // State, not a ref: a room the page opened for them and that they then pick is chosen.
-  const [chosen, setChosen] = useState(false);
-  useEffect(() => {
-    const onHash = () => {
-      opened.current++;
-      setChosen(true);
-      setActive(roomFromHash());
-    };
-    addEventListener("hashchange", onHash);
-    return () => removeEventListener("hashchange", onHash);
-  }, []);
-
-  // A room named in the address but not in the sidebar: join it once connected.
-  const tried = useRef(new Set<string>());
-  useEffect(() => {
-    if (!active || chat.conn !== "connected" || chat.rooms.has(active) || tried.current.has(active)) return;
-    tried.current.add(active);
-    if (!isRoomName(active)) {
-      setRoomError(`"${active}" is not a room name.`);
-      return;
-    }
-    void chat.openRoom(active).then((err) => {
-      if (err && err.code !== "disconnected") setRoomError(errorText(err));
-    });
-  }, [active, chat.conn, chat.rooms.size]);
-
   const rooms = sortRooms([...chat.rooms.values()]);
-  const current = active ? chat.rooms.get(active) : undefined;
-  // A room asked for by name (the join box), until its join is answered. The room is in the
-  // sidebar before the answer, so as the first room the page may open it before the answer
-  // selects it: it opens as chosen then, and the answer's select changes nothing, instead of
-  // taking the cursor a moment later from whatever the person went on to type in.
-  const asked = useRef<string | undefined>(undefined);
-  // Nothing chosen yet: the most recently active room.
-  useEffect(() => {
-    if (active || !rooms[0]) return;
-    setChosen(rooms[0].room === asked.current);
-    setActive(rooms[0].room);
-  }, [active, rooms[0]?.room]);
-
-  const select = useCallback((room: string) => {
-    opened.current++;
-    setChosen(true);
-    setRoomError(undefined);
-    setActive(room);
+  const nav = useNavigation(chat, rooms, () => {
     setDrawer("none");
     setSearchOpen(false);
-  }, []);
-
-  /** Joins a room asked for by name and opens it; resolves to the error to show, if any. */
-  const joinByName = async (room: string): Promise<string | undefined> => {
-    asked.current = room;
-    const at = opened.current;
-    const err = await chat.openRoom(room);
-    if (asked.current === room) asked.current = undefined;
-    if (err && err.code !== "disconnected") return errorText(err);
-    if (opened.current === at) select(room);
-    return undefined;
+  });
+  const { active, chosen, roomError, setRoomError, select, joinByName, jumpTo, highlight } = nav;
+  const current = active ? chat.rooms.get(active) : undefined;
+  const toggleDrawer = (which: "rooms" | "members") => {
+    if (drawer !== which) nav.noteOpened();
+    setDrawer(drawer === which ? "none" : which);
   };
 
   const focusComposer = () => setTimeout(() => document.getElementById("composer-input")?.focus(), 0);
@@ -208,56 +126,20 @@ function Chat({ credentials, onRefused, onSignOut }: ChatProps) {
     };
   }, [chat, active]);
 
-  /** Opens a room (joining it if need be) and brings one message into view. */
-  const jumpTo = async (room: string, seq: number) => {
-    if (!chat.rooms.has(room)) {
-      const err = await chat.openRoom(room);
-      if (err && err.code !== "disconnected") {
-        setRoomError(errorText(err));
-        return;
+  const alerts = useMentionToasts(chat, active, searchOpen);
+  const seeNewest = useReadReceipts(chat, active);
+
+  // Ctrl/Cmd+K: the quick room switcher, from anywhere in the chat.
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if ((e.ctrlKey || e.metaKey) && !e.altKey && !e.shiftKey && e.key.toLowerCase() === "k") {
+        e.preventDefault();
+        setSwitcher((open) => !open);
       }
-    }
-    select(room);
-    setHighlight({ room, seq });
-    void chat.loadUntil(room, seq);
-  };
-  useEffect(() => {
-    if (!highlight) return;
-    const t = setTimeout(() => setHighlight(undefined), 4000);
-    return () => clearTimeout(t);
-  }, [highlight]);
-
-  // Mentions in the room on screen need no toast; the others go after a while.
-  const alerts = chat.mentionAlerts.filter((a) => searchOpen || a.room !== active || !document.hasFocus());
-  useEffect(() => {
-    for (const a of chat.mentionAlerts) if (!alerts.includes(a)) chat.dismissMention(a.id);
-  }, [chat.mentionAlerts.length, active, searchOpen]);
-  const alertTimers = useRef(new Set<number>());
-  useEffect(() => {
-    for (const a of alerts) {
-      if (alertTimers.current.has(a.id)) continue;
-      alertTimers.current.add(a.id);
-      setTimeout(() => chat.dismissMention(a.id), 10_000);
-    }
-  }, [alerts.length]);
-
-  // Read receipts: the newest message is visible and the window has focus.
-  const seeNewest = useCallback(() => {
-    if (!active) return;
-    if (document.visibilityState === "visible" && document.hasFocus()) chat.markRead(active);
-  }, [chat, active]);
-  const atBottomRef = useRef(true);
-  useEffect(() => {
-    const again = () => {
-      if (atBottomRef.current) seeNewest();
     };
-    addEventListener("focus", again);
-    document.addEventListener("visibilitychange", again);
-    return () => {
-      removeEventListener("focus", again);
-      document.removeEventListener("visibilitychange", again);
-    };
-  }, [seeNewest]);
+    addEventListener("keydown", onKey);
+    return () => removeEventListener("keydown", onKey);
+  }, []);
 
   useDrawerFocus(drawer === "none" ? undefined : drawer === "rooms" ? "sidebar" : "members");
 
@@ -318,9 +200,12 @@ function Chat({ credentials, onRefused, onSignOut }: ChatProps) {
         active={active}
         onSelect={select}
         onJoin={joinByName}
-        onSignOut={onSignOut}
+        onSignOut={() => {
+          clearDrafts(me);
+          onSignOut();
+        }}
         onSearch={(q) => {
-          opened.current++;
+          nav.noteOpened();
           setSearchOpen(true);
           setDrawer("none");
           void chat.runSearch(q);
@@ -371,8 +256,14 @@ function Chat({ credentials, onRefused, onSignOut }: ChatProps) {
               aria-controls="members"
               onClick={() => toggleDrawer("members")}
             >
-              <span class="online-dot" aria-hidden="true" />
-              {current.members.size} online
+              {chat.conn === "connected" ? (
+                <>
+                  <span class="online-dot" aria-hidden="true" />
+                  {current.members.size} online
+                </>
+              ) : (
+                "Not connected"
+              )}
             </button>
           )}
         </header>
@@ -409,10 +300,7 @@ function Chat({ credentials, onRefused, onSignOut }: ChatProps) {
               loadingOlder={current.loadingOlder}
               now={now}
               onNearTop={() => void chat.loadOlder(current.room)}
-              onSeeNewest={() => {
-                atBottomRef.current = true;
-                seeNewest();
-              }}
+              onSeeNewest={seeNewest}
               onRetry={(id) => chat.retry(current.room, id)}
               onDiscard={(id) => chat.discard(current.room, id)}
               actions={actions}
@@ -423,10 +311,13 @@ function Chat({ credentials, onRefused, onSignOut }: ChatProps) {
             <Composer
               room={current.room}
               label={title!.dm ? title!.title : `#${title!.title}`}
-              draft={drafts.current.get(current.room) ?? ""}
+              draft={drafts.get(current.room) ?? ""}
               error={current.error ? errorText(current.error) : undefined}
               typingText={typingText(typingUsers)}
-              onDraft={(t) => drafts.current.set(current.room, t)}
+              onDraft={(t) => saveDraft(me, drafts, current.room, t)}
+              maxChars={chat.maxMessageChars}
+              returned={current.returned}
+              onReturned={() => current.takeReturned()}
               onSend={(t) => chat.send(current.room, t)}
               onTyping={(has) => chat.typingInput(current.room, has)}
               onStopTyping={() => chat.typingStop(current.room)}
@@ -452,13 +343,13 @@ function Chat({ credentials, onRefused, onSignOut }: ChatProps) {
           />
         )}
         <footer class="node-footer">
-          {chat.node ? (
+          {chat.node && chat.conn === "connected" ? (
             <>
               Served by <strong>{chat.node}</strong>
               {chat.protocolVersion !== undefined && <> · protocol v{chat.protocolVersion}</>}
             </>
           ) : (
-            <>Not connected</>
+            <>Not connected{chat.conn === "reconnecting" ? " · reconnecting..." : chat.conn === "offline" ? " · offline" : ""}</>
           )}
         </footer>
         <div class="sr-only" aria-live="polite" aria-atomic="true">
@@ -474,7 +365,20 @@ function Chat({ credentials, onRefused, onSignOut }: ChatProps) {
         }}
         onDismiss={(a) => chat.dismissMention(a.id)}
       />
-      {current && <Members me={me} members={current.members} dm={title?.dm === true} onOpenDm={openDm} />}
+      {switcher && (
+        <QuickSwitcher
+          me={me}
+          rooms={rooms}
+          onPick={(room) => {
+            setSwitcher(false);
+            select(room);
+          }}
+          onClose={() => setSwitcher(false)}
+        />
+      )}
+      {current && (
+        <Members me={me} members={current.members} dm={title?.dm === true} connected={chat.conn === "connected"} onOpenDm={openDm} />
+      )}
     </div>
   );
 }

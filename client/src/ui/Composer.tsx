@@ -1,4 +1,4 @@
-import { useLayoutEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { completeMention, mentionCandidates, mentionQuery, type MentionQuery } from "../state/rich.js";
 import { Avatar, Icon } from "./bits.js";
 
@@ -26,7 +26,16 @@ interface Props {
    * nothing, never from a field they are already typing in.
    */
   chosen: boolean;
+  /** The server's longest message, once known: a counter shows from 90 % of it. */
+  maxChars?: number;
+  /** A send refused as too long: its text comes back into the box (before what is there). */
+  returned?: string;
+  /** The box has taken `returned`. */
+  onReturned(): void;
 }
+
+/** Characters as the server counts them (code points). */
+const length = (s: string) => [...s].length;
 
 export function Composer(p: Props) {
   const [text, setText] = useState(p.draft);
@@ -42,6 +51,15 @@ export function Composer(p: Props) {
 
   // Switching rooms brings that room's draft.
   useLayoutEffect(() => setText(p.draft), [p.room]);
+  useEffect(() => {
+    if (p.returned === undefined) return;
+    const next = text.trim() === "" ? p.returned : `${p.returned}\n${text}`;
+    setText(next);
+    p.onDraft(next);
+    p.onReturned();
+  }, [p.returned]);
+  const count = length(text);
+  const showCount = p.maxChars !== undefined && count >= Math.floor(p.maxChars * 0.9);
   // ...and puts the cursor in the box: in the commit that shows the room, not after the next
   // paint, so that a person who sees the room and goes on to type elsewhere (the next room's
   // name in the join box) does not have the cursor taken from under them mid-word. Again
@@ -158,7 +176,7 @@ export function Composer(p: Props) {
           rows={1}
           placeholder={`Message ${p.label}`}
           value={text}
-          aria-describedby="composer-help"
+          aria-describedby={showCount ? "composer-help composer-count" : "composer-help"}
           aria-autocomplete="list"
           aria-controls={listOpen ? "mention-list" : undefined}
           aria-activedescendant={listOpen ? `mention-opt-${active}` : undefined}
@@ -182,6 +200,11 @@ export function Composer(p: Props) {
           <Icon name="send" />
         </button>
       </div>
+      {showCount && (
+        <p id="composer-count" class={`char-count${count > p.maxChars! ? " over" : ""}`}>
+          {count}/{p.maxChars}
+        </p>
+      )}
       <p id="composer-help" class="sr-only">
         Enter sends, Shift+Enter starts a new line. Up arrow edits your last message. Type @ to mention someone.
       </p>

@@ -94,7 +94,8 @@ export const MessageRow = memo(function MessageRow(p: RowProps) {
       }}
     >
       {groupStart ? <Avatar name={m.user} /> : <span class="avatar-gap" aria-hidden="true" />}
-      <div class="msg-main">
+      {/* Every message has its full time on hover, not only the first of a group. */}
+      <div class="msg-main" title={fullTime(m.createdAt)}>
         {groupStart ? (
           <div class="msg-meta">
             <span class="author">{m.user}</span>
@@ -304,7 +305,11 @@ export function PendingRow({ me, outgoing: o, groupStart, onRetry, onDiscard }: 
         <p class="body">
           <Body text={o.body} me={me} />
         </p>
-        {o.status === "pending" ? (
+        {o.status === "pending" && o.retryAt !== undefined ? (
+          <p class="send-state muted">
+            <Countdown until={o.retryAt} />
+          </p>
+        ) : o.status === "pending" ? (
           <p class="send-state muted">Sending...</p>
         ) : (
           <p class="send-state failed-text">
@@ -320,4 +325,15 @@ export function PendingRow({ me, outgoing: o, groupStart, onRetry, onDiscard }: 
       </div>
     </li>
   );
+}
+
+/** "Sending again in N s.", counting down to a rate-limited message's own retry. */
+function Countdown({ until }: { until: number }) {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const t = setInterval(() => setNow(Date.now()), 500);
+    return () => clearInterval(t);
+  }, [until]);
+  const left = Math.ceil((until - now) / 1000);
+  return <>{left > 0 ? `Sending again in ${left} s.` : "Sending..."}</>;
 }

@@ -23,13 +23,24 @@ export function Members({
   me,
   members,
   dm,
+  connected,
   onOpenDm,
 }: {
   me: string;
   members: Set<string>;
   dm: boolean;
+  /** Without a connection, who was online may be gone: the panel says so instead. */
+  connected: boolean;
   onOpenDm(user: string): void;
 }) {
+  if (!connected) {
+    return (
+      <aside class="members" id="members" aria-label="Online members">
+        <h2>Not connected</h2>
+        <p class="muted small members-offline">Who is online shows again when the connection is back.</p>
+      </aside>
+    );
+  }
   const list = [...members].sort((a, b) => (a === me ? -1 : b === me ? 1 : a.localeCompare(b)));
   return (
     <aside class="members" id="members" aria-label="Online members">

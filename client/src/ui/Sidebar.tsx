@@ -1,13 +1,13 @@
 /** The sidebar: search, the join box, the rooms and DMs with their unread and mention counts, and who is signed in. */
 import { useState } from "preact/hooks";
 import { PUBLIC_ROOM_PATTERN, isRoomName } from "../../../src/shared/wire.js";
-import type { RoomState } from "../state/chat.js";
+import type { Room } from "../state/chat.js";
 import { roomTitle } from "../state/format.js";
 import { Avatar, Icon } from "./bits.js";
 
 export interface SidebarProps {
   me: string;
-  rooms: RoomState[];
+  rooms: Room[];
   active?: string;
   onSelect(room: string): void;
   onJoin(room: string): Promise<string | undefined>;
@@ -39,7 +39,7 @@ export function Sidebar({ me, rooms, active, onSelect, onJoin, onSignOut, onSear
     else setName((now) => (now === submitted ? "" : now));
   };
 
-  const item = (r: RoomState) => {
+  const item = (r: Room) => {
     const t = roomTitle(r.room, me);
     const unread = r.room === active ? 0 : r.log.unread();
     const mentions = r.room === active ? 0 : r.log.mentions();

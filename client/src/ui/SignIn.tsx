@@ -5,12 +5,14 @@ interface Props {
   error?: string;
   /** Start in token mode (the server asked for a token). */
   tokenMode: boolean;
+  /** What was typed before a refusal, kept in the field. */
+  initial?: string;
   onSubmit(c: Credentials): void;
 }
 
-export function SignIn({ error, tokenMode, onSubmit }: Props) {
+export function SignIn({ error, tokenMode, initial, onSubmit }: Props) {
   const [useToken, setUseToken] = useState(tokenMode);
-  const [value, setValue] = useState("");
+  const [value, setValue] = useState(initial ?? "");
   const input = useRef<HTMLInputElement & HTMLTextAreaElement>(null);
   useEffect(() => setUseToken(tokenMode), [tokenMode]);
   useEffect(() => input.current?.focus(), [useToken]);
