@@ -6,24 +6,49 @@ import { MESSAGE_COLUMNS, toMessage, type MessageRow } from "./rows.js";
 export interface Page {
   messages: Message[];
   hasMore: boolean;
+  /**
+   * The room's first position still stored: older ones expired (MESSAGE_RETENTION_DAYS).
+   * 1 when nothing expired; a page ending there has `hasMore: false`, as at the room's start.
+   */
+  firstSeq: number;
+}
+
+/**
+ * The room's first_seq (1 for a room not created yet) beside the rows of `query`, which reads
+ * it as `f.first_seq`: one round trip, and one snapshot for both. Rows below first_seq that
+ * retention left behind (see retention.ts) are hidden by the queries' `seq >= f.first_seq`.
+ */
+async function withFirstSeq(db: Queryable, room: string, query: string, params: unknown[]): Promise<{ rows: MessageRow[]; firstSeq: number }> {
+  const rows = await db.query<MessageRow & { first_seq: number }>(
+    `SELECT f.first_seq, m.* FROM
+       (SELECT coalesce((SELECT first_seq FROM rooms WHERE name = $1), 1) AS first_seq) f
+       LEFT JOIN LATERAL (${query}) m ON true`,
+    [room, ...params],
+  );
+  const firstSeq = rows[0]?.first_seq ?? 1;
+  return { rows: rows.filter((r) => r.seq !== null), firstSeq };
 }
 
 /** The `limit` messages below `before` (or the newest), oldest first. */
 export async function readPage(db: Queryable, room: string, limit: number, before?: number): Promise<Page> {
-  const rows = await db.query<MessageRow>(
+  const { rows, firstSeq } = await withFirstSeq(
+    db,
+    room,
     `SELECT ${MESSAGE_COLUMNS} FROM messages
-      WHERE room = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3`,
-    [room, before ?? Number.MAX_SAFE_INTEGER, limit + 1],
+      WHERE room = $1 AND seq < $2 AND seq >= f.first_seq ORDER BY seq DESC LIMIT $3`,
+    [before ?? Number.MAX_SAFE_INTEGER, limit + 1],
   );
+  rows.sort((a, b) => b.seq - a.seq); // the lateral's order, made explicit
   const hasMore = rows.length > limit;
-  return { messages: rows.slice(0, limit).reverse().map(toMessage), hasMore };
+  return { messages: rows.slice(0, limit).reverse().map(toMessage), hasMore, firstSeq };
 }
 
 /**
  * Every log entry after `since`, oldest first: new messages by their own position, changed
  * messages (current state) by the position of their latest change. At most `limit`
  * entries, and no more than fit in `maxBytes` of JSON (at least one): `hasMore` then says
- * where the rest begins, as it does past `limit`.
+ * where the rest begins, as it does past `limit`. A `since` below `firstSeq - 1` starts at
+ * `firstSeq`: the positions between expired, they are not missing.
  */
 export async function readSince(
   db: Queryable,
@@ -32,15 +57,19 @@ export async function readSince(
   limit = MAX_SINCE_BATCH,
   maxBytes = Number.POSITIVE_INFINITY,
 ): Promise<Page> {
-  const rows = await db.query<MessageRow>(
+  const { rows, firstSeq } = await withFirstSeq(
+    db,
+    room,
     `SELECT ${MESSAGE_COLUMNS} FROM messages
-      WHERE room = $1 AND (seq > $2 OR update_seq > $2)
+      WHERE room = $1 AND (seq > $2 OR update_seq > $2) AND seq >= f.first_seq
       ORDER BY greatest(seq, coalesce(update_seq, 0)) LIMIT $3`,
-    [room, since, limit + 1],
+    [since, limit + 1],
   );
+  const position = (r: MessageRow) => Math.max(r.seq, r.update_seq ?? 0);
+  rows.sort((a, b) => position(a) - position(b)); // the lateral's order, made explicit
   const messages = rows.slice(0, limit).map(toMessage);
   const fit = fitInBytes(messages, maxBytes);
-  return { messages: fit < messages.length ? messages.slice(0, fit) : messages, hasMore: rows.length > fit };
+  return { messages: fit < messages.length ? messages.slice(0, fit) : messages, hasMore: rows.length > fit, firstSeq };
 }
 
 /** How many entries, from the first, fit in `maxBytes` as UTF-8 JSON; always at least one. */

@@ -82,14 +82,18 @@ export async function markRead(db: Queryable, room: string, user: string, seq: n
   return r.moved ? "moved" : "unchanged";
 }
 
-/** Rooms the user has joined, newest message first, with unread counts (others' messages only). */
+/**
+ * Rooms the user has joined, newest message first, with unread counts (others' messages only;
+ * none below first_seq, where retention may leave a few rows behind: see retention.ts).
+ */
 export async function listRooms(db: Queryable, user: string): Promise<RoomSummary[]> {
   const rows = await db.query<{ room: string; last_seq: number; read_seq: number; unread: number; mentions: number }>(
     `SELECT m.room, r.last_seq, m.read_seq,
             (SELECT count(*) FROM messages x
-              WHERE x.room = m.room AND x.seq > m.read_seq AND x.user_name <> $1 AND NOT x.deleted) AS unread,
+              WHERE x.room = m.room AND x.seq > greatest(m.read_seq, r.first_seq - 1)
+                AND x.user_name <> $1 AND NOT x.deleted) AS unread,
             (SELECT count(*) FROM mentions x
-              WHERE x.user_name = $1 AND x.room = m.room AND x.seq > m.read_seq) AS mentions
+              WHERE x.user_name = $1 AND x.room = m.room AND x.seq > greatest(m.read_seq, r.first_seq - 1)) AS mentions
        FROM memberships m JOIN rooms r ON r.name = m.room
       WHERE m.user_name = $1
       ORDER BY r.last_message_at DESC NULLS LAST, r.created_at DESC, m.room`,
