@@ -42,9 +42,9 @@ export function maintainPartitions(db: Db, retentionDays: number | undefined): P
     // Drops first: they lock room rows (in name order, as writers do) before taking the
     // table's lock, never the other way round, which could deadlock with a writer.
     if (retentionDays !== undefined) {
-      for (const name of await expiredPartitions(tx, retentionDays)) {
-        await dropPartition(tx, name);
-        result.dropped.push(name);
+      for (const expired of await expiredPartitions(tx, retentionDays)) {
+        await dropPartition(tx, expired);
+        result.dropped.push(expired.name);
       }
     }
     for (const week of await missingWeeks(tx)) {
@@ -55,37 +55,48 @@ export function maintainPartitions(db: Db, retentionDays: number | undefined): P
   });
 }
 
+interface Expired {
+  name: string;
+  /** Where the partition's week ends. */
+  upper: string;
+}
+
 /** Weekly partitions whose whole week is older than the retention, oldest first. */
-async function expiredPartitions(tx: Queryable, retentionDays: number): Promise<string[]> {
-  const rows = await tx.query<{ name: string }>(
-    `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-      WHERE i.inhparent = 'messages'::regclass AND c.relname ~ '^messages_[0-9]{8}$'
-        AND to_date(substr(c.relname, 10), 'YYYYMMDD') + 7 <= now() - $1 * interval '1 day'
-      ORDER BY c.relname LIMIT $2`,
+async function expiredPartitions(tx: Queryable, retentionDays: number): Promise<Expired[]> {
+  return tx.query<Expired>(
+    `SELECT name, upper::text AS upper FROM (
+       SELECT c.relname AS name, (to_date(substr(c.relname, 10), 'YYYYMMDD') + 7)::timestamptz AS upper
+         FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+        WHERE i.inhparent = 'messages'::regclass AND c.relname ~ '^messages_[0-9]{8}$') p
+      WHERE upper <= now() - $1 * interval '1 day'
+      ORDER BY name LIMIT $2`,
     [retentionDays, MAX_DROPS_PER_RUN],
   );
-  return rows.map((r) => r.name);
 }
 
 /**
- * Raises each room's first_seq past the partition's positions, then drops it. Rows are in
- * seq order only to within a commit's duration of created_at, so a position just below
- * first_seq may remain in the next week: reads hide everything below first_seq.
+ * Raises each room's first_seq past the partition's positions, then drops it. created_at
+ * follows seq only to within a commit's duration, so a position just below the new
+ * first_seq may lie in the next day's rows: deleted with it, so that nothing is stored below
+ * first_seq (reads hide it regardless). Rooms are locked in name order, as writers lock them.
  */
-async function dropPartition(tx: Queryable, name: string): Promise<void> {
+async function dropPartition(tx: Queryable, { name, upper }: Expired): Promise<void> {
   const part = quoteIdent(name);
+  await tx.query(`CREATE TEMP TABLE expired_tops ON COMMIT DROP AS SELECT room, max(seq) AS top FROM ${part} GROUP BY room`);
   await tx.query(
-    `WITH top AS MATERIALIZED (SELECT room, max(seq) AS top FROM ${part} GROUP BY room),
-     locked AS MATERIALIZED (
-       SELECT r.name, t.top FROM rooms r JOIN top t ON t.room = r.name ORDER BY r.name FOR UPDATE OF r
+    `WITH locked AS MATERIALIZED (
+       SELECT r.name, t.top FROM rooms r JOIN expired_tops t ON t.room = r.name ORDER BY r.name FOR UPDATE OF r
      )
      UPDATE rooms SET first_seq = greatest(rooms.first_seq, locked.top + 1)
        FROM locked WHERE rooms.name = locked.name`,
   );
   await tx.query(
-    `DELETE FROM mentions m USING (SELECT room, max(seq) AS top FROM ${part} GROUP BY room) t
-      WHERE m.room = t.room AND m.seq <= t.top`,
+    `DELETE FROM messages m USING expired_tops t
+      WHERE m.room = t.room AND m.seq <= t.top AND m.created_at >= $1 AND m.created_at < $1::timestamptz + interval '1 day'`,
+    [upper],
   );
+  await tx.query("DELETE FROM mentions m USING expired_tops t WHERE m.room = t.room AND m.seq <= t.top");
+  await tx.query("DROP TABLE expired_tops");
   await tx.query(`DROP TABLE ${part}`);
 }
 
