@@ -13,30 +13,29 @@ export interface Page {
   firstSeq: number;
 }
 
+/** A row of the reads below: the room's first_seq beside a message, or beside none. */
+type FirstSeqRow = MessageRow & { first_seq: number };
+
 /**
- * The room's first_seq (1 for a room not created yet) beside the rows of `query`, which reads
- * it as `f.first_seq`: one round trip, and one snapshot for both. Rows below first_seq that
- * retention left behind (see retention.ts) are hidden by the queries' `seq >= f.first_seq`.
+ * Reads answer the room's first_seq (1 for a room not created yet) in the same query as the
+ * page, as `f.first_seq`: one round trip, one snapshot. Their `seq >= f.first_seq` hides
+ * anything below it (retention.ts leaves nothing there; the guard costs nothing).
  */
-async function withFirstSeq(db: Queryable, room: string, query: string, params: unknown[]): Promise<{ rows: MessageRow[]; firstSeq: number }> {
-  const rows = await db.query<MessageRow & { first_seq: number }>(
-    `SELECT f.first_seq, m.* FROM
-       (SELECT coalesce((SELECT first_seq FROM rooms WHERE name = $1), 1) AS first_seq) f
-       LEFT JOIN LATERAL (${query}) m ON true`,
-    [room, ...params],
-  );
-  const firstSeq = rows[0]?.first_seq ?? 1;
-  return { rows: rows.filter((r) => r.seq !== null), firstSeq };
+function split(rows: FirstSeqRow[]): { rows: MessageRow[]; firstSeq: number } {
+  return { rows: rows.filter((r) => r.seq !== null), firstSeq: rows[0]?.first_seq ?? 1 };
 }
 
 /** The `limit` messages below `before` (or the newest), oldest first. */
 export async function readPage(db: Queryable, room: string, limit: number, before?: number): Promise<Page> {
-  const { rows, firstSeq } = await withFirstSeq(
-    db,
-    room,
-    `SELECT ${MESSAGE_COLUMNS} FROM messages
-      WHERE room = $1 AND seq < $2 AND seq >= f.first_seq ORDER BY seq DESC LIMIT $3`,
-    [before ?? Number.MAX_SAFE_INTEGER, limit + 1],
+  const { rows, firstSeq } = split(
+    await db.query<FirstSeqRow>(
+      `SELECT f.first_seq, m.* FROM
+         (SELECT coalesce((SELECT first_seq FROM rooms WHERE name = $1), 1) AS first_seq) f
+         LEFT JOIN LATERAL (
+           SELECT ${MESSAGE_COLUMNS} FROM messages
+            WHERE room = $1 AND seq < $2 AND seq >= f.first_seq ORDER BY seq DESC LIMIT $3) m ON true`,
+      [room, before ?? Number.MAX_SAFE_INTEGER, limit + 1],
+    ),
   );
   rows.sort((a, b) => b.seq - a.seq); // the lateral's order, made explicit
   const hasMore = rows.length > limit;
@@ -57,13 +56,16 @@ export async function readSince(
   limit = MAX_SINCE_BATCH,
   maxBytes = Number.POSITIVE_INFINITY,
 ): Promise<Page> {
-  const { rows, firstSeq } = await withFirstSeq(
-    db,
-    room,
-    `SELECT ${MESSAGE_COLUMNS} FROM messages
-      WHERE room = $1 AND (seq > $2 OR update_seq > $2) AND seq >= f.first_seq
-      ORDER BY greatest(seq, coalesce(update_seq, 0)) LIMIT $3`,
-    [since, limit + 1],
+  const { rows, firstSeq } = split(
+    await db.query<FirstSeqRow>(
+      `SELECT f.first_seq, m.* FROM
+         (SELECT coalesce((SELECT first_seq FROM rooms WHERE name = $1), 1) AS first_seq) f
+         LEFT JOIN LATERAL (
+           SELECT ${MESSAGE_COLUMNS} FROM messages
+            WHERE room = $1 AND (seq > $2 OR update_seq > $2) AND seq >= f.first_seq
+            ORDER BY greatest(seq, coalesce(update_seq, 0)) LIMIT $3) m ON true`,
+      [room, since, limit + 1],
+    ),
   );
   const position = (r: MessageRow) => Math.max(r.seq, r.update_seq ?? 0);
   rows.sort((a, b) => position(a) - position(b)); // the lateral's order, made explicit

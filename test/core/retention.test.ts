@@ -1,5 +1,5 @@
 /**
- * messages partitioned by week (migration 007) and MESSAGE_RETENTION_DAYS, on PostgreSQL and
+ * messages partitioned by week (migration 008) and MESSAGE_RETENTION_DAYS, on PostgreSQL and
  * PGlite: the migration of an existing database, reads across partition boundaries, and
  * expired weeks answered as "history starts at firstSeq". Old rows are inserted with an old
  * created_at; nothing waits for time to pass.
@@ -9,14 +9,15 @@ import { after, before, describe, test } from "node:test";
 import pg from "pg";
 import { createPgDb, createPgliteDb, type Db } from "../../src/store/db.js";
 import { readPage, readSince } from "../../src/store/history.js";
-import { migrate, MIGRATIONS } from "../../src/store/migrations.js";
+import { loadMigrations, migrate } from "../../src/store/migrations.js";
 import { maintainPartitions, startPartitionUpkeep } from "../../src/store/retention.js";
 import { listRooms } from "../../src/store/rooms.js";
 import { searchMessages } from "../../src/store/search.js";
 import { MessageWriter } from "../../src/store/writer.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
 
-const BEFORE_007 = MIGRATIONS.findIndex((m) => m.name === "007_partition_messages");
+const MIGRATIONS = loadMigrations();
+const BEFORE_008 = MIGRATIONS.findIndex((m) => m.name === "008_partition_messages");
 
 /** Inserts `room`'s messages `from`..`to` as if written `daysAgo` days ago (retention tests). */
 function insertOld(db: Db, room: string, from: number, to: number, daysAgo: number): Promise<void> {
@@ -54,8 +55,8 @@ for (const kind of ["pg", "pglite"] as const) {
       await tdb?.drop();
     });
 
-    test("007 migrates an existing table: rows, seqs, ids and the retry lookup kept", async () => {
-      await migrate(db, MIGRATIONS.slice(0, BEFORE_007));
+    test("008 migrates an existing table: rows, seqs, ids and the retry lookup kept", async () => {
+      await migrate(db, MIGRATIONS.slice(0, BEFORE_008));
       const writer = new MessageWriter(db);
       await db.query("INSERT INTO rooms (name) VALUES ('lobby')");
       for (let i = 1; i <= 5; i++) await writer.append({ room: "lobby", user: "ann", body: `hello ${i}`, clientId: `c${i}` });
@@ -64,7 +65,7 @@ for (const kind of ["pg", "pglite"] as const) {
         db.query("SELECT room, seq, user_name, body, client_id, created_at, id FROM messages ORDER BY room, seq");
       const beforeRows = await snapshot();
 
-      assert.deepEqual(await migrate(db), ["007_partition_messages"]);
+      assert.deepEqual(await migrate(db), ["008_partition_messages"]);
       assert.deepEqual(await snapshot(), beforeRows);
       const [rel] = await db.query<{ relkind: string }>("SELECT relkind FROM pg_class WHERE relname = 'messages'");
       assert.equal(rel!.relkind, "p");

@@ -108,7 +108,7 @@ test("a session's sends stay on the indexes after the messages table grows", asy
     );
     // This session's counts not yet flushed to the shared statistics: read them on both sides.
     const seqScans = async () =>
-      // messages is partitioned (migration 007): its partitions' scans, summed.
+      // messages is partitioned (migration 008): its partitions' scans, summed.
       Number(
         (
           await c.query(
