@@ -21,6 +21,10 @@ type FirstSeqRow = MessageRow & { first_seq: number };
  * page, as `f.first_seq`: one round trip, one snapshot. Their `seq >= f.first_seq` hides
  * anything below it (retention.ts leaves nothing there; the guard costs nothing).
  */
+const WITH_FIRST_SEQ = `SELECT f.first_seq, m.* FROM
+  (SELECT coalesce((SELECT first_seq FROM rooms WHERE name = $1), 1) AS first_seq) f
+  LEFT JOIN LATERAL`;
+
 function split(rows: FirstSeqRow[]): { rows: MessageRow[]; firstSeq: number } {
   return { rows: rows.filter((r) => r.seq !== null), firstSeq: rows[0]?.first_seq ?? 1 };
 }
@@ -29,11 +33,9 @@ function split(rows: FirstSeqRow[]): { rows: MessageRow[]; firstSeq: number } {
 export async function readPage(db: Queryable, room: string, limit: number, before?: number): Promise<Page> {
   const { rows, firstSeq } = split(
     await db.query<FirstSeqRow>(
-      `SELECT f.first_seq, m.* FROM
-         (SELECT coalesce((SELECT first_seq FROM rooms WHERE name = $1), 1) AS first_seq) f
-         LEFT JOIN LATERAL (
-           SELECT ${MESSAGE_COLUMNS} FROM messages
-            WHERE room = $1 AND seq < $2 AND seq >= f.first_seq ORDER BY seq DESC LIMIT $3) m ON true`,
+      `${WITH_FIRST_SEQ} (
+         SELECT ${MESSAGE_COLUMNS} FROM messages
+          WHERE room = $1 AND seq < $2 AND seq >= f.first_seq ORDER BY seq DESC LIMIT $3) m ON true`,
       [room, before ?? Number.MAX_SAFE_INTEGER, limit + 1],
     ),
   );
@@ -58,12 +60,10 @@ export async function readSince(
 ): Promise<Page> {
   const { rows, firstSeq } = split(
     await db.query<FirstSeqRow>(
-      `SELECT f.first_seq, m.* FROM
-         (SELECT coalesce((SELECT first_seq FROM rooms WHERE name = $1), 1) AS first_seq) f
-         LEFT JOIN LATERAL (
-           SELECT ${MESSAGE_COLUMNS} FROM messages
-            WHERE room = $1 AND (seq > $2 OR update_seq > $2) AND seq >= f.first_seq
-            ORDER BY greatest(seq, coalesce(update_seq, 0)) LIMIT $3) m ON true`,
+      `${WITH_FIRST_SEQ} (
+         SELECT ${MESSAGE_COLUMNS} FROM messages
+          WHERE room = $1 AND (seq > $2 OR update_seq > $2) AND seq >= f.first_seq
+          ORDER BY greatest(seq, coalesce(update_seq, 0)) LIMIT $3) m ON true`,
       [room, since, limit + 1],
     ),
   );
