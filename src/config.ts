@@ -38,6 +38,7 @@ const envSchema = z.object({
   ),
   DATA_DIR: z.string().min(1).default(".data"),
   MIGRATE_ON_START: z.enum(["true", "false"]).default("true"),
+  MESSAGE_RETENTION_DAYS: optionalText.pipe(int(1, 36_500).optional()),
 
   REDIS_URL: optionalText.pipe(z.string().regex(/^rediss?:\/\//, "must be a redis:// URL").optional()),
   REDIS_CLUSTER_NODES: optionalText.pipe(
@@ -125,6 +126,11 @@ export interface Config {
   dataDir: string;
   /** Apply pending migrations at startup; false where `migrate` runs first (a Job, a service). */
   migrateOnStart: boolean;
+  /**
+   * Messages older than this many days are dropped, a week's partition at a time once the
+   * whole week is older (store/retention.ts); undefined keeps everything.
+   */
+  messageRetentionDays?: number;
   /** Redis URL, or undefined for a single node with in-memory presence and limits. */
   redisUrl?: string;
   /** Seeds of a Redis Cluster (instead of redisUrl): the same roles, over an ioredis Cluster client. */
@@ -235,6 +241,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     databaseReplicaUrl: e.DATABASE_REPLICA_URL,
     dataDir: path.resolve(e.DATA_DIR),
     migrateOnStart: e.MIGRATE_ON_START === "true",
+    messageRetentionDays: e.MESSAGE_RETENTION_DAYS,
     redisUrl: e.REDIS_URL,
     redisClusterNodes: clusterNodes,
     redisAdapter: e.REDIS_ADAPTER,

@@ -33,6 +33,7 @@ import { createPgDb, openDb, type Db, type Queryable } from "./store/db.js";
 import { createReplicaReads, type ReplicaReads } from "./store/replica.js";
 import { openSearchDb, type SearchDb } from "./store/search-pool.js";
 import { migrate, requireCurrentSchema, SchemaError } from "./store/migrations.js";
+import { startPartitionUpkeep, type UpkeepTimer } from "./store/retention.js";
 import { MessageWriter } from "./store/writer.js";
 
 export interface ChatNode {
@@ -68,6 +69,7 @@ export function createNode(config: Config, log: Logger): ChatNode {
   let writer: MessageWriter | undefined;
   let cluster: ClusterLink | undefined;
   let stopLegacyRenewal: (() => void) | undefined;
+  let upkeep: UpkeepTimer | undefined;
   let dbCheck: { at: number; state: Promise<DependencyState> } | undefined;
   let done: Promise<void> | undefined;
 
@@ -151,6 +153,7 @@ export function createNode(config: Config, log: Logger): ChatNode {
     metrics.dbUp.set(1);
     metrics.watchDbPool(() => db?.poolStats?.());
     reads = config.databaseReplicaUrl ? connectReplica(config.databaseReplicaUrl, db) : db;
+    upkeep = startPartitionUpkeep(db, config.messageRetentionDays, log.child({ module: "retention" }));
     if (withRedis) {
       cluster = await connectCluster({
         config,
@@ -242,6 +245,7 @@ export function createNode(config: Config, log: Logger): ChatNode {
     });
     stopLegacyRenewal?.();
     sessions.stop();
+    upkeep?.stop();
     await cluster?.close().catch((err: unknown) => log.warn({ err }, "closing the cluster link failed"));
     if (reads !== db) await reads?.close().catch((err: unknown) => log.warn({ err }, "closing the replica failed"));
     await searchDb?.close().catch((err: unknown) => log.warn({ err }, "closing the search pool failed"));

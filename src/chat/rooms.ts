@@ -46,7 +46,7 @@ export function registerRooms(ctx: ChatContext, on: On): void {
 
 async function join(ctx: ChatContext, socket: Socket, user: string, room: string, since?: number): Promise<JoinResult> {
   await subscribe(ctx, socket, room, v1Room(room));
-  let page: { messages: Message[]; hasMore: boolean };
+  let page: { messages: Message[]; hasMore: boolean; firstSeq: number };
   let marks: { readSeq: number; lastSeq: number };
   try {
     // Side by side: the page needs nothing of the membership write, so with a replica it
@@ -72,6 +72,7 @@ async function join(ctx: ChatContext, socket: Socket, user: string, room: string
     readSeq: marks.readSeq,
     lastSeq: Math.max(marks.lastSeq, newest),
     hasMore: page.hasMore,
+    firstSeq: page.firstSeq,
   };
 }
 

@@ -133,10 +133,17 @@ export interface JoinResult {
   readSeq: number;
   lastSeq: number;
   hasMore: boolean;
+  /**
+   * The room's first stored position: older ones expired (retention); 1 when none did.
+   * Always sent by this server; optional for the client, which may talk to an older one.
+   */
+  firstSeq?: number;
 }
 export interface HistoryResult {
   messages: Message[];
   hasMore: boolean;
+  /** As in JoinResult. */
+  firstSeq?: number;
 }
 export interface RoomSummary {
   room: string;

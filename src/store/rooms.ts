@@ -84,21 +84,23 @@ export async function markRead(db: Queryable, room: string, user: string, seq: n
 
 /**
  * Rooms the user has joined, newest message first, with unread counts (others' messages
- * only). A reply counts only in a thread the user follows (thread_follows), and each such
- * thread with unread replies counts once in unreadThreads.
+ * only; none below first_seq, where retention may leave a few rows behind: see
+ * retention.ts). A reply counts only in a thread the user follows (thread_follows), and
+ * each such thread with unread replies counts once in unreadThreads.
  */
 export async function listRooms(db: Queryable, user: string): Promise<RoomSummary[]> {
   const rows = await db.query<{ room: string; last_seq: number; read_seq: number; unread: number; mentions: number; unread_threads: number }>(
     `SELECT m.room, r.last_seq, m.read_seq,
             (SELECT count(*) FROM messages x
-              WHERE x.room = m.room AND x.seq > m.read_seq AND x.user_name <> $1 AND NOT x.deleted
+              WHERE x.room = m.room AND x.seq > greatest(m.read_seq, r.first_seq - 1)
+                AND x.user_name <> $1 AND NOT x.deleted
                 AND (x.thread_of IS NULL OR EXISTS (SELECT 1 FROM thread_follows f
                       WHERE f.user_name = $1 AND f.room = m.room AND f.root = x.thread_of))) AS unread,
             (SELECT count(*) FROM mentions x
-              WHERE x.user_name = $1 AND x.room = m.room AND x.seq > m.read_seq) AS mentions,
+              WHERE x.user_name = $1 AND x.room = m.room AND x.seq > greatest(m.read_seq, r.first_seq - 1)) AS mentions,
             (SELECT count(*) FROM thread_follows f
               WHERE f.user_name = $1 AND f.room = m.room AND EXISTS (SELECT 1 FROM messages x
-                WHERE x.room = m.room AND x.thread_of = f.root AND x.seq > m.read_seq
+                WHERE x.room = m.room AND x.thread_of = f.root AND x.seq > greatest(m.read_seq, r.first_seq - 1)
                   AND x.user_name <> $1 AND NOT x.deleted)) AS unread_threads
        FROM memberships m JOIN rooms r ON r.name = m.room
       WHERE m.user_name = $1
