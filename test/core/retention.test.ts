@@ -55,7 +55,7 @@ for (const kind of ["pg", "pglite"] as const) {
       await tdb?.drop();
     });
 
-    test("008 migrates an existing table: rows, seqs, ids and the retry lookup kept", async () => {
+    test("the partitioning migration (009) migrates an existing table: rows, seqs, ids and the retry lookup kept", async () => {
       await migrate(db, MIGRATIONS.slice(0, BEFORE_009));
       const writer = new MessageWriter(db);
       await db.query("INSERT INTO rooms (name) VALUES ('lobby')");

@@ -7,10 +7,9 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { SignJWT } from "jose";
 import { call, connect } from "../helpers/client.js";
 import { expectAccessible } from "./axe.js";
-import { OneNodeSite, Person, waitUntil } from "./browser.js";
+import { hs256Token, OneNodeSite, Person, waitUntil } from "./browser.js";
 
 const site = new OneNodeSite();
 
@@ -143,11 +142,7 @@ describe("accessibility (axe-core, WCAG 2.1 A and AA)", () => {
       await joe.page.getByLabel("Access token").waitFor();
       await expectAccessible(joe.page, "jwt sign-in, token field");
 
-      const token = await new SignJWT({})
-        .setProtectedHeader({ alg: "HS256" })
-        .setSubject("ivy")
-        .setExpirationTime("10m")
-        .sign(new TextEncoder().encode(secret));
+      const token = await hs256Token(secret, "ivy", 600);
       const ivy = await Person.open(site.browser, "ivy", jwtNode.url);
       site.people.push(ivy);
       await ivy.page.goto(`/?token=${encodeURIComponent(token)}#/vault`);

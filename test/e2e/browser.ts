@@ -8,6 +8,7 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { SignJWT } from "jose";
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from "playwright-core";
 import { closeAll } from "../helpers/client.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
@@ -234,4 +235,13 @@ export async function waitUntil<T>(what: string, fn: () => Promise<T | undefined
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** An HS256 token for `sub` that expires in `seconds`, for the jwt-mode pages. */
+export function hs256Token(secret: string, sub: string, seconds: number): Promise<string> {
+  return new SignJWT({})
+    .setProtectedHeader({ alg: "HS256" })
+    .setSubject(sub)
+    .setExpirationTime(Math.floor(Date.now() / 1000) + seconds)
+    .sign(new TextEncoder().encode(secret));
 }

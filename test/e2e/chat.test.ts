@@ -7,9 +7,8 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { SignJWT } from "jose";
 import { call, connect } from "../helpers/client.js";
-import { OneNodeSite, Person, REPO, RESULTS, waitUntil } from "./browser.js";
+import { hs256Token, OneNodeSite, Person, REPO, RESULTS, waitUntil } from "./browser.js";
 
 const site = new OneNodeSite();
 
@@ -269,11 +268,7 @@ describe("browser client, one node", () => {
     const secret = "e2e-secret-that-is-long-enough-for-hs256";
     const jwtNode = await site.startServer({ NODE_ID: "e2e-jwt", AUTH_MODE: "jwt", JWT_SECRET: secret });
     try {
-      const token = await new SignJWT({})
-        .setProtectedHeader({ alg: "HS256" })
-        .setSubject("ivy")
-        .setExpirationTime("10m")
-        .sign(new TextEncoder().encode(secret));
+      const token = await hs256Token(secret, "ivy", 600);
       const ivy = await Person.open(site.browser, "ivy", jwtNode.url);
       site.people.push(ivy);
       await ivy.page.goto(`/?token=${encodeURIComponent(token)}#/vault`);

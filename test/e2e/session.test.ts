@@ -6,20 +6,13 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { SignJWT } from "jose";
 import { connect } from "../helpers/client.js";
-import { OneNodeSite, waitUntil } from "./browser.js";
+import { hs256Token, OneNodeSite, waitUntil } from "./browser.js";
 
 const SECRET = "e2e-session-secret-long-enough-for-hs256";
 const site = new OneNodeSite();
 
-function token(sub: string, seconds: number): Promise<string> {
-  return new SignJWT({})
-    .setProtectedHeader({ alg: "HS256" })
-    .setSubject(sub)
-    .setExpirationTime(Math.floor(Date.now() / 1000) + seconds)
-    .sign(new TextEncoder().encode(SECRET));
-}
+const token = (sub: string, seconds: number) => hs256Token(SECRET, sub, seconds);
 
 before(() => site.start("e2e_session", { NODE_ID: "e2e-session", AUTH_MODE: "jwt", JWT_SECRET: SECRET, SESSION_GRACE_MS: "2000" }));
 after(() => site.stop());
