@@ -29,10 +29,10 @@ import { createIo } from "./realtime/io.js";
 import { SocketState, state as socketState } from "./realtime/socket-state.js";
 import { SessionClock } from "./realtime/sessions.js";
 import { createSearchLimiter, createUserLimiters } from "./realtime/user-limiters.js";
-import { createPgDb, openDb, type Db, type Queryable } from "./store/db.js";
+import { connectDb } from "./store/connect.js";
+import { createPgDb, type Db, type Queryable } from "./store/db.js";
 import { createReplicaReads, type ReplicaReads } from "./store/replica.js";
 import { openSearchDb, type SearchDb } from "./store/search-pool.js";
-import { migrate, requireCurrentSchema, SchemaError } from "./store/migrations.js";
 import { startPartitionUpkeep, type UpkeepTimer } from "./store/retention.js";
 import { MessageWriter } from "./store/writer.js";
 
@@ -50,7 +50,6 @@ export interface ChatNode {
   shutdown(): Promise<void>;
 }
 
-const DB_RETRY_MS = 2000;
 
 /** One object per socket: the transport's fields and chat's (S3: plain fields, no side tables). */
 class NodeSocketState extends SocketState implements ChatSocketState {
@@ -281,30 +280,6 @@ function countDeliveries(io: Server, metrics: Metrics): void {
     if (event === MESSAGE_EVENT) v1.inc(recipients);
     else if (event === LEGACY_MESSAGE_EVENT) legacy.inc(recipients);
   });
-}
-
-/** Connects and migrates (or checks the schema), retrying while the database is unreachable. */
-async function connectDb(config: Config, log: Logger, stopping: () => boolean): Promise<Db> {
-  for (;;) {
-    if (stopping()) throw new Error("shut down while connecting to the database");
-    let db: Db | undefined;
-    try {
-      db = await openDb(config, (err) => log.warn({ err }, "idle database client failed"));
-      if (config.migrateOnStart) {
-        const applied = await migrate(db);
-        if (applied.length > 0) log.info({ applied }, "migrations applied");
-      } else {
-        await requireCurrentSchema(db);
-      }
-      return db;
-    } catch (err) {
-      await db?.close().catch(() => {});
-      // Neither the embedded database nor a schema this version cannot serve changes by waiting.
-      if (!config.databaseUrl || err instanceof SchemaError) throw err;
-      log.warn({ err }, `database not reachable; retrying in ${DB_RETRY_MS} ms`);
-      await new Promise((r) => setTimeout(r, DB_RETRY_MS));
-    }
-  }
 }
 
 async function waitFor(check: () => boolean, ms: number): Promise<void> {
