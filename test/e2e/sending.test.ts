@@ -56,7 +56,7 @@ describe("sending in the browser", () => {
     await carol.send(long);
     await carol.page.getByRole("alert").filter({ hasText: "That message is too long (the limit is 50 characters)." }).waitFor();
     // Back in the box, not left as a failed bubble; the counter shows how far over it is.
-    assert.equal(await carol.composer().inputValue(), long);
+    await waitUntil("the message back in the box", async () => (await carol.composer().inputValue()) === long);
     assert.equal(await carol.page.locator(".message-list li.msg:not([data-seq])").count(), 0);
     const counter = carol.page.locator("#composer-count");
     assert.equal(await counter.textContent(), "60/50");

@@ -1,4 +1,4 @@
-import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
+import { useLayoutEffect, useRef, useState } from "preact/hooks";
 import { completeMention, mentionCandidates, mentionQuery, type MentionQuery } from "../state/rich.js";
 import { Avatar, Icon } from "./bits.js";
 
@@ -51,7 +51,8 @@ export function Composer(p: Props) {
 
   // Switching rooms brings that room's draft.
   useLayoutEffect(() => setText(p.draft), [p.room]);
-  useEffect(() => {
+  // In the commit that shows the refusal, so the box never shows empty beside it.
+  useLayoutEffect(() => {
     if (p.returned === undefined) return;
     const next = text.trim() === "" ? p.returned : `${p.returned}\n${text}`;
     setText(next);
