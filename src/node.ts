@@ -118,7 +118,8 @@ export function createNode(config: Config, log: Logger): ChatNode {
   });
   const http = createServer(app);
   const metricsHttp = config.metricsPort === 0 ? undefined : createMetricsServer(metrics);
-  const users = new UserSockets(new SeenUsers(() => db, log.child({ module: "chat" })));
+  const seen = new SeenUsers(() => db, log.child({ module: "chat" }));
+  const users = new UserSockets(seen);
   const slots = new ConnectionSlots<Socket>(config.maxConnectionsPerIp, config.maxConnectionsPerUser, users);
   const io = createIo(http, {
     slots,
@@ -130,6 +131,7 @@ export function createNode(config: Config, log: Logger): ChatNode {
     onBacklogClosed: () => metrics.backlogClosed.inc(),
     newState: (user, socketId, parent) => new NodeSocketState(user, socketId, parent),
     onRefused: (reason) => metrics.connectionsRefused.inc({ reason }),
+    admitted: (user) => seen.recorded(user),
   });
   const withRedis = Boolean(config.redisUrl ?? config.redisClusterNodes);
   metrics.redisUp.set(withRedis ? 0 : -1);

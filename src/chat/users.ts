@@ -15,13 +15,16 @@ const USER_EVENT = "chat:to-user";
 
 /**
  * Records each user who connects, once per node (again after a failure, or once the set is
- * full): the users who may be opened a DM with. Off the handshake's path, and one statement
- * in flight at a time for all the users noted meanwhile, so a reconnect storm of thousands
- * of users costs a few inserts, not thousands queued in front of the sends.
+ * full): the users who may be opened a DM with. One statement in flight at a time for all
+ * the users noted meanwhile, so a reconnect storm of thousands of users costs a few
+ * inserts, not thousands queued in front of the sends. The handshake waits for its user's
+ * batch (`recorded`), so that anyone connected can be opened a DM with at once.
  */
 export class SeenUsers {
   private readonly noted = new Set<string>();
-  private pending: string[] = [];
+  /** Users noted but not yet written, each with what their waiters resolve. */
+  private pending: { user: string; done: () => void }[] = [];
+  private readonly writing = new Map<string, Promise<void>>();
   private flushing = false;
   constructor(
     /** The primary, once connected (handshakes are accepted only after that). */
@@ -30,30 +33,40 @@ export class SeenUsers {
     private readonly max = 100_000,
   ) {}
 
-  note(user: string): void {
-    if (this.noted.has(user)) return;
+  /** Resolves once `user` is written, or its write failed (logged; retried at the next connection). */
+  recorded(user: string): Promise<void> {
+    if (this.noted.has(user)) return this.writing.get(user) ?? DONE;
     if (this.noted.size >= this.max) this.noted.clear();
     this.noted.add(user);
-    this.pending.push(user);
+    const written = new Promise<void>((done) => this.pending.push({ user, done }));
+    this.writing.set(user, written);
     if (!this.flushing) void this.flush();
+    return written;
   }
 
   private async flush(): Promise<void> {
     this.flushing = true;
     while (this.pending.length > 0) {
       const batch = this.pending.splice(0, 1000);
+      const names = batch.map((b) => b.user);
       try {
         const db = this.db();
         if (!db) throw new Error("database not connected yet");
-        await recordUsers(db, batch);
+        await recordUsers(db, names);
       } catch (err) {
-        for (const user of batch) this.noted.delete(user);
-        this.log.warn({ err, users: batch.length }, "could not record users; retried at their next connection");
+        for (const user of names) this.noted.delete(user);
+        this.log.warn({ err, users: names.length }, "could not record users; retried at their next connection");
+      }
+      for (const { user, done } of batch) {
+        this.writing.delete(user);
+        done();
       }
     }
     this.flushing = false;
   }
 }
+
+const DONE = Promise.resolve();
 
 export class UserSockets {
   private byUser = new Map<string, Set<Socket>>();
@@ -61,7 +74,8 @@ export class UserSockets {
   constructor(private readonly seen?: SeenUsers) {}
 
   add(user: string, socket: Socket): void {
-    this.seen?.note(user);
+    // The template's joined_room takes its user after the handshake: recorded without waiting.
+    void this.seen?.recorded(user);
     let set = this.byUser.get(user);
     if (!set) this.byUser.set(user, (set = new Set()));
     set.add(socket);

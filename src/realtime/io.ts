@@ -46,10 +46,17 @@ export interface IoOptions {
   onRefused?: (reason: RefusalReason) => void;
   /** Connections per address and per user; shared with the application, where a socket may take its user late. */
   slots: ConnectionSlots<Socket>;
+  /**
+   * Awaited before a connection that names its user is accepted (node.ts records the user),
+   * for at most ADMIT_WAIT_MS: a slow store delays handshakes, it does not hold them.
+   */
+  admitted?: (user: string) => Promise<void>;
 }
 
+const ADMIT_WAIT_MS = 2000;
+
 export function createIo(http: HttpServer, options: IoOptions): Server {
-  const { config, log, auth, sessions, accepting, onBacklogClosed, onRefused, slots } = options;
+  const { config, log, auth, sessions, accepting, onBacklogClosed, onRefused, slots, admitted } = options;
   const newState = options.newState ?? ((user, socketId, parent) => new SocketState(user, socketId, parent));
   if (!corkWebSocketFlushes()) log.warn("engine.io changed shape: WebSocket flushes are not corked");
   if (!alignHeartbeats()) log.warn("engine.io changed shape: pings are not aligned to PING_GRID_MS");
@@ -145,6 +152,7 @@ export function createIo(http: HttpServer, options: IoOptions): Server {
     // Nothing reads the handshake after this point; its headers, time and auth payload
     // would otherwise stay for the connection's lifetime.
     (socket as { handshake: unknown }).handshake = EMPTY_HANDSHAKE;
+    if (admitted && user !== undefined) await atMost(admitted(user), ADMIT_WAIT_MS);
     next();
   });
 
@@ -154,6 +162,12 @@ export function createIo(http: HttpServer, options: IoOptions): Server {
     next(new Error("too_many_connections"));
   }
   return io;
+}
+
+function atMost(work: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }
 
 function corsOrigin(origins: string[]): string[] | boolean {

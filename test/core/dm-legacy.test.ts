@@ -68,6 +68,17 @@ describe("direct messages", () => {
 });
 
 describe("legacy Flask template events", () => {
+  test("anyone connected can be opened a DM at once", async () => {
+    const alice = await connect(srv.url, { username: "alice" });
+    const refused = [];
+    for (let i = 0; i < 25; i++) {
+      await connect(srv.url, { username: `new${i}` });
+      const opened = await call(alice, "dm:open", { user: `new${i}` });
+      if (!opened.ok) refused.push(`new${i}: ${opened.error.code}`);
+    }
+    assert.deepEqual(refused, []);
+  });
+
   test("a Socket.IO 2 client and a v1 client chat in one room, each in its own dialect", async () => {
     const legacy = ioV2(srv.url, { transports: ["websocket"], forceNew: true, reconnection: false });
     await new Promise<void>((resolve, reject) => {
