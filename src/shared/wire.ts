@@ -168,6 +168,8 @@ export interface ThreadResult {
   /** Replies, oldest first. */
   messages: Message[];
   hasMore: boolean;
+  /** The asking user follows this thread now (its replies count as unread). */
+  following: boolean;
 }
 export interface MessageUpdate {
   room: string;

@@ -10,7 +10,7 @@ export async function readThread(
   root: number,
   limit: number,
   before?: number,
-): Promise<ThreadResult | undefined> {
+): Promise<Omit<ThreadResult, "following"> | undefined> {
   const [roots, rows] = await Promise.all([
     db.query<MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE room = $1 AND seq = $2 AND thread_of IS NULL`, [room, root]),
     db.query<MessageRow>(
@@ -33,4 +33,13 @@ export async function followThread(db: Queryable, room: string, root: number, us
     [room, root, user, follow],
   );
   return rows[0]?.found ?? false;
+}
+
+/** Whether `user` follows the thread of `root` now. */
+export async function isFollowing(db: Queryable, room: string, root: number, user: string): Promise<boolean> {
+  const rows = await db.query<{ on: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM thread_follows WHERE user_name = $1 AND room = $2 AND root = $3) AS on`,
+    [user, room, root],
+  );
+  return rows[0]?.on ?? false;
 }

@@ -26,7 +26,9 @@ test("on PGlite: replies, the root's summary, refusals, thread:history, follows"
   assert.equal(page.root.updateSeq, 9);
   assert.equal(page.messages.length, 3);
   assert.equal(page.hasMore, true);
+  assert.equal(page.following, true, "a replier follows");
   assert.equal((await call(bob, "thread:follow", { room: "t", root: 1, on: false })).ok, true);
+  assert.equal((await call(bob, "thread:history", { room: "t", root: 1 })).following, false, "unfollowed by hand");
   const list = await call(bob, "rooms:list", {});
   assert.deepEqual([list.rooms[0].unread, list.rooms[0].unreadThreads], [1, 0]); // the root only
 });
