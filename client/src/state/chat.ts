@@ -21,6 +21,7 @@ import { Searches } from "./searchRequests.js";
 import type { SearchState } from "./searchState.js";
 import { wireRoomEvents, type ChatSocket } from "./roomEvents.js";
 import { wireRenewal } from "./renewal.js";
+import { Threads } from "./threadPanel.js";
 
 export { Room } from "./room.js";
 export { tokenSubject } from "./ids.js";
@@ -29,13 +30,14 @@ export type ConnState = "connecting" | "connected" | "reconnecting" | "offline" 
 
 export type Credentials = { username: string } | { token: string };
 
-/** A `mention` event: someone named this user in a room. */
+/** A `mention` event: someone named this user in a room; with `root`, a reply in a followed thread. */
 export interface MentionAlert {
   id: number;
   room: string;
   seq: number;
   from: string;
   at: number;
+  root?: number;
 }
 
 export interface ChatOptions {
@@ -81,6 +83,8 @@ export class ChatClient {
     connected: () => this.connected(this.ackTimeoutMs),
     changed: () => this.changed(),
   });
+  /** The open thread (threadPanel.ts). */
+  readonly threads: Threads;
   /** The running or last search, if any. */
   get search(): SearchState | undefined {
     return this.searches.state;
@@ -107,6 +111,13 @@ export class ChatClient {
     this.ackTimeoutMs = opts.ackTimeoutMs ?? 10_000;
     this.newClientId = opts.newClientId ?? randomId;
     this.joins = new JoinQueue(opts.maxConcurrentJoins ?? 4);
+    this.threads = new Threads({
+      me: this.me,
+      call: (event, payload) => this.call(event, payload),
+      room: (name) => this.rooms.get(name),
+      changed: () => this.changed(),
+      replyAlert: (room, seq, from, root) => this.alert({ room, seq, from, root }),
+    });
     this.roomHost = {
       me: this.me,
       call: (event, payload) => this.call(event, payload),
@@ -117,7 +128,10 @@ export class ChatClient {
       later: (ms, fn) => this.later(ms, fn),
       now: () => this.now(),
       newClientId: () => this.newClientId(),
-      updated: (m) => this.searches.update(m),
+      updated: (m) => {
+        this.searches.update(m);
+        this.threads.updated(m);
+      },
       limitLearnt: (n) => {
         this.maxMessageChars = n;
       },
@@ -251,11 +265,17 @@ export class ChatClient {
       incoming: (m) => {
         this.lastIncoming = m;
       },
-      mention: (room, seq, from) => {
-        this.mentionAlerts.push({ id: this.nextAlertId++, room, seq, from, at: this.now() });
-        if (this.mentionAlerts.length > 20) this.mentionAlerts.splice(0, this.mentionAlerts.length - 20);
-      },
+      mention: (room, seq, from) => this.alert({ room, seq, from, root: this.threads.rootOf(room, seq) }),
     });
+    // After the room applied it: a reply in a followed thread that is not open raises an alert.
+    s.on("message:new", (m) => this.threads.arrived(m));
+  }
+
+  /** One alert per message: a reply that mentions this user is announced once. */
+  private alert(a: Omit<MentionAlert, "id" | "at">) {
+    if (this.mentionAlerts.some((x) => x.room === a.room && x.seq === a.seq)) return;
+    this.mentionAlerts.push({ ...a, id: this.nextAlertId++, at: this.now() });
+    if (this.mentionAlerts.length > 20) this.mentionAlerts.splice(0, this.mentionAlerts.length - 20);
   }
 
   private wireRenewal(opts: ChatOptions) {
@@ -322,7 +342,10 @@ export class ChatClient {
       const r = this.ensureRoom(s.room);
       r.listRank = i;
       // A room already loaded counts its own unread; the list's count is for the rest.
-      if (!known || !r.log.joinedOnce) r.log.setListUnread(s.unread, s.lastSeq, s.readSeq, s.mentions ?? 0);
+      if (!known || !r.log.joinedOnce) {
+        r.log.setListUnread(s.unread, s.lastSeq, s.readSeq, s.mentions ?? 0);
+        r.threads.setListUnread(s.unreadThreads ?? 0, s.lastSeq);
+      }
       if (!r.joined && !r.joining) void r.join();
     });
     this.changed();
@@ -360,9 +383,9 @@ export class ChatClient {
     this.changed();
   }
 
-  /** Sends a message: shown at once as pending, sent when the room is joined. */
-  send(room: string, body: string): string | undefined {
-    return this.rooms.get(room)?.send(body);
+  /** Sends a message (a reply with `threadOf`): shown at once as pending, sent when the room is joined. */
+  send(room: string, body: string, threadOf?: number): string | undefined {
+    return this.rooms.get(room)?.send(body, threadOf);
   }
 
   /** Sends a failed message again, with the same clientId (the server de-duplicates). */

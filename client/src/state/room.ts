@@ -16,6 +16,7 @@ import { tooLongLimit, type ClientError } from "./format.js";
 import { actionErrorText, reactionToggle, withReaction, type MessageAction } from "./rich.js";
 import type { JoinQueue } from "./joinQueue.js";
 import { RoomLog } from "./roomLog.js";
+import { RoomThreads } from "./thread.js";
 
 /** The longest `rate_limited` wait a join holds the queue for; longer ones fail that join. */
 const MAX_JOIN_HOLD_MS = 60_000;
@@ -46,6 +47,8 @@ const DISCONNECTED: ClientError = { code: "disconnected", message: "not connecte
 
 export class Room {
   readonly log: RoomLog;
+  /** Follows and unread threads (thread.ts). */
+  readonly threads = new RoomThreads();
   /** Online members, from `room:join` and presence events. */
   members = new Set<string>();
   readonly typing = new TypingTracker();
@@ -77,6 +80,7 @@ export class Room {
     private readonly host: RoomHost,
   ) {
     this.log = new RoomLog(room, host.me);
+    this.log.counts = (m) => this.threads.counts(this.log, m);
     this.emitter = new TypingEmitter((typing) => {
       if (this.joined) void host.call("typing", { room, typing });
     });
@@ -178,12 +182,12 @@ export class Room {
 
   // ---- the outbox ----
 
-  /** Sends a message: shown at once as pending, sent when the room is joined. */
-  send(body: string): string | undefined {
+  /** Sends a message (a reply with `threadOf`): shown at once as pending, sent when the room is joined. */
+  send(body: string, threadOf?: number): string | undefined {
     const text = body.trim();
     if (text === "") return undefined;
     const clientId = this.host.newClientId();
-    this.log.addOutgoing(clientId, text, new Date(this.host.now()));
+    this.log.addOutgoing(clientId, text, new Date(this.host.now()), threadOf);
     this.emitter.stop();
     this.error = undefined;
     this.retry(clientId);
@@ -219,7 +223,8 @@ export class Room {
     host.changed();
     let ack: CallResult<{ message: Message }>;
     try {
-      ack = await host.call<{ message: Message }>("message:send", { room: this.room, body: o.body, clientId: o.clientId });
+      const payload = { room: this.room, body: o.body, clientId: o.clientId };
+      ack = await host.call<{ message: Message }>("message:send", o.threadOf === undefined ? payload : { ...payload, threadOf: o.threadOf });
     } finally {
       this.sending = false;
     }

@@ -26,6 +26,8 @@ export interface Outgoing {
   attempts: number;
   /** Rate-limited: sent again by itself at this time (epoch ms). */
   retryAt?: number;
+  /** A reply: its thread's root (sent as `threadOf`). */
+  threadOf?: number;
 }
 
 export interface Notice {
@@ -77,6 +79,8 @@ export class RoomLog {
   private baseSeq = 0;
   /** Bumped on every change, so views can cheaply tell whether to re-render. */
   version = 0;
+  /** Whether someone else's message counts as unread (a reply only in a followed thread: room.ts sets it). */
+  counts: (m: Message) => boolean = () => true;
 
   constructor(
     readonly room: string,
@@ -273,8 +277,9 @@ export class RoomLog {
 
   // ---- outgoing ----
 
-  addOutgoing(clientId: string, body: string, now: Date): Outgoing {
+  addOutgoing(clientId: string, body: string, now: Date, threadOf?: number): Outgoing {
     const o: Outgoing = { clientId, body, status: "pending", createdAt: now.toISOString(), attempts: 0 };
+    if (threadOf !== undefined) o.threadOf = threadOf;
     this.outbox.set(clientId, o);
     this.changed();
     return o;
@@ -343,7 +348,7 @@ export class RoomLog {
     const from = Math.max(this.readSeq, this.baseSeq);
     let n = this.readSeq < this.baseSeq ? this.baseUnread : 0;
     for (const m of this.messages()) {
-      if (m.seq > from && m.user !== this.me && !m.deleted) n++;
+      if (m.seq > from && m.user !== this.me && !m.deleted && this.counts(m)) n++;
     }
     return n;
   }
