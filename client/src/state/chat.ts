@@ -30,7 +30,7 @@ export type ConnState = "connecting" | "connected" | "reconnecting" | "offline" 
 
 export type Credentials = { username: string } | { token: string };
 
-/** A `mention` event: someone named this user in a room; with `root`, a reply in a followed thread. */
+/** A `mention` event: someone named this user in a room (`root`: in a thread); `reply`: a reply in a followed thread. */
 export interface MentionAlert {
   id: number;
   room: string;
@@ -38,6 +38,7 @@ export interface MentionAlert {
   from: string;
   at: number;
   root?: number;
+  reply?: true;
 }
 
 export interface ChatOptions {
@@ -116,7 +117,7 @@ export class ChatClient {
       call: (event, payload) => this.call(event, payload),
       room: (name) => this.rooms.get(name),
       changed: () => this.changed(),
-      replyAlert: (room, seq, from, root) => this.alert({ room, seq, from, root }),
+      replyAlert: (room, seq, from, root) => this.alert({ room, seq, from, root, reply: true }),
     });
     this.roomHost = {
       me: this.me,

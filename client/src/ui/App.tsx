@@ -15,6 +15,8 @@ import { useChat, useMentionToasts, useNow, useReadReceipts } from "./hooks.js";
 import { useNavigation } from "./navigation.js";
 import { clearCredentials, loadCredentials, saveCredentials } from "./session.js";
 import { Sidebar } from "./Sidebar.js";
+import { ThreadPanel } from "./ThreadPanel.js";
+import { timeline } from "../state/thread.js";
 import { SignIn } from "./SignIn.js";
 
 export function App() {
@@ -123,8 +125,18 @@ function Chat({ credentials, onRefused, onSignOut }: ChatProps) {
       },
       react: (seq, emoji) => void chat.react(room, seq, emoji),
       dismissError: (seq) => chat.clearMessageError(room, seq),
+      openThread: (seq) => chat.threads.open(room, seq),
     };
   }, [chat, active]);
+  const thread = chat.threads.current?.room === active ? chat.threads.current : undefined;
+  // A thread belongs to its room: going to another room closes it.
+  useEffect(() => {
+    if (chat.threads.current && chat.threads.current.room !== active) chat.threads.close();
+  }, [active]);
+  /** Opens a room at a message; a reply opens its thread too. */
+  const openAt = (room: string, seq: number, root?: number) => {
+    void jumpTo(room, root ?? seq).then(() => root !== undefined && chat.threads.open(room, root));
+  };
 
   const alerts = useMentionToasts(chat, active, searchOpen);
   const seeNewest = useReadReceipts(chat, active);
@@ -190,7 +202,7 @@ function Chat({ credentials, onRefused, onSignOut }: ChatProps) {
   }, [current, current?.log.version, current?.members]);
 
   return (
-    <div class={`shell drawer-${drawer}`}>
+    <div class={`shell drawer-${drawer}${thread ? " thread-open" : ""}`}>
       <a class="skip-link" href="#composer-input">
         Skip to message box
       </a>
@@ -281,7 +293,7 @@ function Chat({ credentials, onRefused, onSignOut }: ChatProps) {
             current={current?.room}
             onScope={(room) => void chat.runSearch(chat.search!.query, room)}
             onMore={() => void chat.searchMore()}
-            onOpen={(m) => void jumpTo(m.room, m.seq)}
+            onOpen={(m) => openAt(m.room, m.seq, m.threadOf)}
             onClose={() => {
               setSearchOpen(false);
               focusComposer();
@@ -292,8 +304,8 @@ function Chat({ credentials, onRefused, onSignOut }: ChatProps) {
             <MessageList
               room={current.room}
               me={me}
-              messages={current.log.messages()}
-              outgoing={current.log.outgoing()}
+              messages={timeline(current.log.messages())}
+              outgoing={current.log.outgoing().filter((o) => o.threadOf === undefined)}
               notices={current.log.notices}
               seenBy={current.log.seenBy()}
               hasOlder={current.log.hasOlder}
@@ -323,7 +335,7 @@ function Chat({ credentials, onRefused, onSignOut }: ChatProps) {
               onStopTyping={() => chat.typingStop(current.room)}
               onDismissError={() => chat.clearError(current.room)}
               onEditLast={() => {
-                const m = lastEditable(current.log.messages(), me);
+                const m = lastEditable(timeline(current.log.messages()), me);
                 if (m) setEditing({ room: current.room, seq: m.seq });
                 return m !== undefined;
               }}
@@ -356,12 +368,13 @@ function Chat({ credentials, onRefused, onSignOut }: ChatProps) {
           {announced}
         </div>
       </main>
+      {thread && <ThreadPanel chat={chat} thread={thread} now={now} />}
       <Toasts
         alerts={alerts}
         me={me}
         onOpen={(a) => {
           chat.dismissMention(a.id);
-          void jumpTo(a.room, a.seq);
+          openAt(a.room, a.seq, a.root ?? chat.threads.rootOf(a.room, a.seq));
         }}
         onDismiss={(a) => chat.dismissMention(a.id)}
       />

@@ -6,6 +6,7 @@ import { mentionsMe, REACTION_CHOICES, reactionViews } from "../state/rich.js";
 import type { Outgoing } from "../state/roomLog.js";
 import { Avatar, Icon, memo } from "./bits.js";
 import { trapTab } from "./focus.js";
+import { ThreadSummary } from "./ThreadSummary.js";
 
 /** What a person can do to a message; one object per room, so rows can skip re-rendering. */
 export interface MessageActions {
@@ -15,6 +16,8 @@ export interface MessageActions {
   remove(seq: number): void;
   react(seq: number, emoji: string): void;
   dismissError(seq: number): void;
+  /** Opens the thread of a root (the room's timeline; the thread panel has none). */
+  openThread?(seq: number): void;
 }
 
 /** A body as text, links and @mentions; never markup. */
@@ -148,6 +151,9 @@ export const MessageRow = memo(function MessageRow(p: RowProps) {
             ))}
           </ul>
         )}
+        {actions.openThread && m.threadOf === undefined && (m.replyCount ?? 0) > 0 && (
+          <ThreadSummary message={m} onOpen={actions.openThread} />
+        )}
         {error && (
           <p class="msg-error" role="alert">
             <span>{error}</span>
@@ -182,6 +188,11 @@ export const MessageRow = memo(function MessageRow(p: RowProps) {
               >
                 <Icon name="smile" />
               </button>
+              {actions.openThread && m.threadOf === undefined && (
+                <button class="icon-btn" type="button" aria-label="Reply in thread" title="Reply in thread" onClick={() => actions.openThread!(m.seq)}>
+                  <Icon name="thread" />
+                </button>
+              )}
               {mine && (
                 <>
                   <button class="icon-btn" type="button" aria-label="Edit message" title="Edit" onClick={() => actions.startEdit(m.seq)}>

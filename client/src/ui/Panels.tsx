@@ -102,10 +102,11 @@ export function Toasts({
       {alerts.slice(-3).map((a) => (
         <div class="toast" key={a.id}>
           <span class="toast-icon" aria-hidden="true">
-            <Icon name="at" />
+            <Icon name={a.reply ? "thread" : "at"} />
           </span>
           <span class="toast-text">
-            <strong>{a.from}</strong> mentioned you in {roomLabel(a.room, me)}
+            <strong>{a.from}</strong> {a.reply ? "replied in a thread you follow in" : a.root !== undefined ? "mentioned you in a thread in" : "mentioned you in"}{" "}
+            {roomLabel(a.room, me)}
           </span>
           <button class="btn small primary" type="button" onClick={() => onOpen(a)}>
             Open

@@ -43,6 +43,7 @@ export function Sidebar({ me, rooms, active, onSelect, onJoin, onSignOut, onSear
     const t = roomTitle(r.room, me);
     const unread = r.room === active ? 0 : r.log.unread();
     const mentions = r.room === active ? 0 : r.log.mentions();
+    const threads = r.room === active ? 0 : r.threads.unreadThreads(r.log);
     return (
       <li key={r.room}>
         <button
@@ -63,6 +64,13 @@ export function Sidebar({ me, rooms, active, onSelect, onJoin, onSignOut, onSear
             <span class="badge mention-badge" title={`${mentions} ${mentions === 1 ? "mention" : "mentions"} of you`}>
               @{mentions > 1 ? (mentions > 99 ? "99+" : mentions) : ""}
               <span class="sr-only"> {mentions === 1 ? "mention" : "mentions"}</span>
+            </span>
+          )}
+          {threads > 0 && (
+            <span class="badge thread-badge" title={`${threads} ${threads === 1 ? "thread" : "threads"} with new replies`}>
+              <Icon name="thread" />
+              {threads > 1 ? (threads > 99 ? "99+" : threads) : ""}
+              <span class="sr-only"> {threads === 1 ? "thread" : "threads"} with new replies</span>
             </span>
           )}
           {unread > 0 && (

@@ -46,10 +46,16 @@ export function useNow(): number {
  * the search covers it or the window is in the background); the others go after 10 s.
  */
 export function useMentionToasts(chat: ChatClient, active: string | undefined, searchOpen: boolean): MentionAlert[] {
-  const alerts = chat.mentionAlerts.filter((a) => searchOpen || a.room !== active || !document.hasFocus());
+  const open = chat.threads.current;
+  // A reply is not on the room's timeline: its alert shows unless its thread is open.
+  const alerts = chat.mentionAlerts.filter((a) =>
+    a.root !== undefined
+      ? open?.room !== a.room || open.root !== a.root || !document.hasFocus()
+      : searchOpen || a.room !== active || !document.hasFocus(),
+  );
   useEffect(() => {
     for (const a of chat.mentionAlerts) if (!alerts.includes(a)) chat.dismissMention(a.id);
-  }, [chat.mentionAlerts.length, active, searchOpen]);
+  }, [chat.mentionAlerts.length, active, searchOpen, open]);
   const timers = useRef(new Set<number>());
   useEffect(() => {
     for (const a of alerts) {
