@@ -74,6 +74,9 @@ describe("threads in the browser, two nodes", () => {
     await ann.waitFor(panel(ann).locator(".body", { hasText: "in /var/log/chat" }));
     await ann.page.waitForFunction(() => document.activeElement?.id === "thread-input");
     await expectAccessible(ann.page, "thread panel");
+    await ann.page.emulateMedia({ colorScheme: "dark" });
+    await expectAccessible(ann.page, "thread panel (dark)");
+    await ann.page.emulateMedia({ colorScheme: "light" });
     await ann.page.getByRole("textbox", { name: "Reply in thread" }).fill("thanks!");
     await ann.page.getByRole("textbox", { name: "Reply in thread" }).press("Enter");
     // Live into bob's open panel, across the nodes; the root's summary follows.

@@ -221,6 +221,7 @@ export class ChatClient {
       this.changed();
       for (const r of this.rooms.values()) void r.join();
       void this.listRooms();
+      this.threads.reconnected();
     });
     s.on("disconnect", (reason) => {
       for (const r of this.rooms.values()) r.disconnected();

@@ -151,6 +151,14 @@ export class Threads {
     this.host.changed();
   }
 
+  /**
+   * Connected again: the open thread's newest page comes again, for changes to replies
+   * older than the room's window that the re-join's catch-up does not bring to the panel.
+   */
+  reconnected() {
+    if (this.current?.loaded) void this.current.load();
+  }
+
   /** The thread a message belongs to: its root's seq (itself for a root), once the room's log holds it. */
   rootOf(room: string, seq: number): number | undefined {
     const m = this.host.room(room)?.log.get(seq);
