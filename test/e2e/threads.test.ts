@@ -77,6 +77,7 @@ describe("threads in the browser, two nodes", () => {
     await ann.page.emulateMedia({ colorScheme: "dark" });
     await expectAccessible(ann.page, "thread panel (dark)");
     await ann.page.emulateMedia({ colorScheme: "light" });
+    await ann.screenshot("thread-panel.png");
     await ann.page.getByRole("textbox", { name: "Reply in thread" }).fill("thanks!");
     await ann.page.getByRole("textbox", { name: "Reply in thread" }).press("Enter");
     // Live into bob's open panel, across the nodes; the root's summary follows.
@@ -144,6 +145,7 @@ describe("threads in the browser, two nodes", () => {
     assert.ok(box && box.width >= 400, "the drawer covers the narrow screen");
     await bob.waitFor(bob.page.locator(".thread-scrim"));
     await expectAccessible(bob.page, "thread drawer (narrow)");
+    await bob.screenshot("thread-drawer.png");
     await bob.page.keyboard.press("Escape");
     await panel(bob).waitFor({ state: "detached" });
     await waitUntil("the focus back on the thread's button", async () => /thread-summary/.test(await focused(bob.page)));
