@@ -146,6 +146,11 @@ describe("threads in the browser, two nodes", () => {
     await bob.waitFor(bob.page.locator(".thread-scrim"));
     await expectAccessible(bob.page, "thread drawer (narrow)");
     await bob.screenshot("thread-drawer.png");
+    // A modal drawer: Tab and Shift+Tab stay inside it.
+    for (const key of ["Shift+Tab", "Shift+Tab", "Shift+Tab", "Tab", "Tab", "Tab", "Tab", "Tab", "Tab"]) {
+      await bob.page.keyboard.press(key);
+      assert.ok(await bob.page.evaluate(() => !!document.activeElement?.closest("#thread-panel")), `focus in the drawer after ${key}`);
+    }
     await bob.page.keyboard.press("Escape");
     await panel(bob).waitFor({ state: "detached" });
     await waitUntil("the focus back on the thread's button", async () => /thread-summary/.test(await focused(bob.page)));

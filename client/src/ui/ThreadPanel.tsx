@@ -86,11 +86,17 @@ export function ThreadPanel({ chat, thread, now }: { chat: ChatClient; thread: O
     if (chat.send(room, text, root) !== undefined) setText("");
   };
 
-  // New replies keep the list at its end, as in the room.
+  // New replies keep the list at its end, as in the room; older ones loaded above keep
+  // what the person was reading in place.
   const scroller = useRef<HTMLDivElement>(null);
+  const before = useRef({ first: Infinity, height: 0, top: 0 });
+  const first = replies[0]?.seq ?? Infinity;
   useLayoutEffect(() => {
     const el = scroller.current;
-    if (el) el.scrollTop = el.scrollHeight;
+    if (!el) return;
+    const b = before.current;
+    el.scrollTop = first < b.first && b.first !== Infinity ? b.top + (el.scrollHeight - b.height) : el.scrollHeight;
+    before.current = { first, height: el.scrollHeight, top: el.scrollTop };
   }, [replies.length, pending.length]);
 
   return (
@@ -113,7 +119,14 @@ export function ThreadPanel({ chat, thread, now }: { chat: ChatClient; thread: O
             <Icon name="close" />
           </button>
         </header>
-        <div class="thread-body" ref={scroller} tabIndex={0} role="region" aria-label="Thread messages">
+        <div
+          class="thread-body"
+          ref={scroller}
+          tabIndex={0}
+          role="region"
+          aria-label="Thread messages"
+          onScroll={(e) => (before.current = { first, height: e.currentTarget.scrollHeight, top: e.currentTarget.scrollTop })}
+        >
           {thread.error && (
             <p class="room-error" role="alert">
               {errorText(thread.error)}
