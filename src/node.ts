@@ -12,7 +12,7 @@ import { LocalPresence } from "./cluster/local-presence.js";
 import { MESSAGE_EVENT, v1RoomEvents } from "./chat/broadcast.js";
 import { announceGone, resyncAfterOutage } from "./chat/cluster-events.js";
 import type { ChatContext, ChatSocketState } from "./chat/context.js";
-import { LEGACY_MESSAGE_EVENT, legacyEnabled, renewLegacyMarks, withLegacyEvents } from "./chat/legacy/index.js";
+import { LEGACY_MESSAGE_EVENT, legacyDialect, legacyEnabled, renewLegacyMarks } from "./chat/legacy/index.js";
 import { chatSockets, registerChat } from "./chat/register.js";
 import { createSearcher } from "./chat/search.js";
 import { SeenUsers, UserSockets, userChannel } from "./chat/users.js";
@@ -49,7 +49,6 @@ export interface ChatNode {
   /** Drains and closes everything; safe to call more than once. */
   shutdown(): Promise<void>;
 }
-
 
 /** One object per socket: the transport's fields and chat's (S3: plain fields, no side tables). */
 class NodeSocketState extends SocketState implements ChatSocketState {
@@ -168,8 +167,10 @@ export function createNode(config: Config, log: Logger): ChatNode {
     countDeliveries(io, metrics);
     const limiterRedis = cluster && { client: cluster.commands, keyPrefix: config.redisKeyPrefix };
     if (config.databaseUrl) searchDb = openSearchDb(config.databaseUrl, config, log, (target) => metrics.dbReads.inc({ target }));
+    const legacy = legacyEnabled(config) ? legacyDialect(io, config.legacy.escapeHtml) : undefined;
     writer = new MessageWriter(db, {
       concurrency: config.storeBatchesInFlight,
+      afterLock: legacy?.afterLock,
       onBatch(seconds, size, ok) {
         metrics.storeWriteDuration.observe(seconds);
         metrics.storeBatchSize.observe(size);
@@ -190,7 +191,7 @@ export function createNode(config: Config, log: Logger): ChatNode {
       search: createSearcher({ ...config.search, db: searchDb ?? db, limiter: createSearchLimiter(config.search, limiterRedis) }),
       metrics,
       log: log.child({ module: "chat" }),
-      broadcast: legacyEnabled(config) ? withLegacyEvents(io, v1RoomEvents(io), config.legacy.escapeHtml) : v1RoomEvents(io),
+      broadcast: legacy ? legacy.events(v1RoomEvents(io)) : v1RoomEvents(io),
       cluster,
     };
     wireConnections(io, {
@@ -203,7 +204,7 @@ export function createNode(config: Config, log: Logger): ChatNode {
       ...chatSockets(ctx),
     });
     sessions.start(io);
-    if (legacyEnabled(config)) stopLegacyRenewal = renewLegacyMarks(ctx);
+    if (legacy) stopLegacyRenewal = renewLegacyMarks(ctx);
     if (done) throw new Error("shut down while starting");
     state = "ready";
     metrics.ready.set(1);

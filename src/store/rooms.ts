@@ -32,20 +32,6 @@ export async function joinRoom(
   return { readSeq: r.read_seq ?? 0, lastSeq: r.last_seq ?? 0 };
 }
 
-/**
- * Marks a room as possibly holding legacy sockets for `leaseMs` from now (never shortening an
- * earlier mark). Taking the room's row lock, it orders itself against every write batch of
- * the room (see sql/functions/chat_append.sql). One room per statement: a statement locking
- * several rooms in another order than a batch's (name order) could deadlock with it.
- */
-export async function markLegacyRoom(db: Queryable, room: string, leaseMs: number): Promise<void> {
-  await db.query(
-    `UPDATE rooms SET legacy_until = greatest(legacy_until, now() + $2 * interval '1 millisecond')
-      WHERE name = $1`,
-    [room, leaseMs],
-  );
-}
-
 /** Records membership of several users (a DM's two participants); returns those who were not members yet. */
 export async function addMembers(db: Queryable, room: string, users: string[], beforeCreate: () => Promise<void>): Promise<string[]> {
   await ensureRoom(db, room, beforeCreate);

@@ -27,8 +27,6 @@ export interface AppendResult {
   message: Message;
   /** false when the (room, user, clientId) was stored before: nothing new to broadcast. */
   created: boolean;
-  /** Whether the room may have template (legacy) sockets on some node, as of the commit. */
-  legacy: boolean;
   /** A new reply's root after the reply: its change takes the position after the reply. */
   root?: { message: Message; updateSeq: number };
 }
@@ -38,6 +36,28 @@ export class MissingThreadRoot extends Error {
   override name = "MissingThreadRoot";
 }
 
+/** The call each batch's statement makes (sql/functions/chat_append_batch.sql). */
+export const APPEND_BATCH =
+  "chat_append_batch($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::bigint[])";
+
+/**
+ * A read another module adds to every batch, in the batch's transaction after
+ * chat_append_batch has locked its rooms: it sees every commit that came before the locks,
+ * and whatever commits later under one of those locks waits for the batch's commit. node.ts
+ * passes one only for a module that is on; without one the statement is APPEND_BATCH alone.
+ */
+export interface AfterLockRead {
+  /**
+   * The batch's statement with the read: APPEND_BATCH's rows in its order, each with a
+   * boolean `after_lock`. The read must take its input from those rows (so it runs after the
+   * locks) and query through a VOLATILE function (so with a snapshot taken then: the
+   * statement's own was taken before the locks). Example: store/legacy-rooms.ts.
+   */
+  readonly statement: string;
+  /** Each stored (or retried) append, with its row's `after_lock`; before the append resolves. */
+  seen(result: AppendResult, afterLock: boolean): void;
+}
+
 export interface WriterOptions {
   /** Largest number of messages in one transaction. @default 500 */
   maxBatch?: number;
@@ -45,6 +65,8 @@ export interface WriterOptions {
   concurrency?: number;
   /** Called with each transaction's duration and size. */
   onBatch?: (seconds: number, size: number, ok: boolean) => void;
+  /** What another module reads in each batch after the room locks; none by default. */
+  afterLock?: AfterLockRead;
 }
 
 interface Pending extends AppendRequest {
@@ -59,6 +81,7 @@ export class MessageWriter {
   private idle: (() => void)[] = [];
   private readonly maxBatch: number;
   private readonly concurrency: number;
+  private readonly statement: string;
 
   constructor(
     private readonly db: Db,
@@ -66,6 +89,7 @@ export class MessageWriter {
   ) {
     this.maxBatch = opts.maxBatch ?? 500;
     this.concurrency = opts.concurrency ?? 2;
+    this.statement = opts.afterLock?.statement ?? `SELECT * FROM ${APPEND_BATCH}`;
   }
 
   /** Resolves after the message is committed. */
@@ -120,12 +144,16 @@ export class MessageWriter {
   private async run(batch: Pending[]): Promise<void> {
     const started = performance.now();
     try {
-      const results = await writeBatch(this.db, batch);
+      const results = await writeBatch(this.db, this.statement, batch);
       this.opts.onBatch?.((performance.now() - started) / 1000, batch.length, true);
       batch.forEach((p, i) => {
         const r = results[i]!;
-        if (r === "refused") p.reject(new MissingThreadRoot(`${p.room} has no message ${p.threadOf} to reply to`));
-        else p.resolve(r);
+        if (r === "refused") {
+          p.reject(new MissingThreadRoot(`${p.room} has no message ${p.threadOf} to reply to`));
+        } else {
+          this.opts.afterLock?.seen(r.result, r.afterLock);
+          p.resolve(r.result);
+        }
       });
     } catch (err) {
       this.opts.onBatch?.((performance.now() - started) / 1000, batch.length, false);
@@ -134,7 +162,7 @@ export class MessageWriter {
   }
 }
 
-/** SQLSTATE chat_append raises when a room of the batch does not exist yet. */
+/** SQLSTATE chat_append_batch raises when a room of the batch does not exist yet. */
 const MISSING_ROOMS = "CH001";
 
 interface AppendRow {
@@ -147,22 +175,27 @@ interface AppendRow {
   deleted: boolean;
   update_seq: number | null;
   reactions: Record<string, string[]> | null;
-  legacy: boolean;
   thread_of: number | null;
   reply_count: number;
   last_reply_at: Date | string | null;
   repliers: string[] | null;
   refused: boolean;
   root: MessageRow | null;
+  /** The AfterLockRead's answer for this row (absent without one). */
+  after_lock?: boolean;
 }
 
 /**
- * One batch in one statement (`chat_append`, sql/functions/chat_append.sql): lock the rooms, find retried
- * clientIds, allocate positions, insert the messages and their mentions, move last_seq.
- * It runs as its own transaction, so the room locks last only as long as the database
- * works, not across round trips to this node.
+ * One batch in one statement (`chat_append_batch`, sql/functions/chat_append_batch.sql): lock
+ * the rooms, find retried clientIds, allocate positions, insert the messages and their
+ * mentions, move last_seq. It runs as its own transaction, so the room locks last only as
+ * long as the database works, not across round trips to this node.
  */
-async function writeBatch(db: Queryable, batch: AppendRequest[]): Promise<(AppendResult | "refused")[]> {
+async function writeBatch(
+  db: Queryable,
+  statement: string,
+  batch: AppendRequest[],
+): Promise<({ result: AppendResult; afterLock: boolean } | "refused")[]> {
   const mentionIdx: number[] = [];
   const mentionUser: string[] = [];
   batch.forEach((b, k) => {
@@ -173,18 +206,15 @@ async function writeBatch(db: Queryable, batch: AppendRequest[]): Promise<(Appen
   });
   const rooms = batch.map((b) => b.room);
   const call = () =>
-    db.query<AppendRow>(
-      "SELECT * FROM chat_append($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::bigint[])",
-      [
-        rooms,
-        batch.map((b) => b.user),
-        batch.map((b) => b.body),
-        batch.map((b) => b.clientId),
-        mentionIdx,
-        mentionUser,
-        batch.map((b) => b.threadOf ?? null),
-      ],
-    );
+    db.query<AppendRow>(statement, [
+      rooms,
+      batch.map((b) => b.user),
+      batch.map((b) => b.body),
+      batch.map((b) => b.clientId),
+      mentionIdx,
+      mentionUser,
+      batch.map((b) => b.threadOf ?? null),
+    ]);
   let rows: AppendRow[];
   try {
     rows = await call();
@@ -213,8 +243,8 @@ async function writeBatch(db: Queryable, batch: AppendRequest[]): Promise<(Appen
       last_reply_at: r.last_reply_at,
       repliers: r.repliers,
     });
-    // The root's change has the position right after this reply (chat_append).
+    // The root's change has the position right after this reply (chat_append_batch).
     const root = r.root ? { message: toMessage(r.root), updateSeq: r.seq + 1 } : undefined;
-    return { message, created: r.created, legacy: r.legacy, root };
+    return { result: { message, created: r.created, root }, afterLock: r.after_lock === true };
   });
 }

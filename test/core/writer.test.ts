@@ -6,8 +6,10 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import pg from "pg";
 import { createPgDb, type Db } from "../../src/store/db.js";
+import { legacyRoomsRead } from "../../src/store/legacy-rooms.js";
 import { migrate } from "../../src/store/migrations.js";
-import { MessageWriter } from "../../src/store/writer.js";
+import { MessageWriter, type AppendResult } from "../../src/store/writer.js";
+import { eventually } from "../helpers/client.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
 
 let tdb: TestDatabase;
@@ -81,6 +83,40 @@ test("mentions are stored with the message's seq, only for new messages", async 
 });
 
 /**
+ * The template's mark (chat/legacy/) is read through the writer's after-lock read. A mark
+ * that commits while a batch waits for the room's lock must be seen by that batch: the
+ * template client that set it reads the history next, and the batch's message would be in
+ * neither. A read with the statement's own snapshot, taken before the wait, would miss it.
+ */
+test("the after-lock read sees a mark committed while the batch waited for the room's lock", async () => {
+  const seen = new Map<AppendResult, boolean>();
+  const w = new MessageWriter(a, { afterLock: legacyRoomsRead((r, returned) => seen.set(r, returned)) });
+  await a.query("INSERT INTO rooms (name) VALUES ('mark-wait'), ('mark-none') ON CONFLICT DO NOTHING");
+  const marker = new pg.Client({ connectionString: tdb.url });
+  await marker.connect();
+  try {
+    await marker.query("BEGIN");
+    // A legacy join's mark (store/legacy-rooms.ts), left uncommitted for now.
+    await marker.query("UPDATE rooms SET legacy_until = now() + interval '1 minute' WHERE name = 'mark-wait'");
+    const pending = w.append({ room: "mark-wait", user: "ann", body: "during the join", clientId: "mw1" });
+    const other = await w.append({ room: "mark-none", user: "ann", body: "elsewhere", clientId: "mn1" });
+    await eventually(async () => {
+      const rows = await b.query("SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%chat_append_batch%'");
+      return rows.length > 0;
+    }, 10_000, "the batch waiting for the room's lock");
+    await marker.query("COMMIT");
+    const appended = await pending;
+    assert.equal(seen.get(appended), true, "the batch missed the mark committed before it got the lock");
+    assert.equal(seen.get(other), false);
+    // Retries are heard too (they broadcast nothing, but the read does not tell them apart).
+    const retry = await w.append({ room: "mark-wait", user: "ann", body: "during the join", clientId: "mw1" });
+    assert.deepEqual([retry.created, seen.get(retry)], [false, true]);
+  } finally {
+    await marker.end();
+  }
+});
+
+/**
  * PL/pgSQL caches a function's plans per session. Planned while `messages` was empty, the
  * lookup of retried clientIds became a hash join over a sequential scan of the whole table,
  * kept for the life of the pooled connection: S4 read 30 million rows for 73,000 sends, and
@@ -94,7 +130,7 @@ test("a session's sends stay on the indexes after the messages table grows", asy
     const rooms = Array.from({ length: 40 }, (_, i) => `grow-${i}`);
     await c.query("INSERT INTO rooms (name) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING", [rooms]);
     const send = (k: number) =>
-      c.query("SELECT * FROM chat_append($1::text[], $2::text[], $3::text[], $4::text[], '{}'::int[], '{}'::text[])", [
+      c.query("SELECT * FROM chat_append_batch($1::text[], $2::text[], $3::text[], $4::text[], '{}'::int[], '{}'::text[])", [
         rooms,
         rooms.map(() => "ann"),
         rooms.map(() => `body ${k}`),
@@ -119,7 +155,7 @@ test("a session's sends stay on the indexes after the messages table grows", asy
       );
     const before = await seqScans();
     await send(100);
-    assert.equal((await seqScans()) - before, 0, "chat_append scanned the whole messages table");
+    assert.equal((await seqScans()) - before, 0, "chat_append_batch scanned the whole messages table");
   } finally {
     await c.end();
   }

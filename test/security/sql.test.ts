@@ -1,7 +1,7 @@
 /**
  * Parameterised SQL only. A grep over src/store: no SQL text is built from a value; the
  * only interpolations in SQL strings are fixed column lists, the fixed first_seq join of
- * history.ts, and fixed SET fragments (each call site of `apply` passes a string literal). And a message body of SQL is stored and
+ * history.ts, the writer's fixed chat_append_batch call, and fixed SET fragments (each call site of `apply` passes a string literal). And a message body of SQL is stored and
  * returned verbatim.
  */
 import assert from "node:assert/strict";
@@ -13,7 +13,7 @@ import { createTestDatabase, queryDb } from "../helpers/db.js";
 import { startNode } from "../helpers/node.js";
 
 const STORE = path.resolve(import.meta.dirname, "../../src/store");
-const ALLOWED = new Set(["MESSAGE_COLUMNS", "WITH_FIRST_SEQ", "set"]);
+const ALLOWED = new Set(["MESSAGE_COLUMNS", "WITH_FIRST_SEQ", "APPEND_BATCH", "set"]);
 const SQL_WORD = /\b(SELECT|INSERT|UPDATE|DELETE|WHERE|FROM|VALUES|CREATE|ALTER|DROP)\b/;
 
 test("src/store: SQL strings interpolate only fixed fragments", () => {

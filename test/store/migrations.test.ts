@@ -85,8 +85,14 @@ describe("PostgreSQL", () => {
     assert.deepEqual(await migrate(fresh.db), NAMES);
     assert.deepEqual(await migrate(fresh.db), []);
     await requireCurrentSchema(fresh.db);
-    const [fn] = await fresh.db.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_proc WHERE proname = 'chat_append'");
-    assert.equal(fn!.n, 1, "the current chat_append, from sql/functions/chat_append.sql");
+    const fns = await fresh.db.query<{ proname: string; n: number }>(
+      "SELECT proname, count(*)::int AS n FROM pg_proc WHERE proname LIKE 'chat_append%' GROUP BY 1 ORDER BY 1",
+    );
+    // chat_append_batch (sql/functions/), and chat_append (005, 008) for the previous version's nodes.
+    assert.deepEqual(fns, [
+      { proname: "chat_append", n: 1 },
+      { proname: "chat_append_batch", n: 1 },
+    ]);
   });
 
   test("a database migrated by 0.1.0 needs the migrations after 006 (users, threads, partitions) and then has the fresh schema", async () => {

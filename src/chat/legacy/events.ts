@@ -5,7 +5,8 @@
 import { z } from "zod";
 import { bodySchema, MAX_SEQ, PUBLIC_ROOM_PATTERN, usernameSchema, type Message } from "../../shared/protocol.js";
 import { readPage } from "../../store/history.js";
-import { joinRoom, markLegacyRoom } from "../../store/rooms.js";
+import { markLegacyRoom } from "../../store/legacy-rooms.js";
+import { joinRoom } from "../../store/rooms.js";
 import { emitTyping } from "../broadcast.js";
 import { requireJoined, requireUser, state, type ChatContext } from "../context.js";
 import { ChatError } from "../errors.js";

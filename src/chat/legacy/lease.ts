@@ -1,8 +1,9 @@
 /**
  * The mark that makes other nodes publish messages for the template's sockets: a legacy
- * join sets `rooms.legacy_until` (store/rooms.ts) and the append reports it (AppendResult).
+ * join sets `rooms.legacy_until` (store/legacy-rooms.ts) and each write batch reads it after
+ * its room locks (broadcast.ts, legacyDialect).
  */
-import { markLegacyRoom } from "../../store/rooms.js";
+import { markLegacyRoom } from "../../store/legacy-rooms.js";
 import type { ChatContext } from "../context.js";
 import { legacyRoom } from "./broadcast.js";
 

@@ -19,4 +19,4 @@ CREATE TABLE thread_follows (
 -- chat_append takes the replies' roots (a seventh array, defaulting to none), so the old
 -- signature goes; its result gains the thread columns.
 DROP FUNCTION IF EXISTS chat_append(text[], text[], text[], text[], int[], text[]);
-\ir ../functions/chat_append.sql
+\ir ../functions/replaced/chat_append.sql

@@ -1,9 +1,10 @@
--- chat_append, current definition (migrations apply it with `\ir`; to change it, edit it
--- here and add a migration that applies it again: docs/architecture.md).
+-- chat_append_batch, current definition (migration 010 applies it with `\ir`; to change it,
+-- edit it here and add a migration that applies it again: docs/architecture.md).
 -- The write path in one round trip: the room locks are held only while the database itself
 -- works, never across a network round trip to the node. Sends of one batch come as arrays,
--- index i (1-based) in each; one row per input comes back, with whether the room may have
--- legacy sockets (rooms.legacy_until).
+-- index i (1-based) in each; one row per input comes back, in input order.
+-- What another module must read after the locks, in the same transaction, the writer reads
+-- in the same statement after this function (store/writer.ts, AfterLockRead).
 -- Every table is reached through its key (a LATERAL lookup, a scalar subquery, = ANY of the
 -- batch's rooms), so the one generic plan a session keeps fits every table size; joining
 -- the tables instead let a plan made while messages was small scan the whole table for
@@ -22,13 +23,13 @@ LANGUAGE sql IMMUTABLE AS $fn$
      GROUP BY u ORDER BY max(k) DESC LIMIT 3) s
 $fn$;
 
-CREATE OR REPLACE FUNCTION chat_append(
+CREATE OR REPLACE FUNCTION chat_append_batch(
   p_room text[], p_user text[], p_body text[], p_client text[],
   p_mention_idx int[], p_mention_user text[], p_thread bigint[] DEFAULT NULL
 ) RETURNS TABLE (
   i int, seq bigint, created boolean, body text, created_at timestamptz,
   edited_at timestamptz, deleted boolean, update_seq bigint, reactions jsonb,
-  legacy boolean, thread_of bigint, reply_count int, last_reply_at timestamptz,
+  thread_of bigint, reply_count int, last_reply_at timestamptz,
   repliers text[], refused boolean, root jsonb
 ) LANGUAGE plpgsql
   SET plan_cache_mode = force_generic_plan
@@ -47,7 +48,7 @@ BEGIN
   -- with a writer that inserted it first. The caller creates it on its own and retries;
   -- raising rolls back, which releases the locks taken above.
   IF locked < (SELECT count(DISTINCT r) FROM unnest(p_room) AS r) THEN
-    RAISE EXCEPTION 'chat_append: missing rooms' USING ERRCODE = 'CH001';
+    RAISE EXCEPTION 'chat_append_batch: missing rooms' USING ERRCODE = 'CH001';
   END IF;
   RETURN QUERY
   WITH input AS (
@@ -127,9 +128,6 @@ BEGIN
          coalesce(o.deleted, false),
          o.update_seq,
          o.reactions,
-         -- Read after the room locks: a legacy join that set it has committed, and
-         -- one that has not yet waits for this commit before reading the history.
-         coalesce((SELECT r.legacy_until > now() FROM rooms r WHERE r.name = inp.room), false),
          coalesce(o.thread_of, n.root),
          coalesce(o.reply_count, 0),
          o.last_reply_at,
@@ -143,4 +141,4 @@ BEGIN
     LEFT JOIN roots rt ON rt.room = n.room AND rt.seq = n.root
    ORDER BY inp.i;
 END
-$fn$
+$fn$;
