@@ -31,4 +31,11 @@ test("on PGlite: replies, the root's summary, refusals, thread:history, follows"
   assert.equal((await call(bob, "thread:history", { room: "t", root: 1 })).following, false, "unfollowed by hand");
   const list = await call(bob, "rooms:list", {});
   assert.deepEqual([list.rooms[0].unread, list.rooms[0].unreadThreads], [1, 0]); // the root only
+  // The root's author follows from the first reply on, and an unfollow by hand sticks.
+  assert.equal((await call(ann, "thread:follow", { room: "t", root: 1, on: false })).ok, true);
+  assert.equal((await call(bob, "message:send", { room: "t", body: "re 4", clientId: "b4", threadOf: 1 })).ok, true);
+  assert.equal((await call(ann, "thread:history", { room: "t", root: 1 })).following, false, "the author's unfollow holds");
+  const root2 = (await call(bob, "message:send", { room: "t", body: "root 2", clientId: "r2" })).message.seq;
+  assert.equal((await call(ann, "message:send", { room: "t", body: "re", clientId: "a2", threadOf: root2 })).ok, true);
+  assert.equal((await call(bob, "thread:history", { room: "t", root: root2 })).following, true, "the author follows at the first reply");
 });

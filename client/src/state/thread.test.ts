@@ -59,6 +59,15 @@ describe("following", () => {
     assert.equal(threads.follows(log, 3), false);
   });
 
+  test("a root's author who unfollowed stays unfollowed through others' replies, not through their own", () => {
+    const { log, threads } = logOf([msg(1, "alice", { replyCount: 1 }), msg(2, "bob", { threadOf: 1 })]);
+    threads.setFollowing(1, false, 2);
+    log.applyNew(msg(3, "bob", { threadOf: 1 }));
+    assert.equal(threads.follows(log, 1), false);
+    log.applyNew(msg(4, "alice", { threadOf: 1 }));
+    assert.equal(threads.follows(log, 1), true);
+  });
+
   test("the server's word holds until a later reply makes this user follow again", () => {
     const { log, threads } = logOf([msg(1, "carol"), msg(2, "alice", { threadOf: 1 })]);
     assert.equal(threads.follows(log, 1), true);

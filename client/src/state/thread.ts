@@ -50,8 +50,8 @@ export function newer(a: Message | undefined, b: Message | undefined): Message |
 }
 
 /**
- * One room's follows and unread threads. The server decides who follows (the root's author,
- * every replier, everyone a reply mentions, and `thread:follow` by hand); the client mirrors
+ * One room's follows and unread threads. The server decides who follows (the root's author
+ * from the first reply, every replier, everyone a reply mentions, and `thread:follow` by hand); the client mirrors
  * that from what it has loaded, and takes the server's word where it has it (`following` in
  * `thread:history`, its own `thread:follow`) as of a position in the log.
  */
@@ -91,8 +91,9 @@ export class RoomThreads {
       }
       const k = this.known.get(m.threadOf);
       if (k && m.seq <= k.after) continue;
-      // Each reply makes its author, the people it mentions and the root's author follow.
-      if (m.user === me || mentionsMe(m, me) || log.get(m.threadOf)?.user === me) roots.add(m.threadOf);
+      // Each reply makes its author and the people it mentions follow (again); the root's
+      // author too, unless the server or their own unfollow said otherwise (that holds).
+      if (m.user === me || mentionsMe(m, me) || (!k && log.get(m.threadOf)?.user === me)) roots.add(m.threadOf);
     }
     this.cache = { list, version: this.version, roots };
     return roots;

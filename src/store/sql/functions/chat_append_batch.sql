@@ -99,12 +99,14 @@ BEGIN
       FROM (SELECT n.room, n.root, count(*)::int AS n, max(n.seq) + 1 AS pos, array_agg(n.usr ORDER BY n.seq) AS users
               FROM numbered n WHERE n.root IS NOT NULL GROUP BY n.room, n.root) x
      WHERE m.room = x.room AND m.seq = x.root
-    RETURNING m.room, m.seq, m.user_name, to_jsonb(m) AS state
+    RETURNING m.room, m.seq, m.user_name, m.reply_count = x.n AS first_replies, to_jsonb(m) AS state
   ), follow AS (
+    -- Repliers and the users a reply mentions follow (again); the root's author only at its
+    -- first replies, so that an author's unfollow holds.
     INSERT INTO thread_follows (user_name, room, root)
     SELECT DISTINCT s.u, s.room, s.root FROM (
       SELECT n.usr AS u, n.room, n.root FROM numbered n WHERE n.root IS NOT NULL
-      UNION ALL SELECT r.user_name, r.room, r.seq FROM roots r
+      UNION ALL SELECT r.user_name, r.room, r.seq FROM roots r WHERE r.first_replies
       UNION ALL SELECT mu.u, n.room, n.root
         FROM unnest(p_mention_idx, p_mention_user) AS mu(idx, u) JOIN numbered n ON n.i = mu.idx
        WHERE n.root IS NOT NULL) s
