@@ -282,7 +282,8 @@ describe("a client that stops reading", () => {
     await post(`40${JSON.stringify({ username: "nopoll" })}`);
     const asks = Array.from({ length: 10 }, (_, i) => `42${i}${JSON.stringify(["room:history", { room }])}`);
     await post(asks.join("\x1e"));
-    await eventually(async () => (await closedForBacklog()) === before + 1, 10_000, "closed for its backlog");
+    // At least this one: a connection of an earlier test may be counted meanwhile.
+    await eventually(async () => (await closedForBacklog()) >= before + 1, 10_000, "closed for its backlog");
     const poll = await fetch(`${base}&sid=${sid}`);
     assert.equal(poll.status, 400, "the session is gone");
   });
