@@ -178,6 +178,7 @@ export function createNode(config: Config, log: Logger): ChatNode {
         metrics.dbUp.set(ok ? 1 : 0);
       },
     });
+    const lookupLimiter = createSearchLimiter(config.search, limiterRedis);
     const ctx: ChatContext = {
       config,
       io,
@@ -188,7 +189,8 @@ export function createNode(config: Config, log: Logger): ChatNode {
       users: userChannel(io, users, cluster !== undefined),
       takeUser: (socket, user) => slots.takeUser(socketState(socket), socket, user),
       ...createUserLimiters(config, limiterRedis),
-      search: createSearcher({ ...config.search, db: searchDb ?? db, limiter: createSearchLimiter(config.search, limiterRedis) }),
+      search: createSearcher({ ...config.search, db: searchDb ?? db, limiter: lookupLimiter }),
+      lookupLimiter,
       metrics,
       log: log.child({ module: "chat" }),
       broadcast: legacy ? legacy.events(v1RoomEvents(io)) : v1RoomEvents(io),

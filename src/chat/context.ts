@@ -27,6 +27,8 @@ export interface ChatContext {
   sendLimiter: RateLimiterAbstract;
   /** messages:search with its limits (chat/search.ts). */
   search: Searcher;
+  /** Lookups per user (SEARCH_RATE_LIMIT): the same limiter `search` counts messages:search on, used by rooms:browse. */
+  lookupLimiter: RateLimiterAbstract;
   /** New rooms per user (MAX_NEW_ROOMS_PER_USER_HOUR); absent when unlimited. */
   roomLimiter?: RateLimiterAbstract;
   metrics: Metrics;

@@ -13,6 +13,11 @@ export function consumeNewRoom(ctx: ChatContext, user: string): Promise<void> {
   return ctx.roomLimiter ? consume(ctx, ctx.roomLimiter, user, "new rooms") : Promise.resolve();
 }
 
+/** One lookup (messages:search, rooms:browse) of the user's SEARCH_RATE_LIMIT, cluster-wide. */
+export function consumeLookup(ctx: ChatContext, user: string): Promise<void> {
+  return consume(ctx, ctx.lookupLimiter, user, "searches");
+}
+
 async function consume(ctx: ChatContext, limiter: RateLimiterAbstract, user: string, what: string): Promise<void> {
   try {
     await limiter.consume(user);

@@ -3,6 +3,7 @@
  * when a socket comes and goes. node.ts hands these to realtime/connection.ts.
  */
 import type { Socket } from "socket.io";
+import { registerBrowse } from "./browse.js";
 import type { ChatContext } from "./context.js";
 import { registerDms } from "./dms.js";
 import { legacyEnabled, registerLegacyEvents } from "./legacy/index.js";
@@ -17,6 +18,7 @@ import { registerTyping } from "./typing.js";
 
 export function registerChat(ctx: ChatContext, on: On): void {
   registerRooms(ctx, on);
+  registerBrowse(ctx, on);
   registerMessages(ctx, on);
   registerTyping(ctx, on);
   registerReads(ctx, on);

@@ -1,6 +1,7 @@
-/** room:join, room:leave, room:history, rooms:list. */
+/** room:join, room:leave, room:history, rooms:list (rooms:browse is browse.ts). */
 import type { Socket } from "socket.io";
 import {
+  dmParticipants,
   historySchema,
   joinSchema,
   leaveSchema,
@@ -10,7 +11,7 @@ import {
   type Message,
 } from "../shared/protocol.js";
 import { readPage, readSince } from "../store/history.js";
-import { joinRoom, listRooms } from "../store/rooms.js";
+import { joinRoom, leaveMembership, listRooms } from "../store/rooms.js";
 import { assertAccess } from "./access.js";
 import { v1Room } from "./broadcast.js";
 import { requireUser, state, type ChatContext } from "./context.js";
@@ -29,6 +30,9 @@ export function registerRooms(ctx: ChatContext, on: On): void {
     const user = requireUser(socket);
     assertAccess(user, room);
     if (state(socket).rooms.has(room)) await leaveRoom(ctx, socket, room, user);
+    // Leaving a public room ends the membership, also from a socket that never joined it (a
+    // page reloaded on rooms:list). A DM stays: its other participant may write at any time.
+    if (!dmParticipants(room)) await leaveMembership(ctx.db, room, user);
     return {};
   });
 

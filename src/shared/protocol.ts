@@ -9,7 +9,9 @@ import {
   isWellFormedText,
   codePoints,
   MAX_CLIENT_ID_CHARS,
+  MAX_BROWSE_LIMIT,
   MAX_HISTORY_LIMIT,
+  PUBLIC_ROOM_PATTERN,
   MAX_SEARCH_LIMIT,
   MAX_SEQ,
   USERNAME_PATTERN,
@@ -84,3 +86,26 @@ export const searchSchema = z.object({
   limit: z.number().int().min(1).max(MAX_SEARCH_LIMIT).optional(),
 });
 
+
+/**
+ * rooms:browse. The query is a prefix of room names, trimmed and lower-cased (names are
+ * lower-case); one with a character no public name holds matches nothing rather than
+ * being refused, since it is what a person typed. The cursor is the last name of a page.
+ */
+export const browseSchema = z
+  .object({
+    query: z
+      .string()
+      .max(64)
+      .refine(wellFormed, { message: "query must be valid Unicode text without NUL" })
+      .transform((s) => s.trim().toLowerCase())
+      .optional(),
+    cursor: z.string().regex(PUBLIC_ROOM_PATTERN, "cursor must be the `next` of a page").optional(),
+    limit: z.number().int().min(1).max(MAX_BROWSE_LIMIT).optional(),
+  })
+  .optional();
+
+/** Whether a (lower-cased) browse query can be the start of a public room name. */
+export function isNamePrefix(query: string): boolean {
+  return /^[a-z0-9][a-z0-9_-]{0,63}$/.test(query);
+}

@@ -82,6 +82,9 @@ export function isWellFormedText(s: string): boolean {
 }
 
 export const MAX_SEARCH_LIMIT = 50;
+/** `rooms:browse`: the largest page, and the page when `limit` is not given. */
+export const MAX_BROWSE_LIMIT = 50;
+export const DEFAULT_BROWSE_LIMIT = 20;
 
 /** One emoji grapheme of at most 16 bytes: what `message:react` accepts. */
 export function isEmoji(s: string): boolean {
@@ -155,6 +158,21 @@ export interface RoomSummary {
   /** Threads this user follows with others' replies after readSeq. */
   unreadThreads: number;
 }
+/** One public room in a `rooms:browse` page. */
+export interface RoomListing {
+  room: string;
+  /** Users who joined it and have not left it. */
+  members: number;
+  /** ISO-8601: its newest message, or its creation when it has none. */
+  lastActivityAt: string;
+  lastSeq: number;
+}
+export interface BrowseResult {
+  /** In name order. */
+  rooms: RoomListing[];
+  /** Pass as `cursor` for the next page; absent on the last. */
+  next?: string;
+}
 export interface SearchResult {
   /** Newest first. */
   messages: Message[];
@@ -215,6 +233,7 @@ export interface ClientToServerEvents {
   "message:edit": (p: { room: string; seq: number; body: string }, ack?: AckFn<{ message: Message }>) => void;
   "message:delete": (p: { room: string; seq: number }, ack?: AckFn) => void;
   "message:react": (p: { room: string; seq: number; emoji: string; on: boolean }, ack?: AckFn<{ message: Message }>) => void;
+  "rooms:browse": (p: { query?: string; cursor?: string; limit?: number }, ack?: AckFn<BrowseResult>) => void;
   "messages:search": (p: { room?: string; query: string; before?: number; limit?: number }, ack?: AckFn<SearchResult>) => void;
   /** jwt mode: a new token of the same user; `inMs` until it expires (null: never). */
   "auth:refresh": (p: { token: string }, ack?: AckFn<{ inMs: number | null }>) => void;

@@ -42,6 +42,11 @@ export async function addMembers(db: Queryable, room: string, users: string[], b
   return rows.map((r) => r.user_name);
 }
 
+/** Ends the user's membership (room:leave of a public room): the room leaves rooms:list and its member count. */
+export async function leaveMembership(db: Queryable, room: string, user: string): Promise<void> {
+  await db.query("DELETE FROM memberships WHERE user_name = $1 AND room = $2", [user, room]);
+}
+
 export async function lastSeq(db: Queryable, room: string): Promise<number> {
   const rows = await db.query<{ last_seq: number }>("SELECT last_seq FROM rooms WHERE name = $1", [room]);
   return rows[0]?.last_seq ?? 0;

@@ -22,7 +22,7 @@ const ROUNDS = 4;
 
 const EVENTS = [
   "room:join", "room:leave", "message:send", "room:history", "typing", "message:read", "dm:open", "rooms:list",
-  "message:edit", "message:delete", "message:react", "messages:search",
+  "message:edit", "message:delete", "message:react", "messages:search", "rooms:browse",
   "joined_room", "send_message", "typing_status",
   "no:such:event", "__proto__", "constructor",
 ];
