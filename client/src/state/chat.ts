@@ -10,6 +10,7 @@ import {
   type Ack,
   type ClientToServerEvents,
   type Message,
+  type BrowseResult,
   type RoomSummary,
   type SearchResult,
 } from "../../../src/shared/wire.js";
@@ -17,6 +18,7 @@ import type { ClientError } from "./format.js";
 import { JoinQueue } from "./joinQueue.js";
 import { randomId, tokenSubject } from "./ids.js";
 import { Room, type CallResult, type RoomHost } from "./room.js";
+import { RoomBrowser } from "./browse.js";
 import { Searches } from "./searchRequests.js";
 import type { SearchState } from "./searchState.js";
 import { wireRoomEvents, type ChatSocket } from "./roomEvents.js";
@@ -86,6 +88,11 @@ export class ChatClient {
   });
   /** The open thread (threadPanel.ts). */
   readonly threads: Threads;
+  /** Browsing the public rooms (`rooms:browse`), while the dialog is open. */
+  readonly browser = new RoomBrowser({
+    ask: (payload) => this.call<BrowseResult>("rooms:browse", payload),
+    changed: () => this.changed(),
+  });
   /** The running or last search, if any. */
   get search(): SearchState | undefined {
     return this.searches.state;
@@ -103,6 +110,8 @@ export class ChatClient {
   private online = true;
   private stopped = false;
   private notifyQueued = false;
+  /** Rooms left in this session: the page does not join them again from its address. */
+  private readonly left = new Set<string>();
   private nextAlertId = 1;
 
   constructor(opts: ChatOptions) {
@@ -358,6 +367,7 @@ export class ChatClient {
   /** Joins a public room (creating it) or an existing DM by name. */
   async openRoom(room: string): Promise<ClientError | undefined> {
     if (!isRoomName(room)) return { code: "invalid_payload", message: "bad room name" };
+    this.left.delete(room);
     const existed = this.rooms.has(room);
     const err = await this.ensureRoom(room).join(true);
     if (err && err.code !== "disconnected" && !existed) {
@@ -383,6 +393,30 @@ export class ChatClient {
     this.rooms.delete(room);
     void this.call("room:leave", { room });
     this.changed();
+  }
+
+  /**
+   * Leaves a room for good (`room:leave` ends a public room's membership, so it stays out of
+   * the list after a reload). The room stays until the server took the leave; on an error it
+   * stays, and the error is returned.
+   */
+  async leaveRoom(room: string): Promise<ClientError | undefined> {
+    const ack = await this.call("room:leave", { room });
+    if (!ack.ok) return ack.error;
+    this.left.add(room);
+    const r = this.rooms.get(room);
+    if (r) {
+      r.close();
+      this.rooms.delete(room);
+    }
+    this.browser.counted(room, -1);
+    this.changed();
+    return undefined;
+  }
+
+  /** Whether this person left `room` in this session (and has not opened it since). */
+  hasLeft(room: string): boolean {
+    return this.left.has(room);
   }
 
   /** Sends a message (a reply with `threadOf`): shown at once as pending, sent when the room is joined. */

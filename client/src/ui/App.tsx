@@ -4,6 +4,8 @@ import { connectErrorText, errorText, roomTitle } from "../state/format.js";
 import { lastEditable } from "../state/rich.js";
 import { typingText } from "../state/typing.js";
 import { Avatar, Icon } from "./bits.js";
+import { BrowseRooms } from "./BrowseRooms.js";
+import { LeaveRoom } from "./LeaveRoom.js";
 import { useDrawerFocus } from "./focus.js";
 import { Composer } from "./Composer.js";
 import { MessageList, type MessageActions } from "./MessageList.js";
@@ -86,6 +88,7 @@ function Chat({ credentials, onRefused, onSignOut }: ChatProps) {
   const [editing, setEditing] = useState<{ room: string; seq: number } | undefined>();
   const [searchOpen, setSearchOpen] = useState(false);
   const [switcher, setSwitcher] = useState(false);
+  const [browsing, setBrowsing] = useState(false);
   const me = chat.me;
   const drafts = useMemo(() => loadDrafts(me), [me]);
 
@@ -222,6 +225,7 @@ function Chat({ credentials, onRefused, onSignOut }: ChatProps) {
           setDrawer("none");
           void chat.runSearch(q);
         }}
+        onBrowse={() => setBrowsing(true)}
       />
       <div class="scrim" onClick={() => setDrawer("none")} aria-hidden="true" />
       <main class="room" aria-label={title ? (title.dm ? `Conversation with ${title.title}` : `#${title.title}`) : "Chat"}>
@@ -260,6 +264,7 @@ function Chat({ credentials, onRefused, onSignOut }: ChatProps) {
               "Chat"
             )}
           </h1>
+          {current && !title?.dm && <LeaveRoom key={current.room} chat={chat} room={current.room} onLeft={nav.left} />}
           {current && (
             <button
               class="members-toggle"
@@ -389,6 +394,7 @@ function Chat({ credentials, onRefused, onSignOut }: ChatProps) {
           onClose={() => setSwitcher(false)}
         />
       )}
+      {browsing && <BrowseRooms chat={chat} now={now} onJoin={joinByName} onOpen={select} onClose={() => setBrowsing(false)} />}
       {current && (
         <Members me={me} members={current.members} dm={title?.dm === true} connected={chat.conn === "connected"} onOpenDm={openDm} />
       )}

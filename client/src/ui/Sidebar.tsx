@@ -13,9 +13,11 @@ export interface SidebarProps {
   onJoin(room: string): Promise<string | undefined>;
   onSignOut(): void;
   onSearch(query: string): void;
+  /** Opens "Browse rooms". */
+  onBrowse?(): void;
 }
 
-export function Sidebar({ me, rooms, active, onSelect, onJoin, onSignOut, onSearch }: SidebarProps) {
+export function Sidebar({ me, rooms, active, onSelect, onJoin, onSignOut, onSearch, onBrowse }: SidebarProps) {
   const [name, setName] = useState("");
   const [query, setQuery] = useState("");
   const [error, setError] = useState<string | undefined>();
@@ -139,6 +141,11 @@ export function Sidebar({ me, rooms, active, onSelect, onJoin, onSignOut, onSear
       )}
       <nav class="room-nav" aria-label="Rooms">
         <h2>Rooms</h2>
+        {onBrowse && (
+          <button class="btn link browse-open" type="button" onClick={onBrowse}>
+            <Icon name="compass" /> Browse rooms
+          </button>
+        )}
         {publicRooms.length > 0 ? <ul>{publicRooms.map(item)}</ul> : <p class="muted small pad">No rooms yet.</p>}
         <h2>Direct messages</h2>
         {dms.length > 0 ? (

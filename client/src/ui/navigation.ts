@@ -22,6 +22,8 @@ export interface Navigation {
   joinByName(room: string): Promise<string | undefined>;
   /** Opens a room (joining it if need be) and brings one message into view. */
   jumpTo(room: string, seq: number): Promise<void>;
+  /** A room was left: if it is open, the most recently active other room opens instead (or none). */
+  left(room: string): void;
   /** The message jumped to, marked for a few seconds. */
   highlight: { room: string; seq: number } | undefined;
 }
@@ -54,7 +56,7 @@ export function useNavigation(chat: ChatClient, rooms: Room[], onSelect: () => v
   // A room named in the address but not in the sidebar: join it once connected.
   const tried = useRef(new Set<string>());
   useEffect(() => {
-    if (!active || chat.conn !== "connected" || chat.rooms.has(active) || tried.current.has(active)) return;
+    if (!active || chat.conn !== "connected" || chat.rooms.has(active) || tried.current.has(active) || chat.hasLeft(active)) return;
     tried.current.add(active);
     if (!isRoomName(active)) {
       setRoomError(`"${active}" is not a room name.`);
@@ -116,5 +118,10 @@ export function useNavigation(chat: ChatClient, rooms: Room[], onSelect: () => v
   const noteOpened = () => {
     opened.current++;
   };
-  return { active, chosen, roomError, setRoomError, noteOpened, select, joinByName, jumpTo, highlight };
+  // The most recently active other room, rather than an address naming the room left.
+  const left = (room: string) => {
+    const next = rooms.find((r) => r.room !== room)?.room;
+    setActive((a) => (a === room ? next : a));
+  };
+  return { active, chosen, roomError, setRoomError, noteOpened, select, joinByName, jumpTo, left, highlight };
 }
