@@ -32,7 +32,9 @@ export function registerRooms(ctx: ChatContext, on: On): void {
     if (state(socket).rooms.has(room)) await leaveRoom(ctx, socket, room, user);
     // Leaving a public room ends the membership, also from a socket that never joined it (a
     // page reloaded on rooms:list). A DM stays: its other participant may write at any time.
-    if (!dmParticipants(room)) await leaveMembership(ctx.db, room, user);
+    // The user's other tabs are told, so that none keeps the room (and, marking it read,
+    // makes the user a member again).
+    if (!dmParticipants(room) && (await leaveMembership(ctx.db, room, user))) ctx.users.emit(user, "room:left", { room });
     return {};
   });
 

@@ -206,6 +206,8 @@ export interface ServerToClientEvents {
   typing: (t: { room: string; user: string; typing: boolean }) => void;
   "message:read": (r: { room: string; user: string; seq: number }) => void;
   "dm:invited": (d: { room: string; from: string }) => void;
+  /** This user left a public room (on any connection): stop showing it. */
+  "room:left": (r: { room: string }) => void;
   /** Sent once after connecting: which node serves this socket (see docs/protocol.md). */
   "server:hello": (h: { node: string; version: number }) => void;
   /** After a Redis outage: live delivery may have missed entries in these rooms. */

@@ -42,9 +42,13 @@ export async function addMembers(db: Queryable, room: string, users: string[], b
   return rows.map((r) => r.user_name);
 }
 
-/** Ends the user's membership (room:leave of a public room): the room leaves rooms:list and its member count. */
-export async function leaveMembership(db: Queryable, room: string, user: string): Promise<void> {
-  await db.query("DELETE FROM memberships WHERE user_name = $1 AND room = $2", [user, room]);
+/**
+ * Ends the user's membership (room:leave of a public room): the room leaves rooms:list and
+ * its member count. False when the user was not a member.
+ */
+export async function leaveMembership(db: Queryable, room: string, user: string): Promise<boolean> {
+  const rows = await db.query("DELETE FROM memberships WHERE user_name = $1 AND room = $2 RETURNING 1", [user, room]);
+  return rows.length > 0;
 }
 
 export async function lastSeq(db: Queryable, room: string): Promise<number> {

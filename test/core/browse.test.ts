@@ -10,7 +10,7 @@ import pg from "pg";
 import { createPgliteDb, type Queryable } from "../../src/store/db.js";
 import { BROWSE_SQL, browseParams } from "../../src/store/browse.js";
 import { migrate } from "../../src/store/migrations.js";
-import { call, closeAll, connect, type Client } from "../helpers/client.js";
+import { call, closeAll, collect, connect, eventually, type Client } from "../helpers/client.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
 import { startNode, tempDir, type RunningNode } from "../helpers/node.js";
 
@@ -96,6 +96,19 @@ describe("leaving a room", () => {
     await join(reloaded, "leave-me");
     assert.ok(names(await call(reloaded, "rooms:list", {})).includes("leave-me"));
     assert.equal(await count(), 2);
+  });
+
+  test("the user's connections hear room:left once, when the membership ended", async () => {
+    const [tab1, tab2] = [await connect(srv.url, { username: "lou" }), await connect(srv.url, { username: "lou" })];
+    const other = await connect(srv.url, { username: "max" });
+    for (const c of [tab1, tab2, other]) await join(c, "told");
+    const heard = [collect(tab1, "room:left"), collect(tab2, "room:left"), collect(other, "room:left")];
+    assert.equal((await call(tab1, "room:leave", { room: "told" })).ok, true);
+    await eventually(() => heard[1]!.length > 0, 10_000, "room:left on the other tab");
+    assert.equal((await call(tab2, "room:leave", { room: "told" })).ok, true); // nothing left to end
+    // A round trip on each socket after the leaves: anything sent before it has arrived.
+    for (const c of [tab1, tab2, other]) await call(c, "rooms:list", {});
+    assert.deepEqual(heard, [[{ room: "told" }], [{ room: "told" }], []]);
   });
 
   test("a socket that never joined the room (a page reloaded on rooms:list) can leave it", async () => {

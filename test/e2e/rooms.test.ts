@@ -2,7 +2,8 @@
  * Browsing and leaving rooms in the browser against one real node: one person creates
  * rooms by joining them; the other browses them (filter, member counts, last activity,
  * load more), joins one from the list, leaves it from the room header, and after a reload
- * it is still gone from the sidebar; the browser then offers it to join again.
+ * it is still gone from the sidebar (and from a second tab at once); the browser then
+ * offers it to join again.
  */
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
@@ -68,6 +69,13 @@ test("browse the public rooms, join one from the list, leave it; after a reload 
   await dialog.waitFor({ state: "detached" });
   assert.equal(await browseButton.evaluate((el) => el === document.activeElement), true, "the focus is back on Browse rooms");
 
+  // A second tab of bob's, open on design: the leave reaches it too (room:left).
+  const tab2 = await bob.context.newPage();
+  tab2.on("pageerror", (e) => bob.errors.push(`tab 2: ${String(e)}`));
+  await tab2.goto("/#/design");
+  await tab2.locator("h1.room-title", { hasText: "design" }).waitFor();
+  const sidebar2 = tab2.getByRole("navigation", { name: "Rooms" });
+
   // Leaving, with a confirmation: Cancel keeps the room, Leave takes it off the sidebar.
   await bob.page.getByRole("button", { name: "Leave #design" }).click();
   const confirm = bob.page.getByRole("alertdialog", { name: "Leave #design?" });
@@ -82,6 +90,9 @@ test("browse the public rooms, join one from the list, leave it; after a reload 
   await sidebar.getByRole("button", { name: "design" }).waitFor({ state: "detached" });
   await bob.waitFor(bob.roomHeading("devops")); // the room left is not open any more
   assert.equal(new URL(bob.page.url()).hash.includes("design"), false, bob.page.url());
+  await sidebar2.getByRole("button", { name: "design" }).waitFor({ state: "detached" });
+  await tab2.locator("h1.room-title", { hasText: "devops" }).waitFor();
+  await tab2.close();
 
   // After a reload it is still gone; the browser offers to join it again, with one member.
   await bob.page.reload();

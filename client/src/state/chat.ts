@@ -278,6 +278,8 @@ export class ChatClient {
       },
       mention: (room, seq, from) => this.alert({ room, seq, from, root: this.threads.rootOf(room, seq) }),
     });
+    // This user left a room on another tab: this one stops showing it, and leaves it too.
+    s.on("room:left", ({ room }) => this.forget(room));
     // After the room applied it: a reply in a followed thread that is not open raises an alert.
     s.on("message:new", (m) => this.threads.arrived(m));
   }
@@ -412,6 +414,13 @@ export class ChatClient {
     this.browser.counted(room, -1);
     this.changed();
     return undefined;
+  }
+
+  /** The room was left elsewhere (`room:left`): gone from here too, and not joined again from the address. */
+  private forget(room: string) {
+    if (!this.rooms.has(room)) return;
+    this.left.add(room);
+    this.closeRoom(room);
   }
 
   /** Whether this person left `room` in this session (and has not opened it since). */

@@ -56,7 +56,11 @@ export function useNavigation(chat: ChatClient, rooms: Room[], onSelect: () => v
   // A room named in the address but not in the sidebar: join it once connected.
   const tried = useRef(new Set<string>());
   useEffect(() => {
-    if (!active || chat.conn !== "connected" || chat.rooms.has(active) || tried.current.has(active) || chat.hasLeft(active)) return;
+    if (active && !chat.rooms.has(active) && chat.hasLeft(active)) {
+      left(active); // left here or on another tab: not joined again from the address
+      return;
+    }
+    if (!active || chat.conn !== "connected" || chat.rooms.has(active) || tried.current.has(active)) return;
     tried.current.add(active);
     if (!isRoomName(active)) {
       setRoomError(`"${active}" is not a room name.`);
