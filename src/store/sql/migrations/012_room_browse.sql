@@ -2,6 +2,8 @@
 -- Only public rooms are indexed, so a page never walks past DM rooms (dm:... sort
 -- among the public names). Name order uses no column that a stored message changes:
 -- updates of rooms.last_seq stay HOT, as an index on last activity would not let them.
+-- Expand only. While it runs, writes to rooms (every stored message) and memberships
+-- (joins) wait: the index build reads every room, the count every membership.
 CREATE INDEX rooms_public_name ON rooms (name) WHERE name NOT LIKE 'dm:%';
 
 -- Member counts of public rooms, kept by a trigger on memberships rather than in rooms,
