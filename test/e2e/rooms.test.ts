@@ -17,7 +17,7 @@ after(() => site.stop());
 
 test("browse the public rooms, join one from the list, leave it; after a reload it stays gone", async () => {
   const alice = await site.person("alice");
-  const bob = await site.person("bob");
+  const bob = await site.person("bob", { colorScheme: "dark" }); // axe checks the dialogs in dark
   await alice.signIn();
   // More rooms than a page (20), so the list pages.
   const many = Array.from({ length: 21 }, (_, i) => `proj-${String(i).padStart(2, "0")}`);
