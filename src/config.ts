@@ -22,6 +22,23 @@ const optionalText = z
   .optional()
   .transform((s) => (s === undefined || s.trim() === "" ? undefined : s));
 
+/** What may be uploaded unless UPLOAD_ALLOWED_TYPES says otherwise: no SVG or HTML (scripts). */
+export const DEFAULT_UPLOAD_TYPES = [
+  "image/png",
+  "image/jpeg",
+  "image/gif",
+  "image/webp",
+  "application/pdf",
+  "text/plain",
+  "application/zip",
+  "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+  "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+  "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+  "application/vnd.oasis.opendocument.text",
+  "application/vnd.oasis.opendocument.spreadsheet",
+  "application/vnd.oasis.opendocument.presentation",
+];
+
 const envSchema = z.object({
   PORT: int(0, 65535).default(3000),
   METRICS_PORT: int(0, 65535).default(9091),
@@ -86,6 +103,20 @@ const envSchema = z.object({
   LEGACY_EVENTS: z.enum(["true", "false"]).default("true"),
   LEGACY_ESCAPE_HTML: z.enum(["true", "false"]).default("true"),
   STATIC_DIR: optionalText,
+
+  MAX_UPLOAD_BYTES: int(1, 1024 * 1024 * 1024).default(10 * 1024 * 1024),
+  UPLOAD_QUOTA_BYTES_PER_DAY: int(0, Number.MAX_SAFE_INTEGER).default(256 * 1024 * 1024),
+  UPLOAD_ALLOWED_TYPES: z
+    .string()
+    .regex(/^\s*[\w.+-]+\/[\w.+-]+\s*(,\s*[\w.+-]+\/[\w.+-]+\s*)*$/, "must be comma-separated media types (type/subtype)")
+    .default(DEFAULT_UPLOAD_TYPES.join(",")),
+  MAX_ATTACHMENTS_PER_MESSAGE: int(1, 100).default(10),
+  MAX_UPLOADS_IN_FLIGHT_PER_USER: int(0, 1000).default(3),
+  ATTACHMENTS_STORE: z.enum(["postgres", "s3"]).default("postgres"),
+  S3_BUCKET: optionalText,
+  S3_REGION: z.string().min(1).default("us-east-1"),
+  S3_ENDPOINT: optionalText.pipe(z.string().url("must be a URL").optional()),
+  S3_FORCE_PATH_STYLE: z.enum(["true", "false"]).default("false"),
 });
 
 /** Every environment variable the server reads (deploy manifests are checked against it). */
@@ -182,8 +213,24 @@ export interface Config {
   legacy: { events: boolean; escapeHtml: boolean };
   /** Built browser client; defaults to client/dist next to the sources. */
   staticDir: string;
+  /** File attachments (docs/protocol.md, attachments; docs/configuration.md). */
+  attachments: AttachmentsConfig;
   /** Settings that are valid but likely to hurt, each naming its variables; logged at startup. */
   warnings: string[];
+}
+
+export interface AttachmentsConfig {
+  /** Largest upload; the stream is cut off past it and nothing is kept. */
+  maxUploadBytes: number;
+  /** Bytes one user may upload per UTC day, across the cluster; 0 = no limit. */
+  quotaBytesPerDay: number;
+  /** Media types (sniffed from the content) that may be uploaded. */
+  allowedTypes: ReadonlySet<string>;
+  maxPerMessage: number;
+  /** Uploads one user may have in progress at once on each node; 0 = no limit. */
+  maxInFlightPerUser: number;
+  store: "postgres" | "s3";
+  s3?: { bucket: string; region: string; endpoint?: string; forcePathStyle: boolean };
 }
 
 export class ConfigError extends Error {
@@ -276,6 +323,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     trustProxy: e.TRUST_PROXY === "true",
     legacy: { events: e.LEGACY_EVENTS === "true", escapeHtml: e.LEGACY_ESCAPE_HTML === "true" },
     staticDir: path.resolve(e.STATIC_DIR ?? new URL("../client/dist", import.meta.url).pathname),
+    attachments: {
+      maxUploadBytes: e.MAX_UPLOAD_BYTES,
+      quotaBytesPerDay: e.UPLOAD_QUOTA_BYTES_PER_DAY,
+      allowedTypes: new Set(e.UPLOAD_ALLOWED_TYPES.split(",").map((t) => t.trim().toLowerCase())),
+      maxPerMessage: e.MAX_ATTACHMENTS_PER_MESSAGE,
+      maxInFlightPerUser: e.MAX_UPLOADS_IN_FLIGHT_PER_USER,
+      store: e.ATTACHMENTS_STORE,
+      s3: e.S3_BUCKET
+        ? { bucket: e.S3_BUCKET, region: e.S3_REGION, endpoint: e.S3_ENDPOINT, forcePathStyle: e.S3_FORCE_PATH_STYLE === "true" }
+        : undefined,
+    },
     warnings: configWarnings(e.MAX_SOCKET_BACKLOG_BYTES, e.MAX_MESSAGE_CHARS),
   };
 }
@@ -312,6 +370,9 @@ function crossFieldProblems(e: Partial<Env>): string[] {
   }
   if (e.METRICS_PORT !== undefined && e.METRICS_PORT !== 0 && e.METRICS_PORT === e.PORT) {
     problems.push("METRICS_PORT: must differ from PORT (0 serves /metrics on PORT)");
+  }
+  if (e.ATTACHMENTS_STORE === "s3" && "S3_BUCKET" in e && !e.S3_BUCKET) {
+    problems.push("S3_BUCKET: ATTACHMENTS_STORE=s3 needs the bucket's name");
   }
   if (MAX_SOCKET_BACKLOG_BYTES !== undefined && MAX_SOCKET_BACKLOG_BYTES !== 0 && MAX_SOCKET_BACKLOG_BYTES < 65_536) {
     problems.push("MAX_SOCKET_BACKLOG_BYTES: must be 0 (no limit) or at least 65536");

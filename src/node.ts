@@ -10,6 +10,7 @@ import type { Config } from "./config.js";
 import { connectCluster, type ClusterLink } from "./cluster/link.js";
 import { LocalPresence } from "./cluster/local-presence.js";
 import { MESSAGE_EVENT, v1RoomEvents } from "./chat/broadcast.js";
+import { Attachments } from "./chat/attachments.js";
 import { announceGone, resyncAfterOutage } from "./chat/cluster-events.js";
 import type { ChatContext, ChatSocketState } from "./chat/context.js";
 import { LEGACY_MESSAGE_EVENT, legacyDialect, legacyEnabled, renewLegacyMarks } from "./chat/legacy/index.js";
@@ -104,8 +105,10 @@ export function createNode(config: Config, log: Logger): ChatNode {
     return reads;
   }
 
+  const attachments = new Attachments({ config: config.attachments, db: () => db, log: log.child({ module: "attachments" }) });
   const app = createHttpApp({
     db: lazyReads,
+    attachments,
     auth,
     metrics,
     log: log.child({ module: "http" }),
@@ -154,6 +157,7 @@ export function createNode(config: Config, log: Logger): ChatNode {
     metrics.watchDbPool(() => db?.poolStats?.());
     reads = config.databaseReplicaUrl ? connectReplica(config.databaseReplicaUrl, db) : db;
     upkeep = startPartitionUpkeep(db, config.messageRetentionDays, log.child({ module: "retention" }));
+    attachments.start();
     if (withRedis) {
       cluster = await connectCluster({
         config,
@@ -185,6 +189,7 @@ export function createNode(config: Config, log: Logger): ChatNode {
       db,
       reads,
       writer,
+      attachments,
       presence: cluster?.presence ?? new LocalPresence(),
       users: userChannel(io, users, cluster !== undefined),
       takeUser: (socket, user) => slots.takeUser(socketState(socket), socket, user),
@@ -250,6 +255,7 @@ export function createNode(config: Config, log: Logger): ChatNode {
     stopLegacyRenewal?.();
     sessions.stop();
     upkeep?.stop();
+    await attachments.stop();
     await cluster?.close().catch((err: unknown) => log.warn({ err }, "closing the cluster link failed"));
     if (reads !== db) await reads?.close().catch((err: unknown) => log.warn({ err }, "closing the replica failed"));
     await searchDb?.close().catch((err: unknown) => log.warn({ err }, "closing the search pool failed"));

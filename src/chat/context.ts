@@ -5,6 +5,7 @@ import type { Logger } from "../logger.js";
 import type { Metrics } from "../metrics.js";
 import type { Db, Queryable } from "../store/db.js";
 import type { MessageWriter } from "../store/writer.js";
+import type { Attachments } from "./attachments.js";
 import type { RoomEvents } from "./broadcast.js";
 import type { PresenceRegistry } from "./presence-registry.js";
 import type { Searcher } from "./search.js";
@@ -25,6 +26,8 @@ export interface ChatContext {
   writer: MessageWriter;
   presence: PresenceRegistry;
   sendLimiter: RateLimiterAbstract;
+  /** Uploads, their link to messages, downloads and the sweep (chat/attachments.ts). */
+  attachments: Attachments;
   /** messages:search with its limits (chat/search.ts). */
   search: Searcher;
   /** Lookups per user (SEARCH_RATE_LIMIT): the same limiter `search` counts messages:search on, used by rooms:browse. */

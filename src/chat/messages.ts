@@ -9,10 +9,11 @@ import type { On } from "./on.js";
 import { consumeSend } from "./quota.js";
 
 export function registerMessages(ctx: ChatContext, on: On): void {
-  on("message:send", sendSchema(ctx.config.maxMessageChars), async function onSend({ room, body, clientId, threadOf }, socket) {
+  const schema = sendSchema(ctx.config.maxMessageChars, ctx.config.attachments.maxPerMessage);
+  on("message:send", schema, async function onSend({ room, body, clientId, threadOf, attachments }, socket) {
     const user = requireUser(socket);
     requireJoined(socket, room);
-    return { message: await storeAndBroadcast(ctx, room, user, body, clientId, threadOf) };
+    return { message: await storeAndBroadcast(ctx, room, user, body, clientId, threadOf, attachments) };
   });
 }
 
@@ -24,10 +25,15 @@ export async function storeAndBroadcast(
   body: string,
   clientId: string = randomUUID(),
   threadOf?: number,
+  uploads?: string[],
 ): Promise<Message> {
   await consumeSend(ctx, user);
-  const appended = await append(ctx, { room, user, body, clientId, threadOf });
+  // Claimed with the clientId before the append: a retry claims them again, and files of a
+  // send that never commits are swept with the unlinked uploads (chat/attachments.ts).
+  const attachments = uploads?.length ? await ctx.attachments.claim(room, user, clientId, uploads) : undefined;
+  const appended = await append(ctx, { room, user, body, clientId, threadOf, attachments });
   const { message, created, root } = appended;
+  if (attachments) ctx.attachments.linked(room, user, clientId, message.seq);
   if (created) {
     ctx.broadcast.message(appended);
     // The root's new summary, at the position after the reply: after it, so positions arrive in order.

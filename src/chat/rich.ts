@@ -48,6 +48,7 @@ async function change(
   if (outcome.kind === "forbidden") throw new ChatError("forbidden", "only the author may change a message");
   if (outcome.kind === "changed") {
     ctx.io.to(v1Room(room)).emit("message:updated", { room, seq, updateSeq: outcome.updateSeq, message: outcome.message });
+    if (outcome.dropped) ctx.attachments.purgeSoon();
   }
   return outcome;
 }

@@ -34,15 +34,20 @@ export function apiRoutes(deps: { db: Queryable; auth: Authenticator; historyLim
       if (!mayAccess(user, room.data)) throw new ChatError("forbidden", "this direct-message room belongs to other users");
       res.json(await readPage(deps.db, room.data, q.data.limit ?? deps.historyLimit, q.data.before));
     } catch (err) {
-      const error = toErrorBody(err, deps.log, { route: "roomMessages" });
-      if (error.retryAfterMs) res.setHeader("Retry-After", Math.ceil(error.retryAfterMs / 1000));
-      res.status(HTTP_STATUS[error.code]).json({ error });
+      sendError(res, err, deps.log, "roomMessages");
     }
   });
   return r;
 }
 
-async function authenticate(auth: Authenticator, req: Request): Promise<string> {
+/** The contract's error body with its status (and Retry-After for `rate_limited`). */
+export function sendError(res: Response, err: unknown, log: Logger, route: string): void {
+  const error = toErrorBody(err, log, { route });
+  if (error.retryAfterMs) res.setHeader("Retry-After", Math.ceil(error.retryAfterMs / 1000));
+  res.status(HTTP_STATUS[error.code]).json({ error });
+}
+
+export async function authenticate(auth: Authenticator, req: Request): Promise<string> {
   let user: string | undefined;
   try {
     const username = typeof req.query.username === "string" ? req.query.username : undefined;

@@ -8,12 +8,15 @@ import type { Logger } from "../logger.js";
 import type { Metrics } from "../metrics.js";
 import type { Authenticator } from "../auth.js";
 import type { Queryable } from "../store/db.js";
+import type { Attachments } from "../chat/attachments.js";
 import { apiRoutes } from "./api.js";
+import { fileRoutes } from "./files.js";
 import { jsonErrors, notFound } from "./errors.js";
 import { healthRoutes, type HealthSource } from "./health.js";
 
 export interface HttpDeps {
   db: Queryable;
+  attachments: Attachments;
   auth: Authenticator;
   metrics: Metrics;
   log: Logger;
@@ -60,6 +63,7 @@ export function createHttpApp(deps: HttpDeps): express.Express {
     });
   }
   app.use(apiRoutes(deps));
+  app.use(fileRoutes(deps));
   app.use("/api", notFound);
   serveClient(app, deps.staticDir, deps.log);
   app.use(notFound);

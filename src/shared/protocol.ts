@@ -15,6 +15,7 @@ import {
   MAX_SEARCH_LIMIT,
   MAX_SEQ,
   USERNAME_PATTERN,
+  UPLOAD_ID_PATTERN,
 } from "./wire.js";
 
 export * from "./wire.js";
@@ -30,13 +31,13 @@ export const seqSchema = z.number().int().min(1).max(MAX_SEQ);
 const sinceSchema = z.number().int().min(0).max(MAX_SEQ);
 
 /** `body` limits depend on configuration, so the schema is built per server. */
-export function bodySchema(maxChars: number) {
+export function bodySchema(maxChars: number, mayBeEmpty = false) {
   return z
     .string()
     .max(maxChars * 4 + 1024) // cheap bound before the code-point count below
     .transform((s) => s.trim())
     .refine(wellFormed, { message: "body must be valid Unicode text without NUL" })
-    .refine((s) => s.length > 0, { message: "body is empty" })
+    .refine((s) => mayBeEmpty || s.length > 0, { message: "body is empty" })
     .refine((s) => codePoints(s) <= maxChars, { message: `body is longer than ${maxChars} characters` });
 }
 
@@ -59,8 +60,22 @@ export const typingSchema = z.object({ room: roomSchema, typing: z.boolean() });
 export const readSchema = z.object({ room: roomSchema, seq: seqSchema });
 export const dmOpenSchema = z.object({ user: usernameSchema });
 export const roomsListSchema = z.object({}).optional();
-export function sendSchema(maxChars: number) {
-  return z.object({ room: roomSchema, body: bodySchema(maxChars), clientId: clientIdSchema, threadOf: seqSchema.optional() });
+export const uploadIdSchema = z.string().regex(UPLOAD_ID_PATTERN, "an upload id");
+/** A send needs a body or at least one attachment; both limits depend on configuration. */
+export function sendSchema(maxChars: number, maxAttachments = 10) {
+  return z
+    .object({
+      room: roomSchema,
+      body: bodySchema(maxChars, true),
+      clientId: clientIdSchema,
+      threadOf: seqSchema.optional(),
+      attachments: z
+        .array(uploadIdSchema)
+        .max(maxAttachments, { message: `at most ${maxAttachments} attachments` })
+        .refine((a) => new Set(a).size === a.length, { message: "attachments repeat an id" })
+        .optional(),
+    })
+    .refine((p) => p.body.length > 0 || (p.attachments?.length ?? 0) > 0, { message: "body is empty", path: ["body"] });
 }
 export const threadHistorySchema = historySchema.extend({ root: seqSchema });
 export const threadFollowSchema = z.object({ room: roomSchema, root: seqSchema, on: z.boolean() });

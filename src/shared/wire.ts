@@ -15,6 +15,8 @@ export const MAX_HISTORY_LIMIT = 100;
 /** HISTORY_LIMIT's default, and the page the browser client asks `room:history` for. */
 export const DEFAULT_HISTORY_LIMIT = 50;
 export const MAX_CLIENT_ID_CHARS = 64;
+/** Upload ids are 22 characters of base64url (128 random bits). */
+export const UPLOAD_ID_PATTERN = /^[A-Za-z0-9_-]{22}$/;
 
 export const ERROR_CODES = [
   "invalid_payload",
@@ -24,6 +26,8 @@ export const ERROR_CODES = [
   "not_found",
   "rate_limited",
   "limit_exceeded",
+  "too_large",
+  "unsupported_type",
   "unavailable",
   "internal",
 ] as const;
@@ -37,6 +41,8 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   not_found: 404,
   rate_limited: 429,
   limit_exceeded: 429,
+  too_large: 413,
+  unsupported_type: 415,
   unavailable: 503,
   internal: 500,
 };
@@ -127,6 +133,39 @@ export interface Message {
   replyCount?: number;
   lastReplyAt?: string;
   repliers?: string[];
+  /** Files sent with the message (absent when none). */
+  attachments?: Attachment[];
+}
+
+/** A file attached to a message (docs/protocol.md, attachments). */
+export interface Attachment {
+  id: string;
+  name: string;
+  /** Bytes. */
+  size: number;
+  /** The type sniffed from the content at upload, never the client's word. */
+  type: string;
+  /** `/api/files/<id>/<name>`: the file, with the REST API's authentication. */
+  url: string;
+  /** Images: a small preview made at upload (`url` + `?thumb=1`). */
+  thumbUrl?: string;
+  width?: number;
+  height?: number;
+}
+
+/** What `POST /api/rooms/:room/uploads` answers (201). */
+export interface UploadResult {
+  id: string;
+  name: string;
+  size: number;
+  type: string;
+  width?: number;
+  height?: number;
+}
+
+/** The download address of an attachment. */
+export function attachmentUrl(id: string, name: string): string {
+  return `/api/files/${encodeURIComponent(id)}/${encodeURIComponent(name)}`;
 }
 
 export interface JoinResult {
@@ -224,7 +263,9 @@ type AckFn<T extends object = object> = (ack: Ack<T>) => void;
 export interface ClientToServerEvents {
   "room:join": (p: { room: string; since?: number }, ack?: AckFn<JoinResult>) => void;
   "room:leave": (p: { room: string }, ack?: AckFn) => void;
-  "message:send": (p: { room: string; body: string; clientId: string; threadOf?: number }, ack?: AckFn<{ message: Message }>) => void;
+  "message:send": (
+    p: { room: string; body: string; clientId: string; threadOf?: number; attachments?: string[] },
+    ack?: AckFn<{ message: Message }>) => void;
   "thread:follow": (p: { room: string; root: number; on: boolean }, ack?: AckFn) => void;
   "thread:history": (p: { room: string; root: number; before?: number; limit?: number }, ack?: AckFn<ThreadResult>) => void;
   "room:history": (p: { room: string; before?: number; limit?: number }, ack?: AckFn<HistoryResult>) => void;

@@ -5,10 +5,12 @@
  */
 import type { Message } from "../shared/protocol.js";
 import type { Db, Queryable } from "./db.js";
+import { dropForMessage } from "./attachments.js";
 import { MESSAGE_COLUMNS, toMessage, type MessageRow } from "./rows.js";
 
 export type ChangeOutcome =
-  | { kind: "changed"; message: Message; updateSeq: number }
+  /** `dropped`: attachments of a deleted message, whose bytes are now to be purged. */
+  | { kind: "changed"; message: Message; updateSeq: number; dropped?: number }
   | { kind: "unchanged"; message: Message }
   | { kind: "not_found" }
   | { kind: "forbidden" };
@@ -30,18 +32,21 @@ export function changeMessage(db: Db, room: string, seq: number, user: string, c
 
     const updateSeq = locked[0]!.last_seq + 1;
     let updated: MessageRow[];
+    let dropped: number | undefined;
     if (change.type === "edit") {
       updated = await apply(tx, room, seq, updateSeq, "body = $4, edited_at = now()", change.body);
     } else if (change.type === "delete") {
-      updated = await apply(tx, room, seq, updateSeq, "body = '', deleted = true, reactions = NULL");
+      updated = await apply(tx, room, seq, updateSeq, "body = '', deleted = true, reactions = NULL, attachments = NULL, attachment_names = NULL");
       await tx.query("DELETE FROM mentions WHERE room = $1 AND seq = $2", [room, seq]);
+      // Through the message's idempotency key, which its uploads were claimed with.
+      if (row.attachments?.length) dropped = await dropForMessage(tx, room, row.user_name, row.client_id);
     } else {
       const reactions = nextReactions(row.reactions ?? {}, change.emoji, user, change.on);
       if (!reactions) return { kind: "unchanged", message: toMessage(row) };
       updated = await apply(tx, room, seq, updateSeq, "reactions = $4::jsonb", JSON.stringify(reactions));
     }
     await tx.query("UPDATE rooms SET last_seq = $2 WHERE name = $1", [room, updateSeq]);
-    return { kind: "changed", message: toMessage(updated[0]!), updateSeq };
+    return { kind: "changed", message: toMessage(updated[0]!), updateSeq, dropped };
   });
 }
 

@@ -1,9 +1,9 @@
-import type { Message } from "../shared/protocol.js";
+import { attachmentUrl, type Attachment, type Message } from "../shared/protocol.js";
 
 /** Columns every message query selects, in the shape `toMessage` reads. */
 export const MESSAGE_COLUMNS =
     "room, seq, user_name, body, client_id, created_at, edited_at, deleted, update_seq, reactions, " +
-  "thread_of, reply_count, last_reply_at, repliers";
+  "thread_of, reply_count, last_reply_at, repliers, attachments";
 
 export interface MessageRow {
   room: string;
@@ -20,6 +20,29 @@ export interface MessageRow {
   reply_count?: number;
   last_reply_at?: Date | string | null;
   repliers?: string[] | null;
+  attachments?: StoredAttachment[] | null;
+}
+
+/** An attachment as a message row keeps it (messages.attachments): the url is derived. */
+export interface StoredAttachment {
+  id: string;
+  name: string;
+  size: number;
+  type: string;
+  width?: number;
+  height?: number;
+  thumb?: boolean;
+}
+
+export function toAttachment(a: StoredAttachment): Attachment {
+  const url = attachmentUrl(a.id, a.name);
+  const out: Attachment = { id: a.id, name: a.name, size: Number(a.size), type: a.type, url };
+  if (a.thumb) out.thumbUrl = `${url}?thumb=1`;
+  if (a.width != null && a.height != null) {
+    out.width = a.width;
+    out.height = a.height;
+  }
+  return out;
 }
 
 const iso = (d: Date | string) => (d instanceof Date ? d.toISOString() : new Date(d).toISOString());
@@ -43,5 +66,6 @@ export function toMessage(r: MessageRow): Message {
     if (r.last_reply_at) m.lastReplyAt = iso(r.last_reply_at);
     m.repliers = r.repliers ?? [];
   }
+  if (r.attachments && r.attachments.length > 0) m.attachments = r.attachments.map(toAttachment);
   return m;
 }

@@ -13,12 +13,15 @@ export const MIN_PREFIX_CHARS = 3;
  * that computes to_tsvector on every row and reads the whole table when nothing matches.
  * (A MATERIALIZED CTE fences too, but writes every match to a tuplestore first.) Its cost
  * grows with the number of matching messages; only the page's rows are read whole.
+ * Attachment names have an index of their own (messages_attachment_search, migration 011):
+ * the two matches are a BitmapOr of both indexes.
  */
 export const SEARCH_SQL = `
   WITH page AS (
     SELECT id FROM (
       SELECT id, room FROM messages
-       WHERE to_tsvector('simple', body) @@ to_tsquery('simple', $1)
+       WHERE (to_tsvector('simple', body) @@ to_tsquery('simple', $1)
+              OR to_tsvector('simple', attachment_names) @@ to_tsquery('simple', $1))
          AND NOT deleted
          AND (room NOT LIKE 'dm:%' OR split_part(room, ':', 2) = $4 OR split_part(room, ':', 3) = $4)
       OFFSET 0

@@ -13,7 +13,7 @@
  */
 import { mentionTargets, type Message } from "../shared/protocol.js";
 import type { Db, Queryable } from "./db.js";
-import { toMessage, type MessageRow } from "./rows.js";
+import { toMessage, type MessageRow, type StoredAttachment } from "./rows.js";
 
 export interface AppendRequest {
   room: string;
@@ -22,6 +22,8 @@ export interface AppendRequest {
   clientId: string;
   /** A reply: the `seq` it answers (a reply's seq attaches to that reply's root). */
   threadOf?: number;
+  /** Uploads this send has claimed (chat/attachments.ts), kept with the message. */
+  attachments?: StoredAttachment[];
 }
 export interface AppendResult {
   message: Message;
@@ -38,7 +40,7 @@ export class MissingThreadRoot extends Error {
 
 /** The call each batch's statement makes (sql/functions/chat_append_batch.sql). */
 export const APPEND_BATCH =
-  "chat_append_batch($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::bigint[])";
+  "chat_append_batch($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::bigint[], $8::jsonb[])";
 
 /**
  * A read another module adds to every batch, in the batch's transaction after
@@ -181,6 +183,7 @@ interface AppendRow {
   repliers: string[] | null;
   refused: boolean;
   root: MessageRow | null;
+  attachments: StoredAttachment[] | null;
   /** The AfterLockRead's answer for this row (absent without one). */
   after_lock?: boolean;
 }
@@ -214,6 +217,7 @@ async function writeBatch(
       mentionIdx,
       mentionUser,
       batch.map((b) => b.threadOf ?? null),
+      batch.map((b) => (b.attachments?.length ? JSON.stringify(b.attachments) : null)),
     ]);
   let rows: AppendRow[];
   try {
@@ -242,6 +246,7 @@ async function writeBatch(
       reply_count: r.reply_count,
       last_reply_at: r.last_reply_at,
       repliers: r.repliers,
+      attachments: r.attachments,
     });
     // The root's change has the position right after this reply (chat_append_batch).
     const root = r.root ? { message: toMessage(r.root), updateSeq: r.seq + 1 } : undefined;

@@ -1,0 +1,254 @@
+/**
+ * File attachments (issue 22) on PostgreSQL and PGlite, over real HTTP and real sockets:
+ * uploads and their limits, the link through message:send, messages carrying attachments
+ * wherever they appear, downloads with Range, deletes, the sweep, search by name.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { loadConfig } from "../../src/config.js";
+import { Attachments } from "../../src/chat/attachments.js";
+import { createLogger } from "../../src/logger.js";
+import { createPgDb, type Db } from "../../src/store/db.js";
+import { call, closeAll, connect, eventually, waitFor } from "../helpers/client.js";
+import { createTestDatabase, queryDb, type TestDatabase } from "../helpers/db.js";
+import { startNode, tempDir, type RunningNode } from "../helpers/node.js";
+import { gzip, pdf, pngImage, text, upload, uploadChunked } from "../helpers/uploads.js";
+
+const MAX = 300_000;
+let pgDb: TestDatabase;
+let srv: RunningNode;
+const q = <T = Record<string, unknown>>(sql: string, params: unknown[] = []) => queryDb<T>(pgDb.url, sql, params);
+const count = async (table: string) => Number((await q<{ n: string }>(`SELECT count(*) AS n FROM ${table}`))[0]!.n);
+const get = (path: string, user: string, headers: Record<string, string> = {}) =>
+  fetch(`${srv.url}${path}${path.includes("?") ? "&" : "?"}username=${user}`, { headers });
+
+before(async () => {
+  pgDb = await createTestDatabase("attach");
+  srv = await startNode({
+    DATABASE_URL: pgDb.url,
+    MAX_UPLOAD_BYTES: String(MAX),
+    UPLOAD_QUOTA_BYTES_PER_DAY: "1000000",
+    RATE_LIMIT_SENDS: "1000",
+  });
+});
+after(async () => {
+  closeAll();
+  await srv?.stop();
+  await pgDb?.drop();
+});
+
+async function member(user: string, room: string) {
+  const c = await connect(srv.url, { username: user });
+  assert.equal((await call(c, "room:join", { room })).ok, true);
+  return c;
+}
+
+describe("uploads", () => {
+  test("a member uploads an image: type from the bytes, size, width and height, a preview", async () => {
+    await member("ann", "pics");
+    const png = await pngImage(1200, 800);
+    const r = await upload(srv.url, "pics", "ann", png, "holiday.jpg");
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    assert.match(r.body.id, /^[A-Za-z0-9_-]{22}$/);
+    assert.deepEqual({ ...r.body, id: undefined }, { id: undefined, name: "holiday.jpg", size: png.byteLength, type: "image/png", width: 1200, height: 800 });
+    const [row] = await q<{ ready: boolean; thumb_size: number }>("SELECT ready, thumb_size FROM attachments WHERE id = $1", [r.body.id]);
+    assert.equal(row!.ready, true);
+    assert.ok(row!.thumb_size > 0);
+  });
+
+  test("who may upload: not a member 403, another's DM 403, no user 401, no file part 400", async () => {
+    await member("ann", "pics");
+    assert.equal((await upload(srv.url, "pics", "carl", pdf(), "x.pdf")).status, 403, "never joined pics");
+    assert.equal((await upload(srv.url, "dm:bob:dan", "ann", pdf(), "x.pdf")).status, 403);
+    const anon = await upload(srv.url, "pics", "ann", pdf(), "x.pdf", "none");
+    assert.deepEqual([anon.status, anon.body.error.code], [401, "unauthenticated"]);
+    const form = new FormData();
+    form.append("other", "x");
+    const res = await fetch(`${srv.url}/api/rooms/pics/uploads?username=ann`, { method: "POST", body: form });
+    assert.deepEqual([res.status, (await res.json()).error.code], [400, "invalid_payload"]);
+    const two = new FormData();
+    two.append("file", new Blob([new Uint8Array(pdf())]), "a.pdf");
+    two.append("file", new Blob([new Uint8Array(pdf())]), "b.pdf");
+    const before = await count("attachments WHERE NOT gone");
+    const res2 = await fetch(`${srv.url}/api/rooms/pics/uploads?username=ann`, { method: "POST", body: two });
+    assert.deepEqual([res2.status, (await res2.json()).error.code], [400, "invalid_payload"]);
+    assert.equal(await count("attachments WHERE NOT gone"), before, "the first part is not kept");
+  });
+
+  test("too large: 413, declared or streamed, and nothing is kept", async () => {
+    await member("ann", "big");
+    const [rows, chunks] = [await count("attachments"), await count("attachment_chunks")];
+    const declared = await upload(srv.url, "big", "ann", text(MAX + 100_000), "big.txt");
+    assert.deepEqual([declared.status, declared.body.error.code], [413, "too_large"]);
+    // No Content-Length: refused by the count while streaming, after some chunks were stored.
+    const streamed = await uploadChunked(srv.url, "big", "ann", text(MAX + 1), "big.txt");
+    assert.deepEqual([streamed.status, streamed.body.error!.code], [413, "too_large"]);
+    assert.deepEqual([await count("attachments"), await count("attachment_chunks")], [rows, chunks]);
+    // Exactly the cap passes.
+    assert.equal((await uploadChunked(srv.url, "big", "ann", text(MAX), "max.txt")).status, 201);
+  });
+
+  test("a type outside UPLOAD_ALLOWED_TYPES: 415 whatever the name says, nothing kept", async () => {
+    await member("ann", "pics");
+    const rows = await count("attachments");
+    const r = await upload(srv.url, "pics", "ann", gzip(), "innocent.txt");
+    assert.deepEqual([r.status, r.body.error.code], [415, "unsupported_type"]);
+    assert.equal(await count("attachments"), rows);
+    const t = await upload(srv.url, "pics", "ann", Buffer.from("héllo wörld, plain UTF-8 text\n"), "notes");
+    assert.deepEqual([t.status, t.body.type], [201, "text/plain"]);
+  });
+
+  test("the daily quota: 429 with retryAfterMs once a user's bytes of the day are spent", async () => {
+    await member("quin", "q");
+    for (let i = 0; i < 3; i++) assert.equal((await upload(srv.url, "q", "quin", text(290_000), `f${i}.txt`)).status, 201);
+    const over = await upload(srv.url, "q", "quin", text(290_000), "f3.txt");
+    assert.equal(over.status, 429);
+    assert.equal(over.body.error.code, "rate_limited");
+    assert.ok(over.body.error.retryAfterMs > 0);
+    const streamed = await uploadChunked(srv.url, "q", "quin", text(200_000), "f4.txt");
+    assert.equal(streamed.status, 429);
+    // What is left still fits.
+    assert.equal((await upload(srv.url, "q", "quin", text(100_000), "f5.txt")).status, 201);
+    assert.equal((await upload(srv.url, "q", "quin", text(40_000), "f6.txt")).status, 429, "970,000 + 40,000 > 1,000,000");
+  });
+});
+
+describe("messages with attachments", () => {
+  test("message:send links uploads; every reader sees them; download with its headers and Range", async () => {
+    const ann = await member("ann", "share");
+    const bob = await member("bob", "share");
+    const png = await pngImage(640, 480);
+    const img = (await upload(srv.url, "share", "ann", png, "café photo.png")).body;
+    const doc = (await upload(srv.url, "share", "ann", pdf(), "report.pdf")).body;
+    const seen = waitFor<{ clientId: string; attachments?: unknown }>(bob, "message:new", (m) => m.clientId === "att1");
+    const ack = await call(ann, "message:send", { room: "share", body: "", clientId: "att1", attachments: [img.id, doc.id] });
+    assert.equal(ack.ok, true, JSON.stringify(ack));
+    const url = `/api/files/${img.id}/caf%C3%A9%20photo.png`;
+    assert.deepEqual(ack.message.attachments, [
+      { id: img.id, name: "café photo.png", size: png.byteLength, type: "image/png", url, thumbUrl: `${url}?thumb=1`, width: 640, height: 480 },
+      { id: doc.id, name: "report.pdf", size: pdf().byteLength, type: "application/pdf", url: `/api/files/${doc.id}/report.pdf` },
+    ]);
+    assert.deepEqual((await seen).attachments, ack.message.attachments);
+    const hist = await call(bob, "room:history", { room: "share" });
+    assert.deepEqual(hist.messages.at(-1).attachments, ack.message.attachments);
+    const since = await call(bob, "room:join", { room: "share", since: 0 });
+    assert.deepEqual(since.messages.at(-1).attachments, ack.message.attachments);
+    const rest = await (await get("/api/rooms/share/messages", "bob")).json();
+    assert.deepEqual(rest.messages.at(-1).attachments, ack.message.attachments);
+    // A retry of the clientId gets the stored message, attachments included.
+    const retry = await call(ann, "message:send", { room: "share", body: "", clientId: "att1", attachments: [img.id, doc.id] });
+    assert.deepEqual(retry.message, ack.message);
+
+    const res = await get(url, "bob");
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get("content-type"), "image/png");
+    assert.equal(res.headers.get("content-disposition"), `inline; filename="caf_ photo.png"; filename*=UTF-8''caf%C3%A9%20photo.png`);
+    assert.equal(res.headers.get("x-content-type-options"), "nosniff");
+    assert.equal(res.headers.get("content-security-policy"), "sandbox; default-src 'none'; img-src 'self'");
+    assert.equal(res.headers.get("accept-ranges"), "bytes");
+    assert.equal(res.headers.get("cache-control"), "private");
+    assert.deepEqual(Buffer.from(await res.arrayBuffer()), png);
+    const pdfRes = await get(`/api/files/${doc.id}/report.pdf`, "bob");
+    assert.equal(pdfRes.headers.get("content-disposition"), `attachment; filename="report.pdf"; filename*=UTF-8''report.pdf`);
+    assert.equal(pdfRes.headers.get("content-security-policy"), "sandbox; default-src 'none'");
+    const thumb = await get(`${url}?thumb=1`, "bob");
+    assert.equal(thumb.headers.get("content-type"), "image/webp");
+    assert.ok(Number(thumb.headers.get("content-length")) > 0);
+
+    const part = await get(url, "bob", { Range: "bytes=100-199" });
+    assert.equal(part.status, 206);
+    assert.equal(part.headers.get("content-range"), `bytes 100-199/${png.byteLength}`);
+    assert.deepEqual(Buffer.from(await part.arrayBuffer()), png.subarray(100, 200));
+    const suffix = await get(url, "bob", { Range: "bytes=-10" });
+    assert.deepEqual(Buffer.from(await suffix.arrayBuffer()), png.subarray(png.byteLength - 10));
+    const outside = await get(url, "bob", { Range: `bytes=${png.byteLength}-` });
+    assert.equal(outside.status, 416);
+    assert.equal(outside.headers.get("content-range"), `bytes */${png.byteLength}`);
+    await outside.arrayBuffer();
+
+    assert.equal((await get(url, "carl")).status, 403, "not a member of share");
+    assert.equal((await get(`/api/files/${"x".repeat(22)}/a.png`, "bob")).status, 404);
+  });
+
+  test("refused links: another's upload, another room's, one already sent, too many; an empty send", async () => {
+    const ann = await member("ann", "links");
+    const bob = await member("bob", "links");
+    await member("ann", "elsewhere");
+    const mine = (await upload(srv.url, "links", "ann", pdf(), "a.pdf")).body;
+    const other = (await upload(srv.url, "elsewhere", "ann", pdf(), "b.pdf")).body;
+    const code = async (s: typeof ann, p: object) => (await call(s, "message:send", { room: "links", body: "x", ...p })).error?.code;
+    assert.equal(await code(bob, { clientId: "b1", attachments: [mine.id] }), "not_found");
+    assert.equal(await code(ann, { clientId: "a1", attachments: [other.id] }), "not_found");
+    assert.equal(await code(ann, { clientId: "a2", attachments: [mine.id, other.id] }), "not_found", "all or none");
+    assert.equal((await call(ann, "message:send", { room: "links", body: "ok", clientId: "a3", attachments: [mine.id] })).ok, true);
+    assert.equal(await code(ann, { clientId: "a4", attachments: [mine.id] }), "not_found", "already sent");
+    assert.equal(await code(ann, { clientId: "a5", attachments: Array.from({ length: 11 }, (_, i) => `${i}`.padStart(22, "x")) }), "invalid_payload");
+    assert.equal((await call(ann, "message:send", { room: "links", body: "  ", clientId: "a6" })).error.code, "invalid_payload");
+  });
+
+  test("deleting a message deletes its files; search finds a message by an attachment's name", async () => {
+    const ann = await member("ann", "gone");
+    const up = (await upload(srv.url, "gone", "ann", pdf(), "quarterly-zebrafigures.pdf")).body;
+    const sent = await call(ann, "message:send", { room: "gone", body: "see attached", clientId: "g1", attachments: [up.id] });
+    const found = await call(ann, "messages:search", { query: "zebrafig" });
+    assert.deepEqual(found.messages.map((m: { seq: number }) => m.seq), [sent.message.seq]);
+    assert.equal((await get(`/api/files/${up.id}/x.pdf`, "ann")).status, 200);
+    assert.equal((await call(ann, "message:delete", { room: "gone", seq: sent.message.seq })).ok, true);
+    assert.equal((await get(`/api/files/${up.id}/x.pdf`, "ann")).status, 404);
+    const hist = await call(ann, "room:history", { room: "gone" });
+    assert.equal(hist.messages.at(-1).attachments, undefined);
+    assert.deepEqual((await call(ann, "messages:search", { query: "zebrafig" })).messages, []);
+    await eventually(async () => (await count(`attachment_chunks WHERE key LIKE '${up.id}%'`)) === 0 && (await count(`attachments WHERE id = '${up.id}'`)) === 0);
+  });
+
+  test("the sweep: unlinked uploads older than an hour go, linked ones stay; every node may run it at once", async () => {
+    const ann = await member("ann", "sweep");
+    const old = (await upload(srv.url, "sweep", "ann", pdf(), "old.pdf")).body;
+    const fresh = (await upload(srv.url, "sweep", "ann", pdf(), "fresh.pdf")).body;
+    const kept = (await upload(srv.url, "sweep", "ann", pdf(), "kept.pdf")).body;
+    await call(ann, "message:send", { room: "sweep", body: "kept", clientId: "s1", attachments: [kept.id] });
+    // Claimed by a send whose message never came (its node died before the append).
+    const orphan = (await upload(srv.url, "sweep", "ann", pdf(), "orphan.pdf")).body;
+    await q("UPDATE attachments SET client_id = 'never', claimed_at = now() - interval '2 hours' WHERE id = $1", [orphan.id]);
+    await q("UPDATE attachments SET created_at = now() - interval '61 minutes' WHERE id = ANY($1)", [[old.id, kept.id, orphan.id]]);
+    const log = createLogger("silent", "sweeper");
+    const config = loadConfig({ DATABASE_URL: pgDb.url }).attachments;
+    const dbs: Db[] = [createPgDb(pgDb.url, 2, () => {}), createPgDb(pgDb.url, 2, () => {})];
+    try {
+      const sweepers = dbs.map((db) => new Attachments({ config, db: () => db, log }));
+      await Promise.all(sweepers.map((s) => s.sweep()));
+    } finally {
+      for (const db of dbs) await db.close();
+    }
+    const left = (await q<{ id: string }>("SELECT id FROM attachments WHERE id = ANY($1)", [[old.id, fresh.id, kept.id, orphan.id]])).map((r) => r.id);
+    assert.deepEqual(left.sort(), [fresh.id, kept.id].sort());
+    assert.equal(await count(`attachment_chunks WHERE key IN ('${old.id}', '${orphan.id}')`), 0);
+    assert.equal((await get(`/api/files/${kept.id}/kept.pdf`, "ann")).status, 200);
+  });
+});
+
+test("on PGlite: upload, link, download with Range, delete", async () => {
+  const lite = await startNode({ DATA_DIR: tempDir("pglite-attach") });
+  try {
+    const ann = await connect(lite.url, { username: "ann" });
+    await call(ann, "room:join", { room: "lite" });
+    const png = await pngImage(300, 200);
+    const up = await upload(lite.url, "lite", "ann", png, "p.png");
+    assert.deepEqual([up.status, up.body.width, up.body.height], [201, 300, 200]);
+    const big = await upload(lite.url, "lite", "ann", text(600_000), "big.txt");
+    assert.equal(big.status, 201, "three chunks");
+    const sent = await call(ann, "message:send", { room: "lite", body: "hi", clientId: "l1", attachments: [up.body.id, big.body.id] });
+    assert.equal(sent.message.attachments.length, 2);
+    const res = await fetch(`${lite.url}${sent.message.attachments[1].url}?username=ann`, { headers: { Range: "bytes=262100-262200" } });
+    assert.equal(res.status, 206);
+    assert.deepEqual(Buffer.from(await res.arrayBuffer()), text(600_000).subarray(262100, 262201), "across a chunk boundary");
+    const whole = await fetch(`${lite.url}${sent.message.attachments[0].url}?username=ann`);
+    assert.deepEqual(Buffer.from(await whole.arrayBuffer()), png);
+    assert.equal((await call(ann, "messages:search", { query: "big.txt" })).messages.length, 1);
+    await call(ann, "message:delete", { room: "lite", seq: sent.message.seq });
+    assert.equal((await fetch(`${lite.url}${sent.message.attachments[0].url}?username=ann`)).status, 404);
+  } finally {
+    closeAll();
+    await lite.stop();
+  }
+});
