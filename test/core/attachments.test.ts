@@ -12,7 +12,9 @@ import { createPgDb, type Db } from "../../src/store/db.js";
 import { call, closeAll, connect, eventually, waitFor } from "../helpers/client.js";
 import { createTestDatabase, queryDb, type TestDatabase } from "../helpers/db.js";
 import { startNode, tempDir, type RunningNode } from "../helpers/node.js";
+import { startFakeS3 } from "../helpers/s3-server.js";
 import { gzip, pdf, pngImage, text, upload, uploadChunked } from "../helpers/uploads.js";
+import http from "node:http";
 
 const MAX = 300_000;
 let pgDb: TestDatabase;
@@ -111,6 +113,66 @@ describe("uploads", () => {
     assert.equal((await upload(srv.url, "q", "quin", text(100_000), "f5.txt")).status, 201);
     assert.equal((await upload(srv.url, "q", "quin", text(40_000), "f6.txt")).status, 429, "970,000 + 40,000 > 1,000,000");
   });
+});
+
+test("uploads in progress per user and node: over MAX_UPLOADS_IN_FLIGHT_PER_USER, 429 until one ends", async () => {
+  const one = await startNode({ DATABASE_URL: pgDb.url, MAX_UPLOADS_IN_FLIGHT_PER_USER: "1" });
+  try {
+    const c = await connect(one.url, { username: "ivy" });
+    await call(c, "room:join", { room: "inflight" });
+    // An upload that has sent its part's head and waits.
+    const boundary = "----held";
+    const held = http.request(`${one.url}/api/rooms/inflight/uploads?username=ivy`, {
+      method: "POST",
+      headers: { "Content-Type": `multipart/form-data; boundary=${boundary}` },
+    });
+    const answered = new Promise<number>((resolve, reject) => {
+      held.on("response", (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      held.on("error", reject);
+    });
+    held.write(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="slow.txt"\r\n\r\nsome text`);
+    await eventually(async () => (await upload(one.url, "inflight", "ivy", pdf(), "x.pdf")).status === 429);
+    const other = await connect(one.url, { username: "jay" });
+    await call(other, "room:join", { room: "inflight" });
+    assert.equal((await upload(one.url, "inflight", "jay", pdf(), "y.pdf")).status, 201, "another user is not held");
+    held.end(`\r\n--${boundary}--\r\n`);
+    assert.equal(await answered, 201);
+    assert.equal((await upload(one.url, "inflight", "ivy", pdf(), "z.pdf")).status, 201);
+  } finally {
+    closeAll();
+    await one.stop();
+  }
+});
+
+test("ATTACHMENTS_STORE=s3: the bytes go to the bucket through the SDK, come back with Range, and go with the message", async () => {
+  const s3 = await startFakeS3();
+  process.env.AWS_ACCESS_KEY_ID = "test";
+  process.env.AWS_SECRET_ACCESS_KEY = "test-secret";
+  const node = await startNode({ DATABASE_URL: pgDb.url, ATTACHMENTS_STORE: "s3", S3_BUCKET: "files", S3_ENDPOINT: s3.url, S3_FORCE_PATH_STYLE: "true" });
+  try {
+    const ann = await connect(node.url, { username: "ann" });
+    await call(ann, "room:join", { room: "bucket" });
+    const png = await pngImage(500, 500);
+    const up = (await upload(node.url, "bucket", "ann", png, "s3.png")).body;
+    assert.deepEqual(s3.objects.get(`/files/attachments/${up.id}`), png);
+    assert.ok(s3.objects.has(`/files/attachments/${up.id}/thumb`));
+    assert.equal(await count(`attachment_chunks WHERE key LIKE '${up.id}%'`), 0);
+    const sent = await call(ann, "message:send", { room: "bucket", body: "", clientId: "s3", attachments: [up.id] });
+    const res = await fetch(`${node.url}${sent.message.attachments[0].url}?username=ann`, { headers: { Range: "bytes=0-7" } });
+    assert.equal(res.status, 206);
+    assert.deepEqual(Buffer.from(await res.arrayBuffer()), png.subarray(0, 8));
+    const refused = await upload(node.url, "bucket", "ann", gzip(), "no.gz");
+    assert.equal(refused.status, 415);
+    await call(ann, "message:delete", { room: "bucket", seq: sent.message.seq });
+    await eventually(() => s3.objects.size === 0, 10_000, "the bucket emptied");
+  } finally {
+    closeAll();
+    await node.stop();
+    await s3.close();
+  }
 });
 
 describe("messages with attachments", () => {

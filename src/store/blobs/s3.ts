@@ -22,11 +22,19 @@ export interface S3Options {
 /** S3's smallest part: an upload holds one part in memory (queueSize 1). */
 const PART_BYTES = 5 * 1024 * 1024;
 
-export function s3Store(o: S3Options, client = new S3Client({ region: o.region, endpoint: o.endpoint, forcePathStyle: o.forcePathStyle })): BlobStore & { client: S3Client } {
+export function s3Store(o: S3Options): BlobStore {
+  const client = new S3Client({
+    region: o.region,
+    endpoint: o.endpoint,
+    forcePathStyle: o.forcePathStyle,
+    // Checksums only where S3 requires them: several S3-compatible services refuse the
+    // SDK's newer default (a CRC trailer on every upload).
+    requestChecksumCalculation: "WHEN_REQUIRED",
+    responseChecksumValidation: "WHEN_REQUIRED",
+  });
   const Key = (key: string) => `${o.prefix}${key}`;
   return {
     kind: "s3",
-    client,
     async put(key, body) {
       let total = 0;
       // The caller's iterable may throw (too large): lib-storage then aborts the multipart upload.
