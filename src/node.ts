@@ -36,6 +36,7 @@ import { createReplicaReads, type ReplicaReads } from "./store/replica.js";
 import { openSearchDb, type SearchDb } from "./store/search-pool.js";
 import { startPartitionUpkeep, type UpkeepTimer } from "./store/retention.js";
 import { MessageWriter } from "./store/writer.js";
+import { waitFor, withTimeout } from "./timing.js";
 
 export interface ChatNode {
   readonly config: Config;
@@ -291,19 +292,4 @@ function countDeliveries(io: Server, metrics: Metrics): void {
     if (event === MESSAGE_EVENT) v1.inc(recipients);
     else if (event === LEGACY_MESSAGE_EVENT) legacy.inc(recipients);
   });
-}
-
-async function waitFor(check: () => boolean, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check() && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
-}
-
-export function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([
-    p,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
 }
