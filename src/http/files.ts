@@ -137,6 +137,10 @@ function receive(req: Request, attachments: Attachments, user: string, room: str
         () => {},
       );
     });
+    // A client gone mid-upload: the part's stream fails, so the upload is removed and its slot freed.
+    req.on("close", () => {
+      if (!req.complete) parser.destroy(new Error("the client went away during the upload"));
+    });
     req.pipe(parser);
   });
 }

@@ -141,6 +141,17 @@ test("uploads in progress per user and node: over MAX_UPLOADS_IN_FLIGHT_PER_USER
     held.end(`\r\n--${boundary}--\r\n`);
     assert.equal(await answered, 201);
     assert.equal((await upload(one.url, "inflight", "ivy", pdf(), "z.pdf")).status, 201);
+    // A client that goes away mid-upload: nothing kept, its slot given back.
+    const gone = http.request(`${one.url}/api/rooms/inflight/uploads?username=ivy`, {
+      method: "POST",
+      headers: { "Content-Type": `multipart/form-data; boundary=${boundary}` },
+    });
+    gone.on("error", () => {});
+    gone.write(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="abandoned.txt"\r\n\r\n${"text ".repeat(30_000)}`);
+    await eventually(async () => (await count("attachments WHERE name = 'abandoned.txt'")) === 1);
+    gone.destroy();
+    await eventually(async () => (await count("attachments WHERE name = 'abandoned.txt'")) === 0, 10_000, "the abandoned upload removed");
+    assert.equal((await upload(one.url, "inflight", "ivy", pdf(), "after.pdf")).status, 201);
   } finally {
     closeAll();
     await one.stop();
