@@ -106,7 +106,12 @@ export function createNode(config: Config, log: Logger): ChatNode {
     return reads;
   }
 
-  const attachments = new Attachments({ config: config.attachments, db: () => db, log: log.child({ module: "attachments" }) });
+  const attachments = new Attachments({
+    config: config.attachments,
+    db: () => db,
+    retentionDays: config.messageRetentionDays,
+    log: log.child({ module: "attachments" }),
+  });
   const app = createHttpApp({
     db: lazyReads,
     attachments,

@@ -28,8 +28,8 @@ export interface AttachmentsDeps {
   /** The primary database, once the node has connected (undefined before). */
   db: () => Db | undefined;
   log: Logger;
-  /** Tests hand in a store of their own (an S3 client pointed at a local server). */
-  s3?: BlobStore;
+  /** MESSAGE_RETENTION_DAYS: the files of expired messages go with them. */
+  retentionDays?: number;
 }
 
 export class Attachments {
@@ -42,8 +42,7 @@ export class Attachments {
   constructor(private readonly deps: AttachmentsDeps) {
     this.stores.postgres = postgresStore({ query: (sql, params) => this.db().query(sql, params) });
     const s3 = deps.config.s3;
-    if (deps.s3) this.stores.s3 = deps.s3;
-    else if (s3) this.stores.s3 = s3Store({ ...s3, prefix: "attachments/" });
+    if (s3) this.stores.s3 = s3Store({ ...s3, prefix: "attachments/" });
   }
 
   get config(): AttachmentsConfig {
@@ -196,7 +195,7 @@ export class Attachments {
   private async runSweep(expire: boolean): Promise<void> {
     const db = this.deps.db();
     if (!db) return;
-    if (expire) await records.expireUnlinked(db, UNLINKED_TTL_MS);
+    if (expire) await records.expireUnlinked(db, UNLINKED_TTL_MS, this.deps.retentionDays);
     for (;;) {
       const page = await records.goneUploads(db, 100);
       for (const row of page) {

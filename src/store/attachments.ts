@@ -124,9 +124,10 @@ export async function dropForMessage(tx: Queryable, room: string, user: string, 
 /**
  * The sweep's marking step, safe on every node at once: uploads older than `maxAgeMs` whose
  * send committed but was not linked (a node died in between) are linked; the others, never
- * sent, are marked gone. Returns how many were marked.
+ * sent, are marked gone. With retention, files of messages that expired (below their room's
+ * first_seq) are marked gone too. Returns how many were marked.
  */
-export async function expireUnlinked(db: Queryable, maxAgeMs: number): Promise<number> {
+export async function expireUnlinked(db: Queryable, maxAgeMs: number, retentionDays?: number): Promise<number> {
   await db.query(
     `UPDATE attachments a SET seq = m.seq FROM messages m
       WHERE a.seq IS NULL AND a.client_id IS NOT NULL AND a.created_at < now() - $1 * interval '1 millisecond'
@@ -144,7 +145,16 @@ export async function expireUnlinked(db: Queryable, maxAgeMs: number): Promise<n
     [maxAgeMs],
   );
   await db.query(`DELETE FROM upload_usage WHERE day < ${TODAY} - 2`);
-  return rows.length;
+  if (retentionDays === undefined) return rows.length;
+  // A file is older than its message, so only files older than the retention can have lost theirs.
+  const expired = await db.query(
+    `UPDATE attachments a SET gone = true FROM rooms r
+      WHERE a.seq IS NOT NULL AND NOT a.gone AND a.created_at < now() - $1 * interval '1 day'
+        AND r.name = a.room AND a.seq < r.first_seq
+      RETURNING a.id`,
+    [retentionDays],
+  );
+  return rows.length + expired.length;
 }
 
 export async function markGone(db: Queryable, id: string): Promise<void> {

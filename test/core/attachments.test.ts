@@ -284,16 +284,21 @@ describe("messages with attachments", () => {
     const orphan = (await upload(srv.url, "sweep", "ann", pdf(), "orphan.pdf")).body;
     await q("UPDATE attachments SET client_id = 'never', claimed_at = now() - interval '2 hours' WHERE id = $1", [orphan.id]);
     await q("UPDATE attachments SET created_at = now() - interval '61 minutes' WHERE id = ANY($1)", [[old.id, kept.id, orphan.id]]);
+    // A message that expired with MESSAGE_RETENTION_DAYS (its room's first_seq moved past it).
+    const expiredUp = (await upload(srv.url, "sweep", "ann", pdf(), "expired.pdf")).body;
+    const expiredMsg = await call(ann, "message:send", { room: "sweep", body: "old news", clientId: "s2", attachments: [expiredUp.id] });
+    await q("UPDATE attachments SET created_at = now() - interval '40 days' WHERE id = $1", [expiredUp.id]);
+    await q("UPDATE rooms SET first_seq = $2 WHERE name = $1", ["sweep", expiredMsg.message.seq + 1]);
     const log = createLogger("silent", "sweeper");
     const config = loadConfig({ DATABASE_URL: pgDb.url }).attachments;
     const dbs: Db[] = [createPgDb(pgDb.url, 2, () => {}), createPgDb(pgDb.url, 2, () => {})];
     try {
-      const sweepers = dbs.map((db) => new Attachments({ config, db: () => db, log }));
+      const sweepers = dbs.map((db) => new Attachments({ config, db: () => db, log, retentionDays: 30 }));
       await Promise.all(sweepers.map((s) => s.sweep()));
     } finally {
       for (const db of dbs) await db.close();
     }
-    const left = (await q<{ id: string }>("SELECT id FROM attachments WHERE id = ANY($1)", [[old.id, fresh.id, kept.id, orphan.id]])).map((r) => r.id);
+    const left = (await q<{ id: string }>("SELECT id FROM attachments WHERE id = ANY($1)", [[old.id, fresh.id, kept.id, orphan.id, expiredUp.id]])).map((r) => r.id);
     assert.deepEqual(left.sort(), [fresh.id, kept.id].sort());
     assert.equal(await count(`attachment_chunks WHERE key IN ('${old.id}', '${orphan.id}')`), 0);
     assert.equal((await get(`/api/files/${kept.id}/kept.pdf`, "ann")).status, 200);

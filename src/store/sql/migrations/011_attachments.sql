@@ -28,6 +28,8 @@ CREATE TABLE attachments (
 CREATE INDEX attachments_message ON attachments (room, user_name, client_id) WHERE client_id IS NOT NULL;
 CREATE INDEX attachments_unlinked ON attachments (created_at) WHERE seq IS NULL;
 CREATE INDEX attachments_gone ON attachments (id) WHERE gone;
+-- MESSAGE_RETENTION_DAYS: linked files older than that, whose message may have expired.
+CREATE INDEX attachments_linked_age ON attachments (created_at) WHERE seq IS NOT NULL AND NOT gone;
 
 -- The PostgreSQL store: a file as fixed-size chunks, so that an upload and a Range read
 -- hold one chunk in memory at a time. `key` is an attachment id, or id + '/thumb'.
