@@ -6,7 +6,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { loadConfig } from "../../src/config.js";
-import { Attachments } from "../../src/chat/attachments.js";
+import { Attachments, cleanName } from "../../src/chat/attachments.js";
+import { sniffType } from "../../src/chat/file-types.js";
+import { contentDisposition, parseRange } from "../../src/http/files.js";
 import { createLogger } from "../../src/logger.js";
 import { createPgDb, type Db } from "../../src/store/db.js";
 import { call, closeAll, connect, eventually, waitFor } from "../helpers/client.js";
@@ -15,6 +17,7 @@ import { startNode, tempDir, type RunningNode } from "../helpers/node.js";
 import { startFakeS3 } from "../helpers/s3-server.js";
 import { gzip, pdf, pngImage, text, upload, uploadChunked } from "../helpers/uploads.js";
 import http from "node:http";
+import { SignJWT } from "jose";
 
 const MAX = 300_000;
 let pgDb: TestDatabase;
@@ -305,6 +308,37 @@ describe("messages with attachments", () => {
   });
 });
 
+test("jwt mode: uploads and downloads need the bearer token; ?username= names nobody", async () => {
+  const secret = "an-hs256-secret-of-at-least-32-characters";
+  const node = await startNode({ DATABASE_URL: pgDb.url, AUTH_MODE: "jwt", JWT_SECRET: secret });
+  try {
+    const token = await new SignJWT({}).setProtectedHeader({ alg: "HS256" }).setSubject("kim").setExpirationTime("10m").sign(new TextEncoder().encode(secret));
+    const kim = await connect(node.url, { token });
+    await call(kim, "room:join", { room: "jwt" });
+    const form = () => {
+      const f = new FormData();
+      f.append("file", new Blob([new Uint8Array(pdf())]), "j.pdf");
+      return f;
+    };
+    const anon = await fetch(`${node.url}/api/rooms/jwt/uploads?username=kim`, { method: "POST", body: form() });
+    assert.equal(anon.status, 401);
+    await anon.arrayBuffer();
+    const auth = { Authorization: `Bearer ${token}` };
+    const up = await fetch(`${node.url}/api/rooms/jwt/uploads`, { method: "POST", body: form(), headers: auth });
+    assert.equal(up.status, 201);
+    const { id } = (await up.json()) as { id: string };
+    const sent = await call(kim, "message:send", { room: "jwt", body: "", clientId: "j1", attachments: [id] });
+    const url = `${node.url}${sent.message.attachments[0].url}`;
+    assert.equal((await fetch(`${url}?username=kim`)).status, 401);
+    const file = await fetch(url, { headers: auth });
+    assert.equal(file.status, 200);
+    assert.deepEqual(Buffer.from(await file.arrayBuffer()), pdf());
+  } finally {
+    closeAll();
+    await node.stop();
+  }
+});
+
 test("on PGlite: upload, link, download with Range, delete", async () => {
   const lite = await startNode({ DATA_DIR: tempDir("pglite-attach") });
   try {
@@ -329,4 +363,48 @@ test("on PGlite: upload, link, download with Range, delete", async () => {
     closeAll();
     await lite.stop();
   }
+});
+
+describe("names, ranges, types", () => {
+  test("names keep their text, lose any path and control characters", () => {
+    assert.equal(cleanName("C:\\Users\\ann\\report.pdf"), "report.pdf");
+    assert.equal(cleanName("../../etc/passwd"), "passwd");
+    assert.equal(cleanName("a\u0000b\u202ec.txt"), "abc.txt");
+    assert.equal(cleanName(".."), "file");
+    assert.equal(cleanName(undefined), "file");
+    assert.equal(cleanName("😀".repeat(300)), "😀".repeat(200));
+  });
+
+  test("Content-Disposition: an ASCII fallback and the exact name (RFC 6266)", () => {
+    assert.equal(contentDisposition("attachment", 'a "b".pdf'), `attachment; filename="a _b_.pdf"; filename*=UTF-8''a%20%22b%22.pdf`);
+    assert.equal(contentDisposition("inline", "日本's (1).png"), `inline; filename="__'s (1).png"; filename*=UTF-8''%E6%97%A5%E6%9C%AC%27s%20%281%29.png`);
+  });
+
+  test("one byte range, suffix and open ranges; outside the file is unsatisfiable; others are ignored", () => {
+    assert.deepEqual(parseRange("bytes=0-9", 100), { start: 0, end: 9 });
+    assert.deepEqual(parseRange("bytes=90-", 100), { start: 90, end: 99 });
+    assert.deepEqual(parseRange("bytes=95-200", 100), { start: 95, end: 99 });
+    assert.deepEqual(parseRange("bytes=-10", 100), { start: 90, end: 99 });
+    assert.deepEqual(parseRange("bytes=-1000", 100), { start: 0, end: 99 });
+    assert.equal(parseRange("bytes=100-", 100), "unsatisfiable");
+    assert.equal(parseRange("bytes=5-4", 100), "unsatisfiable");
+    assert.equal(parseRange("bytes=-0", 100), "unsatisfiable");
+    assert.equal(parseRange("bytes=0-1,5-6", 100), undefined);
+    assert.equal(parseRange("items=0-1", 100), undefined);
+    assert.equal(parseRange(undefined, 100), undefined);
+  });
+
+  test("types come from the bytes", async () => {
+    assert.equal(await sniffType(await pngImage(2, 2)), "image/png");
+    assert.equal(await sniffType(pdf()), "application/pdf");
+    assert.equal(await sniffType(gzip()), "application/gzip");
+    assert.equal(await sniffType(Buffer.from("plain text, ünïcode\n")), "text/plain");
+    // A sample cut inside a character is still text.
+    assert.equal(await sniffType(Buffer.from("aé").subarray(0, 2)), "text/plain");
+    assert.equal(await sniffType(Buffer.from([0x00, 0x01, 0xff, 0xfe, 0x00])), "application/octet-stream");
+    // An SVG is never an image here (it carries scripts): text, or XML with a declaration; neither is served inline.
+    for (const svg of ["<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>", "<?xml version='1.0'?><svg xmlns='http://www.w3.org/2000/svg'/>"]) {
+      assert.ok(!(await sniffType(Buffer.from(svg))).startsWith("image/"), svg);
+    }
+  });
 });
