@@ -18,6 +18,7 @@ import { startFakeS3 } from "../helpers/s3-server.js";
 import { gzip, pdf, pngImage, text, upload, uploadChunked } from "../helpers/uploads.js";
 import http from "node:http";
 import { SignJWT } from "jose";
+import ioV2 from "socket.io-client-v2";
 
 const MAX = 300_000;
 let pgDb: TestDatabase;
@@ -362,6 +363,24 @@ test("on PGlite: upload, link, download with Range, delete", async () => {
   } finally {
     closeAll();
     await lite.stop();
+  }
+});
+
+test("the Flask template's clients see a message's files by name after its body", async () => {
+  const ann = await member("ann", "tmpl");
+  const up = (await upload(srv.url, "tmpl", "ann", pdf(), "<plan> & co.pdf")).body;
+  await call(ann, "message:send", { room: "tmpl", body: "", clientId: "t1", attachments: [up.id] });
+  const legacy = ioV2(srv.url, { transports: ["websocket"], forceNew: true, reconnection: false });
+  try {
+    const rejoin = new Promise<unknown>((r) => legacy.once("rejoin_room", r));
+    legacy.emit("joined_room", { username: "tina", room: "tmpl" });
+    assert.deepEqual(await rejoin, [[1, "ann", "[file: &lt;plan&gt; &amp; co.pdf]"]]);
+    const line = new Promise<{ message: string }>((r) => legacy.once("recieve_message", r));
+    const up2 = (await upload(srv.url, "tmpl", "ann", pdf(), "b.pdf")).body;
+    await call(ann, "message:send", { room: "tmpl", body: "see", clientId: "t2", attachments: [up2.id] });
+    assert.equal((await line).message, "see [file: b.pdf]");
+  } finally {
+    legacy.close();
   }
 });
 

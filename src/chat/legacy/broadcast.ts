@@ -9,7 +9,7 @@ import type { Server } from "socket.io";
 import { legacyRoomsRead } from "../../store/legacy-rooms.js";
 import type { AfterLockRead, AppendResult } from "../../store/writer.js";
 import type { RoomEvents } from "../broadcast.js";
-import { legacyText } from "./text.js";
+import { legacyBody, legacyText } from "./text.js";
 
 export const legacyRoom = (room: string) => `l:${room}`;
 /** The event that carries a new message to template sockets (the template's spelling). */
@@ -46,7 +46,7 @@ function withLegacyEvents(io: Server, v1: RoomEvents, escapeHtml: boolean, marke
       v1.message(appended);
       if (!marked(appended)) return;
       const m = appended.message;
-      io.to(legacyRoom(m.room)).emit(LEGACY_MESSAGE_EVENT, { username: text(m.user), room: m.room, message: text(m.body) });
+      io.to(legacyRoom(m.room)).emit(LEGACY_MESSAGE_EVENT, { username: text(m.user), room: m.room, message: text(legacyBody(m)) });
     },
     presenceJoin(room, user, except) {
       v1.presenceJoin(room, user, except);

@@ -16,7 +16,7 @@ import type { On } from "../on.js";
 import { consumeNewRoom } from "../quota.js";
 import { LEGACY_MESSAGE_EVENT, legacyRoom, typingText } from "./broadcast.js";
 import { LEGACY_LEASE_MS } from "./lease.js";
-import { legacyText } from "./text.js";
+import { legacyBody, legacyText } from "./text.js";
 
 /** The template's rooms were numbers; the contract takes them as decimal strings. */
 const roomSchema = z
@@ -35,7 +35,7 @@ export const SERVER_NAME = "(server)";
 
 /** `rejoin_room` rows: `[seq, username, body]`, oldest first, without deleted messages. */
 function rejoinRows(messages: Message[], text: (s: string) => string): [number, string, string][] {
-  return messages.filter((m) => !m.deleted).map((m) => [m.seq, text(m.user), text(m.body)]);
+  return messages.filter((m) => !m.deleted).map((m) => [m.seq, text(m.user), text(legacyBody(m))]);
 }
 
 export function registerLegacyEvents(ctx: ChatContext, on: On): void {

@@ -10,6 +10,12 @@ export function escapeHtml(text: string): string {
 
 const asIs = (text: string) => text;
 
+/** The template shows text only: a message's files follow its body by name, one `[file: name]` each. */
+export function legacyBody(m: { body: string; attachments?: { name: string }[] }): string {
+  const files = (m.attachments ?? []).map((a) => `[file: ${a.name}]`);
+  return [m.body, ...files].filter((s) => s !== "").join(" ");
+}
+
 export function legacyText(escape: boolean): (text: string) => string {
   return escape ? escapeHtml : asIs;
 }
