@@ -53,17 +53,15 @@ export async function isMember(db: Queryable, user: string, room: string): Promi
   return (await db.query("SELECT 1 FROM memberships WHERE user_name = $1 AND room = $2", [user, room])).length > 0;
 }
 
-const TODAY = "(now() AT TIME ZONE 'UTC')::date";
-
 export async function usedToday(db: Queryable, user: string): Promise<number> {
-  const rows = await db.query<{ bytes: number }>(`SELECT bytes FROM upload_usage WHERE user_name = $1 AND day = ${TODAY}`, [user]);
+  const rows = await db.query<{ bytes: number }>(`SELECT bytes FROM upload_usage WHERE user_name = $1 AND day = (now() AT TIME ZONE 'UTC')::date`, [user]);
   return rows[0]?.bytes ?? 0;
 }
 
 /** Counts `bytes` against today's quota unless that would pass it; false then. Atomic across nodes. */
 export async function spendQuota(db: Queryable, user: string, bytes: number, quota: number): Promise<boolean> {
   const rows = await db.query(
-    `INSERT INTO upload_usage (user_name, day, bytes) SELECT $1, ${TODAY}, $2::bigint WHERE $2::bigint <= $3::bigint
+    `INSERT INTO upload_usage (user_name, day, bytes) SELECT $1, (now() AT TIME ZONE 'UTC')::date, $2::bigint WHERE $2::bigint <= $3::bigint
      ON CONFLICT (user_name, day) DO UPDATE SET bytes = upload_usage.bytes + excluded.bytes
       WHERE upload_usage.bytes + excluded.bytes <= $3::bigint
      RETURNING bytes`,
@@ -144,7 +142,7 @@ export async function expireUnlinked(db: Queryable, maxAgeMs: number, retentionD
       RETURNING id`,
     [maxAgeMs],
   );
-  await db.query(`DELETE FROM upload_usage WHERE day < ${TODAY} - 2`);
+  await db.query(`DELETE FROM upload_usage WHERE day < (now() AT TIME ZONE 'UTC')::date - 2`);
   if (retentionDays === undefined) return rows.length;
   // A file is older than its message, so only files older than the retention can have lost theirs.
   const expired = await db.query(
