@@ -215,6 +215,15 @@ describe("messages with attachments", () => {
     // A retry of the clientId gets the stored message, attachments included.
     const retry = await call(ann, "message:send", { room: "share", body: "", clientId: "att1", attachments: [img.id, doc.id] });
     assert.deepEqual(retry.message, ack.message);
+    // A reply with a file: in thread:history, and its root's summary change carries the root's own files.
+    const up3 = (await upload(srv.url, "share", "bob", pdf(), "reply.pdf")).body;
+    const rootChange = waitFor<{ seq: number; message: { attachments?: unknown } }>(ann, "message:updated", (u) => u.seq === ack.message.seq);
+    const reply = await call(bob, "message:send", { room: "share", body: "", clientId: "r1", threadOf: ack.message.seq, attachments: [up3.id] });
+    assert.equal(reply.message.attachments[0].name, "reply.pdf");
+    assert.deepEqual((await rootChange).message.attachments, ack.message.attachments);
+    const thread = await call(ann, "thread:history", { room: "share", root: ack.message.seq });
+    assert.deepEqual(thread.root.attachments, ack.message.attachments);
+    assert.deepEqual(thread.messages[0].attachments, reply.message.attachments);
 
     const res = await get(url, "bob");
     assert.equal(res.status, 200);
