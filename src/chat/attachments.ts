@@ -133,11 +133,14 @@ export class Attachments {
       file.resume(); // whatever is left of the part is read and dropped
       await this.remove(kind, id, true).catch((e: unknown) => this.deps.log.warn({ err: e, id }, "removing a refused upload failed"));
       await records.forgetUpload(db, id).catch(() => {});
-      if (err instanceof TooLarge) {
-        throw allowance.byQuota ? quotaError() : new ChatError("too_large", `files may be at most ${this.config.maxUploadBytes} bytes`);
-      }
+      if (err instanceof TooLarge) throw this.overAllowance(allowance);
       throw err;
     }
+  }
+
+  /** The answer to a file longer than the allowance: too large, or past the day's quota. */
+  overAllowance(allowance: { byQuota: boolean }): ChatError {
+    return allowance.byQuota ? quotaError() : new ChatError("too_large", `files may be at most ${this.config.maxUploadBytes} bytes`);
   }
 
   /** message:send: the uploads it names, claimed for its clientId; not_found when any is not the sender's free upload in that room. */

@@ -36,11 +36,7 @@ export function fileRoutes(deps: { attachments: Attachments; auth: Authenticator
       bound = allowance.cap;
       // A declared length that cannot fit is refused before a byte is read.
       const declared = Number(req.headers["content-length"]);
-      if (declared > allowance.cap + MULTIPART_SLACK) {
-        throw allowance.byQuota
-          ? new ChatError("rate_limited", "this file is larger than what is left of today's upload quota", 60_000)
-          : new ChatError("too_large", `files may be at most ${attachments.config.maxUploadBytes} bytes`);
-      }
+      if (declared > allowance.cap + MULTIPART_SLACK) throw attachments.overAllowance(allowance);
       const result = await receive(req, attachments, user, room.data, allowance);
       res.status(201).json(result);
     } catch (err) {
