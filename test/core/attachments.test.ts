@@ -367,6 +367,13 @@ test("on PGlite: upload, link, download with Range, delete", async () => {
     const whole = await fetch(`${lite.url}${sent.message.attachments[0].url}?username=ann`);
     assert.deepEqual(Buffer.from(await whole.arrayBuffer()), png);
     assert.equal((await call(ann, "messages:search", { query: "big.txt" })).messages.length, 1);
+    // The default cap, 10 MiB: exactly it passes, a byte more does not.
+    const tenMiB = text(10 * 1024 * 1024);
+    const full = await upload(lite.url, "lite", "ann", tenMiB, "ten.txt");
+    assert.equal(full.status, 201);
+    const tail = await fetch(`${lite.url}/api/files/${full.body.id}/ten.txt?username=ann`, { headers: { Range: "bytes=-5" } });
+    assert.deepEqual(Buffer.from(await tail.arrayBuffer()), tenMiB.subarray(tenMiB.length - 5));
+    assert.equal((await uploadChunked(lite.url, "lite", "ann", text(10 * 1024 * 1024 + 1), "more.txt")).status, 413);
     await call(ann, "message:delete", { room: "lite", seq: sent.message.seq });
     assert.equal((await fetch(`${lite.url}${sent.message.attachments[0].url}?username=ann`)).status, 404);
   } finally {
