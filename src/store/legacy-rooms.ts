@@ -22,7 +22,7 @@ export async function markLegacyRoom(db: Queryable, room: string, leaseMs: numbe
 
 /**
  * A batch's statement with its read of the mark (sql/functions/chat_legacy_rooms.sql). The
- * function's argument is taken from the appended rows, so it runs after chat_append_batch
+ * function's argument is taken from the appended rows, so it runs after chat_append_messages
  * holds the room locks; each CTE runs once.
  */
 const WITH_LEGACY_ROOMS = `

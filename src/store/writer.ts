@@ -38,13 +38,13 @@ export class MissingThreadRoot extends Error {
   override name = "MissingThreadRoot";
 }
 
-/** The call each batch's statement makes (sql/functions/chat_append_batch.sql). */
+/** The call each batch's statement makes (sql/functions/chat_append_messages.sql). */
 export const APPEND_BATCH =
-  "chat_append_batch($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::bigint[], $8::jsonb[])";
+  "chat_append_messages($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::bigint[], $8::jsonb[])";
 
 /**
  * A read another module adds to every batch, in the batch's transaction after
- * chat_append_batch has locked its rooms: it sees every commit that came before the locks,
+ * chat_append_messages has locked its rooms: it sees every commit that came before the locks,
  * and whatever commits later under one of those locks waits for the batch's commit. node.ts
  * passes one only for a module that is on; without one the statement is APPEND_BATCH alone.
  */
@@ -164,7 +164,7 @@ export class MessageWriter {
   }
 }
 
-/** SQLSTATE chat_append_batch raises when a room of the batch does not exist yet. */
+/** SQLSTATE chat_append_messages raises when a room of the batch does not exist yet. */
 const MISSING_ROOMS = "CH001";
 
 interface AppendRow {
@@ -189,7 +189,7 @@ interface AppendRow {
 }
 
 /**
- * One batch in one statement (`chat_append_batch`, sql/functions/chat_append_batch.sql): lock
+ * One batch in one statement (`chat_append_messages`, sql/functions/chat_append_messages.sql): lock
  * the rooms, find retried clientIds, allocate positions, insert the messages and their
  * mentions, move last_seq. It runs as its own transaction, so the room locks last only as
  * long as the database works, not across round trips to this node.
@@ -248,7 +248,7 @@ async function writeBatch(
       repliers: r.repliers,
       attachments: r.attachments,
     });
-    // The root's change has the position right after this reply (chat_append_batch).
+    // The root's change has the position right after this reply (chat_append_messages).
     const root = r.root ? { message: toMessage(r.root), updateSeq: r.seq + 1 } : undefined;
     return { result: { message, created: r.created, root }, afterLock: r.after_lock === true };
   });

@@ -138,7 +138,7 @@ test("uploads in progress per user and node: over MAX_UPLOADS_IN_FLIGHT_PER_USER
       held.on("error", reject);
     });
     held.write(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="slow.txt"\r\n\r\nsome text`);
-    await eventually(async () => (await upload(one.url, "inflight", "ivy", pdf(), "x.pdf")).status === 429);
+    await eventually(async () => (await upload(one.url, "inflight", "ivy", pdf(), "x.pdf")).status === 429, 10_000, "a second upload refused");
     const other = await connect(one.url, { username: "jay" });
     await call(other, "room:join", { room: "inflight" });
     assert.equal((await upload(one.url, "inflight", "jay", pdf(), "y.pdf")).status, 201, "another user is not held");
@@ -152,7 +152,7 @@ test("uploads in progress per user and node: over MAX_UPLOADS_IN_FLIGHT_PER_USER
     });
     gone.on("error", () => {});
     gone.write(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="abandoned.txt"\r\n\r\n${"text ".repeat(30_000)}`);
-    await eventually(async () => (await count("attachments WHERE name = 'abandoned.txt'")) === 1);
+    await eventually(async () => (await count("attachments WHERE name = 'abandoned.txt'")) === 1, 10_000, "the abandoned upload begun");
     gone.destroy();
     await eventually(async () => (await count("attachments WHERE name = 'abandoned.txt'")) === 0, 10_000, "the abandoned upload removed");
     assert.equal((await upload(one.url, "inflight", "ivy", pdf(), "after.pdf")).status, 201);

@@ -101,7 +101,7 @@ test("the after-lock read sees a mark committed while the batch waited for the r
     const pending = w.append({ room: "mark-wait", user: "ann", body: "during the join", clientId: "mw1" });
     const other = await w.append({ room: "mark-none", user: "ann", body: "elsewhere", clientId: "mn1" });
     await eventually(async () => {
-      const rows = await b.query("SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%chat_append_batch%'");
+      const rows = await b.query("SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%chat_append_messages%'");
       return rows.length > 0;
     }, 10_000, "the batch waiting for the room's lock");
     await marker.query("COMMIT");
@@ -130,7 +130,7 @@ test("a session's sends stay on the indexes after the messages table grows", asy
     const rooms = Array.from({ length: 40 }, (_, i) => `grow-${i}`);
     await c.query("INSERT INTO rooms (name) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING", [rooms]);
     const send = (k: number) =>
-      c.query("SELECT * FROM chat_append_batch($1::text[], $2::text[], $3::text[], $4::text[], '{}'::int[], '{}'::text[])", [
+      c.query("SELECT * FROM chat_append_messages($1::text[], $2::text[], $3::text[], $4::text[], '{}'::int[], '{}'::text[])", [
         rooms,
         rooms.map(() => "ann"),
         rooms.map(() => `body ${k}`),
@@ -155,7 +155,7 @@ test("a session's sends stay on the indexes after the messages table grows", asy
       );
     const before = await seqScans();
     await send(100);
-    assert.equal((await seqScans()) - before, 0, "chat_append_batch scanned the whole messages table");
+    assert.equal((await seqScans()) - before, 0, "chat_append_messages scanned the whole messages table");
   } finally {
     await c.end();
   }

@@ -220,7 +220,7 @@ describe("a client that stops reading", () => {
     const big = "catchup";
     const n = 1000;
     await queryDb(db.url, "INSERT INTO rooms (name) VALUES ($1) ON CONFLICT DO NOTHING", [big]);
-    await queryDb(db.url, "SELECT * FROM chat_append_batch($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[])", [
+    await queryDb(db.url, "SELECT * FROM chat_append_messages($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[])", [
       Array(n).fill(big),
       Array(n).fill("seed"),
       Array.from({ length: n }, (_, i) => `${i + 1} ${"y".repeat(3990)}`),

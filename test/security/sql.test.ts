@@ -1,7 +1,7 @@
 /**
  * Parameterised SQL only. A grep over src/store: no SQL text is built from a value; the
  * only interpolations in SQL strings are fixed column lists, the fixed first_seq join of
- * history.ts, the writer's fixed chat_append_batch call, and fixed SET fragments (each call site of `apply` passes a string literal). And a message body of SQL is stored and
+ * history.ts, the writer's fixed chat_append_messages call, and fixed SET fragments (each call site of `apply` passes a string literal). And a message body of SQL is stored and
  * returned verbatim.
  */
 import assert from "node:assert/strict";

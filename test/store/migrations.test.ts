@@ -88,10 +88,11 @@ describe("PostgreSQL", () => {
     const fns = await fresh.db.query<{ proname: string; n: number }>(
       "SELECT proname, count(*)::int AS n FROM pg_proc WHERE proname LIKE 'chat_append%' GROUP BY 1 ORDER BY 1",
     );
-    // chat_append_batch (sql/functions/), and chat_append (005, 008) for the previous version's nodes.
+    // chat_append_messages (sql/functions/), and chat_append_batch (010) and chat_append (005, 008) for earlier versions' nodes.
     assert.deepEqual(fns, [
       { proname: "chat_append", n: 1 },
       { proname: "chat_append_batch", n: 1 },
+      { proname: "chat_append_messages", n: 1 },
     ]);
   });
 

@@ -1,3 +1,3 @@
 -- Created the first chat_append, which 004 drops and 005 replaces: a fresh database
 -- skips it, and databases that ran it keep this record. The current definition is
--- ../functions/chat_append_batch.sql (010).
+-- ../functions/chat_append_messages.sql (011).

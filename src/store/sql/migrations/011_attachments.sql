@@ -55,9 +55,8 @@ CREATE TABLE upload_usage (
 ALTER TABLE messages ADD COLUMN attachments jsonb, ADD COLUMN attachment_names text;
 CREATE INDEX messages_attachment_search ON messages USING gin (to_tsvector('simple', attachment_names));
 
--- chat_append_batch takes each send's attachments (an eighth array, NULL by default, so
--- the previous version's seven-argument calls still resolve to it during a rolling upgrade)
--- and returns them in a last column, which those nodes do not read. The old signature must
--- go: beside the new one, a seven-argument call would match both.
-DROP FUNCTION IF EXISTS chat_append_batch(text[], text[], text[], text[], int[], text[], bigint[]);
-\ir ../functions/chat_append_batch.sql
+-- chat_append_messages: chat_append_batch (010) that also takes each send's attachments (an
+-- eighth array) and returns them. A new function beside the old one, which the previous
+-- version's nodes keep calling during a rolling upgrade (docs/deploy.md); a later release
+-- drops it.
+\ir ../functions/chat_append_messages.sql

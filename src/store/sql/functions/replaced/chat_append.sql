@@ -1,8 +1,8 @@
 -- chat_append as migrations 005 and 008 create it, kept as they ran (they include this
--- file): replaced by chat_append_batch (migration 010, ../chat_append_batch.sql), which
+-- file): replaced by chat_append_batch (migration 010, ./chat_append_batch.sql), which
 -- leaves the Flask template's dialect out. It stays in the schema so that nodes of the
 -- previous version keep writing during a rolling upgrade (docs/deploy.md, the compatibility
--- rule); a later release drops it. Do not edit: change chat_append_batch.sql.
+-- rule); a later release drops it. Do not edit: change ../chat_append_messages.sql.
 -- The write path in one round trip: the room locks are held only while the database itself
 -- works, never across a network round trip to the node. Sends of one batch come as arrays,
 -- index i (1-based) in each; one row per input comes back, with whether the room may have

@@ -1,3 +1,8 @@
+-- chat_append_batch as migration 010 created it (this file is what 010 includes, so a fresh
+-- database replays 010 as it ran): replaced by chat_append_messages (migration 011,
+-- ../chat_append_messages.sql), which also stores a send's attachments. It stays in the
+-- schema for the previous version's nodes during a rolling upgrade (docs/deploy.md, the
+-- compatibility rule); a later release drops it. Do not edit: change chat_append_messages.sql.
 -- chat_append_batch, current definition (migration 010 applies it with `\ir`; to change it,
 -- edit it here and add a migration that applies it again: docs/architecture.md).
 -- The write path in one round trip: the room locks are held only while the database itself
@@ -14,10 +19,6 @@
 -- for its root's change (reply_count, last_reply_at, repliers), so clients that track
 -- positions see both. A reply whose parent or root is missing or deleted is refused:
 -- its row comes back with `refused` and takes no position.
--- Attachments (migration 011): p_attach[i] is the send's attachments as a jsonb array (NULL:
--- none), which the message keeps, with their names for search (messages_attachment_search);
--- the caller has claimed them. The parameter has a default, so the previous version's
--- seven-argument calls still work during a rolling upgrade.
 
 -- The last three distinct repliers, the most recent last.
 CREATE OR REPLACE FUNCTION chat_repliers(p_old text[], p_new text[]) RETURNS text[]
@@ -29,13 +30,12 @@ $fn$;
 
 CREATE OR REPLACE FUNCTION chat_append_batch(
   p_room text[], p_user text[], p_body text[], p_client text[],
-  p_mention_idx int[], p_mention_user text[], p_thread bigint[] DEFAULT NULL,
-  p_attach jsonb[] DEFAULT NULL
+  p_mention_idx int[], p_mention_user text[], p_thread bigint[] DEFAULT NULL
 ) RETURNS TABLE (
   i int, seq bigint, created boolean, body text, created_at timestamptz,
   edited_at timestamptz, deleted boolean, update_seq bigint, reactions jsonb,
   thread_of bigint, reply_count int, last_reply_at timestamptz,
-  repliers text[], refused boolean, root jsonb, attachments jsonb
+  repliers text[], refused boolean, root jsonb
 ) LANGUAGE plpgsql
   SET plan_cache_mode = force_generic_plan
   SET enable_seqscan = off
@@ -57,15 +57,15 @@ BEGIN
   END IF;
   RETURN QUERY
   WITH input AS (
-    SELECT t.ord::int AS i, t.room, t.usr, t.body, t.cid, t.thr, t.att
-      FROM unnest(p_room, p_user, p_body, p_client, p_thread, p_attach) WITH ORDINALITY AS t(room, usr, body, cid, thr, att, ord)
+    SELECT t.ord::int AS i, t.room, t.usr, t.body, t.cid, t.thr
+      FROM unnest(p_room, p_user, p_body, p_client, p_thread) WITH ORDINALITY AS t(room, usr, body, cid, thr, ord)
   ), old AS (
     SELECT inp.i, m.seq, m.body, m.created_at, m.edited_at, m.deleted, m.update_seq, m.reactions,
-           m.thread_of, m.reply_count, m.last_reply_at, m.repliers, m.attachments
+           m.thread_of, m.reply_count, m.last_reply_at, m.repliers
       FROM input inp
      CROSS JOIN LATERAL (
            SELECT m.seq, m.body, m.created_at, m.edited_at, m.deleted, m.update_seq, m.reactions,
-                  m.thread_of, m.reply_count, m.last_reply_at, m.repliers, m.attachments
+                  m.thread_of, m.reply_count, m.last_reply_at, m.repliers
              FROM messages m
             WHERE m.room = inp.room AND m.user_name = inp.usr AND m.client_id = inp.cid
             LIMIT 1) m
@@ -81,24 +81,20 @@ BEGIN
             WHERE r.room = inp.room AND r.seq = par.seq AND NOT r.deleted) rt
      WHERE inp.thr IS NOT NULL
   ), firsts AS (
-    SELECT DISTINCT ON (room, usr, cid) inp.i, inp.room, inp.usr, inp.body, inp.cid, inp.att, tg.root,
+    SELECT DISTINCT ON (room, usr, cid) inp.i, inp.room, inp.usr, inp.body, inp.cid, tg.root,
            CASE WHEN tg.root IS NULL THEN 1 ELSE 2 END AS w
       FROM input inp LEFT JOIN target tg ON tg.i = inp.i
      WHERE NOT EXISTS (SELECT 1 FROM old WHERE old.i = inp.i)
        AND (inp.thr IS NULL OR tg.root IS NOT NULL)
      ORDER BY inp.room, inp.usr, inp.cid, inp.i
   ), numbered AS (
-    SELECT f.i, f.room, f.usr, f.body, f.cid, f.att, f.root, f.w,
+    SELECT f.i, f.room, f.usr, f.body, f.cid, f.root, f.w,
            (SELECT r.last_seq FROM rooms r WHERE r.name = f.room)
              + sum(f.w) OVER (PARTITION BY f.room ORDER BY f.i) - f.w + 1 AS seq
       FROM firsts f
   ), ins AS (
-    INSERT INTO messages (room, seq, user_name, body, client_id, thread_of, attachments, attachment_names)
-    SELECT room, seq, usr, body, cid, root, att,
-           -- Each name whole ('q3-report.pdf' is one token to the parser) and in words.
-           (SELECT string_agg((a->>'name') || ' ' || regexp_replace(a->>'name', '[^[:alnum:]]+', ' ', 'g'), ' ')
-              FROM jsonb_array_elements(att) a)
-      FROM numbered
+    INSERT INTO messages (room, seq, user_name, body, client_id, thread_of)
+    SELECT room, seq, usr, body, cid, root FROM numbered
     RETURNING room, seq, created_at
   ), roots AS (
     -- Each root once, at the position after its batch's last reply to it.
@@ -144,8 +140,7 @@ BEGIN
          o.last_reply_at,
          o.repliers,
          (o.i IS NULL AND n.i IS NULL),
-         CASE WHEN n.i = inp.i THEN rt.state END,
-         CASE WHEN o.i IS NOT NULL THEN o.attachments ELSE n.att END
+         CASE WHEN n.i = inp.i THEN rt.state END
     FROM input inp
     LEFT JOIN old o ON o.i = inp.i
     LEFT JOIN numbered n ON o.i IS NULL AND n.room = inp.room AND n.usr = inp.usr AND n.cid = inp.cid
