@@ -40,7 +40,8 @@ export function fileRoutes(deps: { attachments: Attachments; auth: Authenticator
       const result = await receive(req, attachments, user, room.data, allowance);
       res.status(201).json(result);
     } catch (err) {
-      if (!req.complete) res.setHeader("Connection", "close");
+      // An early answer keeps the connection: the rest of the body is read and dropped (up to
+      // the cap, then the connection is closed), so a client still sending gets its answer.
       sendError(res, err, log, "upload");
       if (!req.complete) discardRest(req, bound + MULTIPART_SLACK);
     } finally {
