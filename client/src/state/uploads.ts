@@ -1,0 +1,240 @@
+/**
+ * Files chosen for the next message of each room: uploaded at once (with progress), kept
+ * until the message is sent or the person removes them, and errors in plain words. The
+ * HTTP request itself is the transport's (ui/transfer.ts in the browser), so this logic
+ * runs in Node's tests. Uploads need the network: unlike messages, which wait in the
+ * outbox, an upload made offline fails at once and says so, and can be retried.
+ */
+import { formatBytes, type UploadedFile } from "./attachments.js";
+
+/** Why an upload failed: the HTTP status (0: no answer) and the REST error body, if any. */
+export interface UploadFailure {
+  status: number;
+  code?: string;
+  message?: string;
+  retryAfterMs?: number;
+}
+
+export type UploadOutcome = { ok: true; file: UploadedFile } | { ok: false; failure: UploadFailure };
+
+export type UploadStatus = "uploading" | "done" | "failed";
+
+export interface UploadItem {
+  readonly key: number;
+  readonly name: string;
+  readonly size: number;
+  status: UploadStatus;
+  /** Bytes sent so far. */
+  loaded: number;
+  /** The server's record, once done. */
+  file?: UploadedFile;
+  /** In plain words, when failed. */
+  error?: string;
+  /** Trying again may work (no connection, quota, a server error), so the chip offers it. */
+  retryable: boolean;
+}
+
+/** A file as the browser gives it (File in the browser and in Node 20). */
+export type FileLike = Blob & { readonly name: string };
+
+export interface UploadTransport {
+  upload(room: string, file: FileLike, onProgress: (loaded: number) => void, signal: AbortSignal): Promise<UploadOutcome>;
+}
+
+/** MAX_ATTACHMENTS_PER_MESSAGE's default: the tray takes no more. */
+export const MAX_FILES_PER_MESSAGE = 10;
+
+/** "30 s", "5 min", "3 h 20 min". */
+export function waitText(ms: number): string {
+  const s = Math.max(1, Math.ceil(ms / 1000));
+  if (s < 60) return `${s} s`;
+  const min = Math.ceil(s / 60);
+  if (min < 60) return `${min} min`;
+  const h = Math.floor(min / 60);
+  const rest = min % 60;
+  return rest === 0 ? `${h} h` : `${h} h ${rest} min`;
+}
+
+/** The size limit a 413 names: a `maxBytes` field, or "N bytes" in its message. */
+export function limitFrom(failure: UploadFailure & { maxBytes?: unknown }): number | undefined {
+  if (typeof failure.maxBytes === "number" && failure.maxBytes > 0) return failure.maxBytes;
+  const m = /(\d[\d,]*)\s*bytes/i.exec(failure.message ?? "");
+  const n = m ? Number(m[1]!.replace(/,/g, "")) : NaN;
+  return Number.isFinite(n) && n > 0 ? n : undefined;
+}
+
+/** A failed upload in plain words; `limit` is the size cap when known. */
+export function uploadErrorText(name: string, size: number, f: UploadFailure, limit?: number): string {
+  const code = f.code ?? "";
+  if (f.status === 0) return `${name} was not uploaded: no connection to the server. Uploads need the network.`;
+  if (f.status === 413 || code === "too_large") {
+    return limit !== undefined
+      ? `${name} is too large (${formatBytes(size)}): the limit is ${formatBytes(limit)}.`
+      : `${name} is too large for this server (${formatBytes(size)}).`;
+  }
+  if (f.status === 415 || code === "unsupported_type") return `${name}: this type of file is not allowed here.`;
+  if (code === "rate_limited" || f.status === 429) {
+    return f.retryAfterMs !== undefined
+      ? `Your daily upload allowance is used up: try again in ${waitText(f.retryAfterMs)}.`
+      : `Too many uploads: try again later.`;
+  }
+  if (f.status === 403 || code === "forbidden") return `You may not share files in this room.`;
+  if (f.status === 401 || code === "unauthenticated") return `${name} was not uploaded: your session has ended. Sign in again.`;
+  if (f.status === 400) return `${name} was not uploaded: the server refused the request${f.message ? ` (${f.message})` : ""}.`;
+  return `${name} was not uploaded: the server had a problem (${f.status}). Try again.`;
+}
+
+const retryable = (f: UploadFailure) => f.status === 0 || f.status === 429 || f.status >= 500;
+
+interface Running {
+  file: FileLike;
+  ctrl?: AbortController;
+}
+
+export class Uploads {
+  /** Bumped on every change. */
+  version = 0;
+  /** The server's size cap, once a 413 named it: bigger files are refused without a request. */
+  maxBytes?: number;
+  /** The daily quota is used up until then (epoch ms). */
+  private quotaUntil = 0;
+  private readonly rooms = new Map<string, UploadItem[]>();
+  private readonly running = new Map<number, Running>();
+  private readonly listeners = new Set<() => void>();
+  private nextKey = 1;
+
+  constructor(private readonly opts: { transport: UploadTransport; now?: () => number; maxFiles?: number }) {}
+
+  subscribe(fn: () => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  private changed() {
+    this.version++;
+    for (const fn of this.listeners) fn();
+  }
+
+  private now() {
+    return (this.opts.now ?? Date.now)();
+  }
+
+  list(room: string): readonly UploadItem[] {
+    return this.rooms.get(room) ?? [];
+  }
+
+  /** Some file of `room` is still on its way. */
+  busy(room: string): boolean {
+    return this.list(room).some((u) => u.status === "uploading");
+  }
+
+  /** The uploaded files of `room`, in the order they were chosen. */
+  ready(room: string): UploadedFile[] {
+    return this.list(room).flatMap((u) => (u.status === "done" && u.file ? [u.file] : []));
+  }
+
+  /** Adds files to `room`'s next message and starts uploading them. */
+  add(room: string, files: Iterable<FileLike>) {
+    const list = [...this.list(room)];
+    const max = this.opts.maxFiles ?? MAX_FILES_PER_MESSAGE;
+    for (const file of files) {
+      const item: UploadItem = { key: this.nextKey++, name: file.name || "file", size: file.size, status: "uploading", loaded: 0, retryable: false };
+      list.push(item);
+      this.running.set(item.key, { file });
+      if (list.filter((u) => u.status !== "failed").length > max) {
+        this.fail(item, `${item.name} was not added: a message takes at most ${max} files.`, false);
+      } else {
+        this.start(room, item);
+      }
+    }
+    this.rooms.set(room, list);
+    this.changed();
+  }
+
+  /** Takes a file out of the next message (stopping its upload if it is running). */
+  remove(room: string, key: number) {
+    this.running.get(key)?.ctrl?.abort();
+    this.running.delete(key);
+    const list = this.list(room).filter((u) => u.key !== key);
+    if (list.length > 0) this.rooms.set(room, list);
+    else this.rooms.delete(room);
+    this.changed();
+  }
+
+  retry(room: string, key: number) {
+    const item = this.list(room).find((u) => u.key === key);
+    if (!item || item.status !== "failed" || !item.retryable) return;
+    this.start(room, item);
+    this.changed();
+  }
+
+  /** The uploaded files, for the message being sent: they leave the tray; failed ones stay. */
+  take(room: string): UploadedFile[] {
+    const files = this.ready(room);
+    const rest = this.list(room).filter((u) => u.status !== "done");
+    for (const u of this.list(room)) if (u.status === "done") this.running.delete(u.key);
+    if (rest.length > 0) this.rooms.set(room, rest);
+    else this.rooms.delete(room);
+    if (files.length > 0) this.changed();
+    return files;
+  }
+
+  /** Stops every upload (the person signed out). */
+  stop() {
+    for (const r of this.running.values()) r.ctrl?.abort();
+    this.running.clear();
+    this.rooms.clear();
+    this.changed();
+  }
+
+  private fail(item: UploadItem, error: string, canRetry: boolean) {
+    item.status = "failed";
+    item.error = error;
+    item.retryable = canRetry;
+    item.loaded = 0;
+  }
+
+  private start(room: string, item: UploadItem) {
+    const run = this.running.get(item.key);
+    if (!run) return;
+    item.status = "uploading";
+    item.error = undefined;
+    item.loaded = 0;
+    if (this.maxBytes !== undefined && item.size > this.maxBytes) {
+      this.fail(item, uploadErrorText(item.name, item.size, { status: 413 }, this.maxBytes), false);
+      return;
+    }
+    if (this.now() < this.quotaUntil) {
+      const failure = { status: 429, code: "rate_limited", retryAfterMs: this.quotaUntil - this.now() };
+      this.fail(item, uploadErrorText(item.name, item.size, failure), true);
+      return;
+    }
+    const ctrl = new AbortController();
+    run.ctrl = ctrl;
+    const onProgress = (loaded: number) => {
+      if (ctrl.signal.aborted || item.status !== "uploading") return;
+      item.loaded = Math.min(loaded, item.size);
+      this.changed();
+    };
+    void this.opts.transport.upload(room, run.file, onProgress, ctrl.signal).then(
+      (out) => this.settle(item, ctrl, out),
+      (err: unknown) => this.settle(item, ctrl, { ok: false, failure: { status: 0, message: String(err) } }),
+    );
+  }
+
+  private settle(item: UploadItem, ctrl: AbortController, out: UploadOutcome) {
+    if (ctrl.signal.aborted || this.running.get(item.key)?.ctrl !== ctrl) return; // removed meanwhile
+    if (out.ok) {
+      item.status = "done";
+      item.loaded = item.size;
+      item.file = out.file;
+    } else {
+      const f = out.failure;
+      if (f.status === 413) this.maxBytes = limitFrom(f) ?? this.maxBytes;
+      const text = uploadErrorText(item.name, item.size, f, this.maxBytes);
+      if (f.status === 429 && f.retryAfterMs !== undefined) this.quotaUntil = this.now() + f.retryAfterMs;
+      this.fail(item, text, retryable(f));
+    }
+    this.changed();
+  }
+}
