@@ -39,7 +39,9 @@ export function createHttpApp(deps: HttpDeps): express.Express {
           defaultSrc: ["'self'"],
           scriptSrc: ["'self'"],
           styleSrc: ["'self'"],
-          imgSrc: ["'self'", "data:"],
+          // blob: the client shows attachments through object URLs of files it fetched
+          // with its auth (an <img src> cannot carry the Authorization header).
+          imgSrc: ["'self'", "data:", "blob:"],
           connectSrc: ["'self'"],
           objectSrc: ["'none'"],
           frameAncestors: ["'none'"],

@@ -14,6 +14,7 @@ import {
   type RoomSummary,
   type SearchResult,
 } from "../../../src/shared/wire.js";
+import type { UploadedFile } from "./attachments.js";
 import type { ClientError } from "./format.js";
 import { JoinQueue } from "./joinQueue.js";
 import { randomId, tokenSubject } from "./ids.js";
@@ -64,6 +65,10 @@ const REFUSALS = new Set(["invalid_username", "unauthorized", "session_expired"]
 
 export class ChatClient {
   readonly me: string;
+  /** Who is signed in; in jwt mode the newest token the server took (REST and file calls use it). */
+  credentials: Credentials;
+  /** The server's URL from the options (undefined: the page's origin). */
+  readonly url?: string;
   conn: ConnState = "connecting";
   /** Why we were refused: a `connect_error` message, or `session_expired` (jwt mode). */
   refusal?: string;
@@ -116,6 +121,8 @@ export class ChatClient {
 
   constructor(opts: ChatOptions) {
     const cred = opts.credentials;
+    this.credentials = cred;
+    this.url = opts.url;
     this.me = "username" in cred ? cred.username : (tokenSubject(cred.token) ?? "");
     this.now = opts.now ?? Date.now;
     this.ackTimeoutMs = opts.ackTimeoutMs ?? 10_000;
@@ -298,6 +305,7 @@ export class ChatClient {
       renewed: (token) => {
         // Reconnects present the new token too.
         this.socket.auth = { token };
+        this.credentials = { token };
         opts.onTokenRenewed?.(token);
       },
       expired: () => this.refuse("session_expired"),
@@ -428,9 +436,9 @@ export class ChatClient {
     return this.left.has(room);
   }
 
-  /** Sends a message (a reply with `threadOf`): shown at once as pending, sent when the room is joined. */
-  send(room: string, body: string, threadOf?: number): string | undefined {
-    return this.rooms.get(room)?.send(body, threadOf);
+  /** Sends a message (a reply with `threadOf`; with files already uploaded): shown at once as pending, sent when the room is joined. */
+  send(room: string, body: string, threadOf?: number, files?: UploadedFile[]): string | undefined {
+    return this.rooms.get(room)?.send(body, threadOf, files);
   }
 
   /** Sends a failed message again, with the same clientId (the server de-duplicates). */

@@ -12,6 +12,7 @@ import {
   type JoinResult,
   type Message,
 } from "../../../src/shared/wire.js";
+import type { UploadedFile } from "./attachments.js";
 import { tooLongLimit, type ClientError } from "./format.js";
 import { actionErrorText, reactionToggle, withReaction, type MessageAction } from "./rich.js";
 import type { JoinQueue } from "./joinQueue.js";
@@ -182,12 +183,17 @@ export class Room {
 
   // ---- the outbox ----
 
-  /** Sends a message (a reply with `threadOf`): shown at once as pending, sent when the room is joined. */
-  send(body: string, threadOf?: number): string | undefined {
+  /**
+   * Sends a message (a reply with `threadOf`): shown at once as pending, sent when the room
+   * is joined. `files` were uploaded already (uploads need the network; the message then
+   * waits in the outbox like any other); with files the body may be empty.
+   */
+  send(body: string, threadOf?: number, files: UploadedFile[] = []): string | undefined {
     const text = body.trim();
-    if (text === "") return undefined;
+    if (text === "" && files.length === 0) return undefined;
     const clientId = this.host.newClientId();
-    this.log.addOutgoing(clientId, text, new Date(this.host.now()), threadOf);
+    const o = this.log.addOutgoing(clientId, text, new Date(this.host.now()), threadOf);
+    if (files.length > 0) o.files = files;
     this.emitter.stop();
     this.error = undefined;
     this.retry(clientId);
@@ -224,7 +230,12 @@ export class Room {
     let ack: CallResult<{ message: Message }>;
     try {
       const payload = { room: this.room, body: o.body, clientId: o.clientId };
-      ack = await host.call<{ message: Message }>("message:send", o.threadOf === undefined ? payload : { ...payload, threadOf: o.threadOf });
+      const attachments = o.files?.map((f) => f.id);
+      ack = await host.call<{ message: Message }>("message:send", {
+        ...payload,
+        ...(o.threadOf !== undefined && { threadOf: o.threadOf }),
+        ...(attachments && { attachments }),
+      });
     } finally {
       this.sending = false;
     }

@@ -10,6 +10,7 @@
  * `highWater + 1` means a gap that must be fetched (`room:join` with `since`).
  */
 import type { HistoryResult, JoinResult, Message } from "../../../src/shared/wire.js";
+import type { UploadedFile } from "./attachments.js";
 import type { ClientError } from "./format.js";
 import { mentionsMe } from "./rich.js";
 
@@ -28,6 +29,8 @@ export interface Outgoing {
   retryAt?: number;
   /** A reply: its thread's root (sent as `threadOf`). */
   threadOf?: number;
+  /** Files uploaded for it, linked by `attachments` when it is sent. */
+  files?: UploadedFile[];
 }
 
 export interface Notice {

@@ -1,5 +1,6 @@
 import { useEffect, useMemo, useState } from "preact/hooks";
 import type { Credentials, Room } from "../state/chat.js";
+import { attachmentsOf, attachmentSummary } from "../state/attachments.js";
 import { connectErrorText, errorText, roomTitle } from "../state/format.js";
 import { lastEditable } from "../state/rich.js";
 import { typingText } from "../state/typing.js";
@@ -13,6 +14,7 @@ import { ConnectionBanner, Members, Toasts, Welcome } from "./Panels.js";
 import { QuickSwitcher } from "./QuickSwitcher.js";
 import { SearchPanel } from "./SearchPanel.js";
 import { clearDrafts, loadDrafts, saveDraft } from "./drafts.js";
+import { FilesContext, useFilesKit } from "./files.js";
 import { useChat, useMentionToasts, useNow, useReadReceipts } from "./hooks.js";
 import { useNavigation } from "./navigation.js";
 import { clearCredentials, loadCredentials, saveCredentials } from "./session.js";
@@ -83,6 +85,7 @@ interface ChatProps {
 
 function Chat({ credentials, onRefused, onSignOut }: ChatProps) {
   const chat = useChat(credentials);
+  const files = useFilesKit(chat);
   const now = useNow();
   const [drawer, setDrawer] = useState<"none" | "rooms" | "members">("none");
   const [editing, setEditing] = useState<{ room: string; seq: number } | undefined>();
@@ -191,7 +194,7 @@ function Chat({ credentials, onRefused, onSignOut }: ChatProps) {
   const [announced, setAnnounced] = useState("");
   useEffect(() => setAnnounced(""), [active]);
   useEffect(() => {
-    if (incoming && incoming.room === active) setAnnounced(`${incoming.user}: ${incoming.body}`);
+    if (incoming && incoming.room === active) setAnnounced(`${incoming.user}: ${incoming.body || attachmentSummary(attachmentsOf(incoming))}`);
   }, [incoming]);
   const editingSeq = current && editing?.room === current.room ? editing.seq : undefined;
   const editingLive = editingSeq !== undefined && current?.log.get(editingSeq)?.deleted !== true ? editingSeq : undefined;
@@ -205,6 +208,7 @@ function Chat({ credentials, onRefused, onSignOut }: ChatProps) {
   }, [current, current?.log.version, current?.members]);
 
   return (
+    <FilesContext.Provider value={files}>
     <div class={`shell drawer-${drawer}${thread ? " thread-open" : ""}`}>
       <a class="skip-link" href="#composer-input">
         Skip to message box
@@ -335,7 +339,8 @@ function Chat({ credentials, onRefused, onSignOut }: ChatProps) {
               maxChars={chat.maxMessageChars}
               returned={current.returned}
               onReturned={() => current.takeReturned()}
-              onSend={(t) => chat.send(current.room, t)}
+              onSend={(t) => chat.send(current.room, t, undefined, files.uploads.take(current.room))}
+              uploads={files.uploads}
               onTyping={(has) => chat.typingInput(current.room, has)}
               onStopTyping={() => chat.typingStop(current.room)}
               onDismissError={() => chat.clearError(current.room)}
@@ -399,5 +404,6 @@ function Chat({ credentials, onRefused, onSignOut }: ChatProps) {
         <Members me={me} members={current.members} dm={title?.dm === true} connected={chat.conn === "connected"} onOpenDm={openDm} />
       )}
     </div>
+    </FilesContext.Provider>
   );
 }

@@ -1,6 +1,8 @@
 import { useLayoutEffect, useRef, useState } from "preact/hooks";
 import { completeMention, mentionCandidates, mentionQuery, type MentionQuery } from "../state/rich.js";
+import type { Uploads } from "../state/uploads.js";
 import { Avatar, Icon } from "./bits.js";
+import { AttachButton, UploadTray, useDropFiles } from "./UploadTray.js";
 
 interface Props {
   room: string;
@@ -32,6 +34,8 @@ interface Props {
   returned?: string;
   /** The box has taken `returned`. */
   onReturned(): void;
+  /** Files for the next message (attach button, paste, drop on the room); sent by `onSend`. */
+  uploads?: Uploads;
 }
 
 /** Characters as the server counts them (code points). */
@@ -59,6 +63,12 @@ export function Composer(p: Props) {
     p.onDraft(next);
     p.onReturned();
   }, [p.returned]);
+  const filesReady = p.uploads?.ready(p.room).length ?? 0;
+  const uploading = p.uploads?.busy(p.room) === true;
+  // A message waits for its files: sending before they are all up would leave some behind.
+  const canSend = !uploading && (text.trim() !== "" || filesReady > 0);
+  const addFiles = (files: File[]) => p.uploads?.add(p.room, files);
+  const dropping = useDropFiles(p.uploads !== undefined, addFiles);
   const count = length(text);
   const showCount = p.maxChars !== undefined && count >= Math.floor(p.maxChars * 0.9);
   // ...and puts the cursor in the box: in the commit that shows the room, not after the next
@@ -71,7 +81,7 @@ export function Composer(p: Props) {
   }, [p.room, p.chosen]);
 
   const send = () => {
-    if (text.trim() === "") return;
+    if (!canSend) return;
     p.onSend(text);
     setText("");
     p.onDraft("");
@@ -167,7 +177,19 @@ export function Composer(p: Props) {
           ))}
         </ul>
       )}
+      {dropping && (
+        <p class="drop-hint" aria-hidden="true">
+          Drop files to attach them to your message
+        </p>
+      )}
+      {p.uploads && <UploadTray room={p.room} uploads={p.uploads} />}
+      {uploading && (
+        <p class="sr-only" aria-live="polite">
+          Sending waits for the files to finish uploading.
+        </p>
+      )}
       <div class="composer-box">
+        {p.uploads && <AttachButton onFiles={addFiles} />}
         <label class="sr-only" for="composer-input">
           Message {p.label}
         </label>
@@ -196,8 +218,14 @@ export function Composer(p: Props) {
             p.onTyping(v.trim() !== "");
           }}
           onBlur={p.onStopTyping}
+          onPaste={(e) => {
+            const files = [...(e.clipboardData?.files ?? [])];
+            if (files.length === 0 || !p.uploads) return;
+            e.preventDefault();
+            addFiles(files);
+          }}
         />
-        <button class="send" type="submit" aria-label="Send" disabled={text.trim() === ""}>
+        <button class="send" type="submit" aria-label="Send" disabled={!canSend} title={uploading ? "Waiting for the files to upload" : undefined}>
           <Icon name="send" />
         </button>
       </div>
@@ -207,7 +235,7 @@ export function Composer(p: Props) {
         </p>
       )}
       <p id="composer-help" class="sr-only">
-        Enter sends, Shift+Enter starts a new line. Up arrow edits your last message. Type @ to mention someone.
+        Enter sends, Shift+Enter starts a new line. Up arrow edits your last message. Type @ to mention someone.{p.uploads && " Paste or drop files to attach them."}
       </p>
     </form>
   );

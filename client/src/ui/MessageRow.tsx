@@ -4,6 +4,7 @@ import type { Message } from "../../../src/shared/wire.js";
 import { errorText, fullTime, richText } from "../state/format.js";
 import { mentionsMe, REACTION_CHOICES, reactionViews } from "../state/rich.js";
 import type { Outgoing } from "../state/roomLog.js";
+import { MessageAttachments, PendingFiles } from "./Attachments.js";
 import { Avatar, Icon, memo } from "./bits.js";
 import { trapTab } from "./focus.js";
 import { ThreadSummary } from "./ThreadSummary.js";
@@ -128,6 +129,7 @@ export const MessageRow = memo(function MessageRow(p: RowProps) {
             )}
           </p>
         )}
+        <MessageAttachments message={m} />
         {reactions.length > 0 && (
           <ul class="reactions" aria-label="Reactions">
             {reactions.map((r) => (
@@ -316,6 +318,7 @@ export function PendingRow({ me, outgoing: o, groupStart, onRetry, onDiscard }: 
         <p class="body">
           <Body text={o.body} me={me} />
         </p>
+        <PendingFiles files={o.files} />
         {o.status === "pending" && o.retryAt !== undefined ? (
           <p class="send-state muted">
             <Countdown until={o.retryAt} />
