@@ -1,5 +1,6 @@
 /** Search results across rooms or in one, with their scope, paging and state. */
 import type { Message } from "../../../src/shared/wire.js";
+import { attachmentsOf, attachmentSummary } from "../state/attachments.js";
 import { fullTime, relativeTime, richText, roomLabel, roomTitle } from "../state/format.js";
 import { searchErrorText, type SearchState } from "../state/searchState.js";
 import { Icon } from "./bits.js";
@@ -71,6 +72,7 @@ export function SearchPanel({ search: s, me, now, current, onScope, onMore, onOp
                   <span class="result-body">
                     <ResultBody text={m.body} me={me} />
                   </span>
+                  {attachmentsOf(m).length > 0 && <span class="result-files">{attachmentSummary(attachmentsOf(m))}</span>}
                 </button>
               </li>
             ))}
