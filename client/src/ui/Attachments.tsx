@@ -67,18 +67,15 @@ function ImageThumb({ a }: { a: Attachment }) {
   const box = thumbBox(a);
   return (
     <>
-      <button
-        type="button"
-        class="attachment-image"
-        style={{ width: `${box.width}px`, height: `${box.height}px` }}
-        title={`Open ${a.name}`}
-        aria-haspopup="dialog"
-        onClick={() => setOpen(true)}
-      >
+      <button type="button" class="attachment-image" title={`Open ${a.name}`} aria-haspopup="dialog" onClick={() => setOpen(true)}>
         {url ? (
           <img src={url} alt={a.name} width={box.width} height={box.height} />
         ) : (
-          <span class="attachment-placeholder">{error ? `${a.name}: ${error}` : `${a.name} (loading)`}</span>
+          <>
+            {/* Holds the image's place (attributes, not styles: the CSP allows no inline style). */}
+            <svg class="thumb-space" width={box.width} height={box.height} viewBox={`0 0 ${box.width} ${box.height}`} aria-hidden="true" focusable="false" />
+            <span class="attachment-placeholder">{error ? `${a.name}: ${error}` : `${a.name} (loading)`}</span>
+          </>
         )}
       </button>
       {open && <ImageDialog a={a} onClose={() => setOpen(false)} />}
