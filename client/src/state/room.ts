@@ -72,6 +72,8 @@ export class Room {
   readonly messageErrors = new Map<number, string>();
   /** Text of sends refused as too long, for the composer to take back (`takeReturned`). */
   returned?: string;
+  /** Files of those sends, for the composer's tray to take back (`takeReturnedFiles`). */
+  private returnedFiles: UploadedFile[] = [];
   private idleArmed = false;
   /** Rate-limited until then (epoch ms): no send starts before. */
   private holdUntil = 0;
@@ -267,6 +269,7 @@ export class Room {
       if (limit > 0) host.limitLearnt(limit);
       this.log.discardOutgoing(o.clientId);
       this.returned = this.returned === undefined ? o.body : `${this.returned}\n${o.body}`;
+      if (o.files) this.returnedFiles.push(...o.files);
       this.error = ack.error;
     } else {
       this.log.failOutgoing(o.clientId, ack.error);
@@ -274,6 +277,11 @@ export class Room {
     }
     host.changed();
     if (host.isCurrent(this)) void this.pump();
+  }
+
+  /** The files of refused sends, for the composer's tray, once (still uploaded and unlinked). */
+  takeReturnedFiles(): UploadedFile[] {
+    return this.returnedFiles.splice(0);
   }
 
   /** The refused text for the composer, once. */

@@ -107,6 +107,26 @@ describe("Uploads", () => {
     assert.match(throwing.list("general")[0]!.error!, /no connection/);
   });
 
+  test("files of a refused send come back to the tray, first, as uploaded", async () => {
+    const t = new HandTransport();
+    const u = new Uploads({ transport: t });
+    u.add("general", [file("new.png", 5)]);
+    u.restore("general", [stored("old.png", 9)]);
+    assert.deepEqual(
+      u.list("general").map((i) => [i.name, i.status]),
+      [
+        ["old.png", "done"],
+        ["new.png", "uploading"],
+      ],
+    );
+    t.calls[0]!.answer({ ok: true, file: stored("new.png", 5) });
+    await settle();
+    assert.deepEqual(
+      u.take("general").map((f) => f.id),
+      ["id-old.png", "id-new.png"],
+    );
+  });
+
   test("takes at most maxFiles for one message", () => {
     const t = new HandTransport();
     const u = new Uploads({ transport: t, maxFiles: 2 });

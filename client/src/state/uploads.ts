@@ -151,6 +151,14 @@ export class Uploads {
     this.changed();
   }
 
+  /** Puts back files already uploaded (a send refused as too long returns them to the tray). */
+  restore(room: string, files: readonly UploadedFile[]) {
+    if (files.length === 0) return;
+    const back = files.map((f): UploadItem => ({ key: this.nextKey++, name: f.name, size: f.size, status: "done", loaded: f.size, file: f, retryable: false }));
+    this.rooms.set(room, [...back, ...this.list(room)]);
+    this.changed();
+  }
+
   /** Takes a file out of the next message (stopping its upload if it is running). */
   remove(room: string, key: number) {
     this.running.get(key)?.ctrl?.abort();

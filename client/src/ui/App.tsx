@@ -338,7 +338,10 @@ function Chat({ credentials, onRefused, onSignOut }: ChatProps) {
               onDraft={(t) => saveDraft(me, drafts, current.room, t)}
               maxChars={chat.maxMessageChars}
               returned={current.returned}
-              onReturned={() => current.takeReturned()}
+              onReturned={() => {
+                current.takeReturned();
+                files.uploads.restore(current.room, current.takeReturnedFiles());
+              }}
               onSend={(t) => chat.send(current.room, t, undefined, files.uploads.take(current.room))}
               uploads={files.uploads}
               onTyping={(has) => chat.typingInput(current.room, has)}
