@@ -35,7 +35,8 @@ function png(w: number, h: number, seed: number): Buffer {
   ihdr.set([8, 2, 0, 0, 0], 8); // 8 bits, RGB
   const rows = Buffer.alloc((w * 3 + 1) * h);
   for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) rows.set([(x * 4 + seed) & 255, (y * 4) & 255, (x + y + seed) & 255], y * (w * 3 + 1) + 1 + x * 3);
+    // Blocks of 32 px: a real picture to the decoder, small once deflated.
+    for (let x = 0; x < w; x++) rows.set([((x >> 5) * 24 + seed) & 255, ((y >> 5) * 24) & 255, (((x + y) >> 5) * 16 + seed) & 255], y * (w * 3 + 1) + 1 + x * 3);
   }
   const sig = Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]);
   return Buffer.concat([sig, chunk("IHDR", ihdr), chunk("IDAT", zlib.deflateSync(rows)), chunk("IEND", Buffer.alloc(0))]);
@@ -66,6 +67,7 @@ async function attachmentsIn(room: string, user: string): Promise<{ name: string
 
 describe("attachments in the browser", () => {
   const image = png(640, 400, 7);
+  assert.ok(image.length < MAX_BYTES / 4, `the test image is small enough (${image.length} bytes)`);
   const pasted = png(40, 30, 99);
   let alice: Person;
   let bob: Person;
@@ -144,6 +146,7 @@ describe("attachments in the browser", () => {
     await alice.send("pasted");
     await bob.waitFor(row(bob, "pasted").locator('img[alt="image.png"]'));
     await expectAccessible(bob.page, "messages with attachments");
+    await bob.screenshot("attachments-messages.png");
     assert.equal(await alice.page.locator(".upload-tray").count(), 0, "the tray empties once sent");
   });
 
@@ -154,8 +157,9 @@ describe("attachments in the browser", () => {
     await alice.waitFor(chip);
     assert.match(await chip.getByRole("alert").innerText(), /^huge\.bin is too large \(244 KB\)/);
     await expectAccessible(alice.page, "composer with a refused file");
+    await alice.screenshot("attachments-refused.png");
     // Nothing to send: the button stays disabled and Enter does nothing.
-    assert.equal(await alice.page.getByRole("button", { name: "Send" }).isDisabled(), true);
+    assert.equal(await alice.page.getByRole("button", { name: "Send", exact: true }).isDisabled(), true);
     await alice.composer().press("Enter");
     await alice.page.getByRole("button", { name: "Remove huge.bin" }).click();
     await chip.waitFor({ state: "detached" });
