@@ -3,38 +3,15 @@
  * "Attachments"), sizes in plain words and the box a thumbnail takes before it loads, so
  * rows do not jump when images arrive. No DOM.
  */
-import type { Message } from "../../../src/shared/wire.js";
+import type { Attachment, Message, UploadResult } from "../../../src/shared/wire.js";
 
-/** An attachment as messages carry it. */
-export interface Attachment {
-  id: string;
-  name: string;
-  size: number;
-  /** The type the server sniffed from the bytes. */
-  type: string;
-  /** `/api/files/<id>/<name>`: needs the client's auth (state/files.ts). */
-  url: string;
-  /** Images only: a small copy made at upload time. */
-  thumbUrl?: string;
-  width?: number;
-  height?: number;
-}
-
+export type { Attachment } from "../../../src/shared/wire.js";
 /** What `POST /api/rooms/:room/uploads` answers: an upload not yet linked to a message. */
-export interface UploadedFile {
-  id: string;
-  name: string;
-  size: number;
-  type: string;
-  width?: number;
-  height?: number;
-}
+export type UploadedFile = UploadResult;
 
 /** A message's attachments (none when the server sent none or the message is deleted). */
 export function attachmentsOf(m: Message): readonly Attachment[] {
-  if (m.deleted) return [];
-  const list = (m as Message & { attachments?: unknown }).attachments;
-  return Array.isArray(list) ? (list as Attachment[]) : [];
+  return m.deleted ? [] : (m.attachments ?? []);
 }
 
 /** Shown inline from its thumbnail, rather than as a card with a download button. */
