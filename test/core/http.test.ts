@@ -86,6 +86,8 @@ describe("HTTP", () => {
     assert.match(csp, /default-src 'self'/);
     assert.match(csp, /script-src 'self'(;|$)/);
     assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
+    // Attachments are fetched with the client's auth and shown through object URLs.
+    assert.match(csp, /img-src 'self' data: blob:(;|$)/);
     // A plain-HTTP deployment must keep working: nothing upgraded to https by the page.
     assert.doesNotMatch(csp, /upgrade-insecure-requests/);
     assert.equal(res.headers.get("strict-transport-security"), null);
