@@ -11,7 +11,7 @@ import { after, before, describe, test } from "node:test";
 import zlib from "node:zlib";
 import type { Download, Locator } from "playwright-core";
 import { expectAccessible } from "./axe.js";
-import { OneNodeSite, type Person, waitUntil } from "./browser.js";
+import { hs256Token, OneNodeSite, Person, waitUntil } from "./browser.js";
 
 const MAX_BYTES = 200_000;
 const site = new OneNodeSite();
@@ -186,6 +186,33 @@ describe("attachments in the browser", () => {
       const asBob = await fetch(`${site.server.url}${url}${url.includes("?") ? "&" : "?"}username=bob`);
       assert.equal(asBob.status, 200, `bob may read ${url}`);
       await asBob.arrayBuffer();
+    }
+  });
+
+  test("jwt mode: the page uploads and shows files with its bearer token", async () => {
+    const secret = "attachments-e2e-secret-0123456789abcdef";
+    const node = await site.startServer({ NODE_ID: "e2e-attach-jwt", AUTH_MODE: "jwt", JWT_SECRET: secret, MAX_UPLOAD_BYTES: String(MAX_BYTES) });
+    try {
+      const june = await Person.open(site.browser, "june", node.url);
+      site.people.push(june);
+      await june.page.goto(`/?token=${encodeURIComponent(await hs256Token(secret, "june", 600))}`);
+      await june.page.locator(".shell").waitFor();
+      await june.join("tokens");
+      await june.page.locator("#composer-files").setInputFiles({ name: "badge.png", mimeType: "image/png", buffer: pasted });
+      await uploaded(june, "badge.png");
+      await june.send("with a token");
+      const img = row(june, "with a token").locator('img[alt="badge.png"]');
+      await june.waitFor(img);
+      await waitUntil("the thumbnail to decode", () => img.evaluate((el) => (el as HTMLImageElement).naturalWidth > 0));
+      // The same file without the token is refused: the page's fetch carried it.
+      const url = (await june.page.evaluate(async () => {
+        const res = await fetch("/api/rooms/tokens/messages", { headers: { Authorization: `Bearer ${sessionStorage.getItem("chat.token") ?? ""}` } });
+        const body = (await res.json()) as { messages: { attachments?: { url: string }[] }[] };
+        return body.messages.flatMap((m) => m.attachments ?? [])[0]?.url;
+      }))!;
+      assert.equal((await fetch(`${node.url}${url}`)).status, 401);
+    } finally {
+      await node.stop();
     }
   });
 });
