@@ -75,7 +75,7 @@ describe("attachments in the browser", () => {
 
   test("an image and a PDF sent by one person are seen and downloaded by the other with the same bytes", async () => {
     alice = await site.person("alice");
-    bob = await site.person("bob");
+    bob = await site.person("bob", { colorScheme: "dark" });
     await alice.signIn();
     await alice.join("files");
     await bob.signIn();
