@@ -121,11 +121,14 @@ describe("attachments in the browser", () => {
       },
       [...PDF],
     );
+    // Dropped on the sidebar first: not the room, so that drop attaches nothing (one chip below).
+    await alice.page.locator("#sidebar").dispatchEvent("drop", { dataTransfer: drop });
     const list = alice.page.locator(".message-list");
     await list.dispatchEvent("dragover", { dataTransfer: drop });
     await alice.waitFor(alice.page.getByText("Drop files to attach them to your message"));
     await list.dispatchEvent("drop", { dataTransfer: drop });
     await uploaded(alice, "report.pdf");
+    assert.equal(await alice.page.locator(".upload-chip").count(), 1);
     await alice.composer().press("Enter");
     const card = bob.page.locator(".message-list li.msg[data-seq] .attachment-card", { hasText: "report.pdf" });
     await bob.waitFor(card);

@@ -93,19 +93,23 @@ export function useDropFiles(enabled: boolean, onFiles: (files: File[]) => void)
   useEffect(() => {
     if (!enabled) return;
     const inRoom = (t: EventTarget | null) => t instanceof Element && t.closest("main.room") !== null;
+    // A file dropped elsewhere on the page is refused rather than opened by the browser in
+    // place of the chat.
     const onOver = (e: DragEvent) => {
-      if (!hasFiles(e) || !inRoom(e.target)) return;
+      if (!hasFiles(e)) return;
       e.preventDefault();
-      if (e.dataTransfer) e.dataTransfer.dropEffect = "copy";
-      setOver(true);
+      const here = inRoom(e.target);
+      if (e.dataTransfer) e.dataTransfer.dropEffect = here ? "copy" : "none";
+      setOver(here);
     };
     const onLeave = (e: DragEvent) => {
       if (!inRoom(e.relatedTarget)) setOver(false);
     };
     const onDrop = (e: DragEvent) => {
       setOver(false);
-      if (!hasFiles(e) || !inRoom(e.target)) return;
+      if (!hasFiles(e)) return;
       e.preventDefault();
+      if (!inRoom(e.target)) return;
       const files = [...(e.dataTransfer?.files ?? [])];
       if (files.length > 0) latest.current(files);
     };
