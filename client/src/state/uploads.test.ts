@@ -127,9 +127,65 @@ describe("Uploads", () => {
     );
   });
 
+  test("at most maxConcurrent run at once; the others wait their turn, in order", async () => {
+    const t = new HandTransport();
+    const u = new Uploads({ transport: t });
+    u.add("general", [file("1", 1), file("2", 1)]);
+    u.add("random", [file("3", 1)]);
+    assert.deepEqual(
+      t.calls.map((c) => c.file.name),
+      ["1", "2"],
+    );
+    assert.equal(u.list("random")[0]!.status, "queued");
+    assert.equal(u.busy("random"), true, "a queued file holds the send back");
+    t.calls[0]!.answer({ ok: true, file: stored("1", 1) });
+    await settle();
+    assert.deepEqual(
+      t.calls.map((c) => [c.room, c.file.name]),
+      [
+        ["general", "1"],
+        ["general", "2"],
+        ["random", "3"],
+      ],
+    );
+    u.remove("general", u.list("general")[1]!.key); // a running one removed frees its slot too
+    u.add("general", [file("4", 1)]);
+    assert.equal(t.calls.at(-1)!.file.name, "4");
+  });
+
+  test("a short rate_limited pause (the server's uploads-in-flight limit) is waited out by itself", async () => {
+    let now = 0;
+    const timers: { ms: number; fn: () => void }[] = [];
+    const t = new HandTransport();
+    const u = new Uploads({ transport: t, now: () => now, later: (ms, fn) => timers.push({ ms, fn }) });
+    u.add("general", [file("a.png", 10)]);
+    t.calls[0]!.answer({ ok: false, failure: { status: 429, code: "rate_limited", retryAfterMs: 1000 } });
+    await settle();
+    assert.equal(u.list("general")[0]!.status, "queued", "not shown as failed");
+    assert.equal(timers[0]!.ms, 1000);
+    timers[0]!.fn();
+    assert.equal(t.calls.length, 1, "not before the pause is over");
+    now = 1000;
+    timers[0]!.fn();
+    assert.equal(t.calls.length, 2);
+    t.calls[1]!.answer({ ok: true, file: stored("a.png", 10) });
+    await settle();
+    assert.equal(u.list("general")[0]!.status, "done");
+    u.add("general", [file("b.png", 10)]);
+    assert.equal(t.calls.length, 3, "a short pause is not the daily quota: no refusal without a request");
+  });
+
+  test("an empty file is refused without a request", () => {
+    const t = new HandTransport();
+    const u = new Uploads({ transport: t });
+    u.add("general", [file("empty.txt", 0)]);
+    assert.equal(t.calls.length, 0);
+    assert.equal(u.list("general")[0]!.error, "empty.txt is empty: there is nothing to send.");
+  });
+
   test("takes at most maxFiles for one message", () => {
     const t = new HandTransport();
-    const u = new Uploads({ transport: t, maxFiles: 2 });
+    const u = new Uploads({ transport: t, maxFiles: 2, maxConcurrent: 5 });
     u.add("general", [file("1", 1), file("2", 1), file("3", 1)]);
     assert.equal(t.calls.length, 2);
     assert.equal(u.list("general")[2]!.error, "3 was not added: a message takes at most 2 files.");
@@ -157,6 +213,7 @@ describe("uploadErrorText", () => {
     assert.equal(uploadErrorText("a.png", 11 * 1024 * 1024, f(413), 10 * 1024 * 1024), "a.png is too large (11 MB): the limit is 10 MB.");
     assert.match(uploadErrorText("a.png", 5, f(401, "unauthenticated")), /session has ended/);
     assert.match(uploadErrorText("a.png", 5, f(503, "unavailable")), /server had a problem \(503\)/);
+    assert.equal(uploadErrorText("a.png", 5, f(429, "rate_limited", { retryAfterMs: 1000 })), "a.png was not uploaded: too many uploads at once. Try again.");
   });
   test("reads the limit from a 413", () => {
     assert.equal(limitFrom({ status: 413, message: "the limit is 10,485,760 bytes" }), 10485760);

@@ -17,7 +17,8 @@ export interface UploadFailure {
 
 export type UploadOutcome = { ok: true; file: UploadedFile } | { ok: false; failure: UploadFailure };
 
-export type UploadStatus = "uploading" | "done" | "failed";
+/** `queued`: waiting for one of the few uploads that run at once, or for a short server pause. */
+export type UploadStatus = "queued" | "uploading" | "done" | "failed";
 
 export interface UploadItem {
   readonly key: number;
@@ -43,6 +44,15 @@ export interface UploadTransport {
 
 /** MAX_ATTACHMENTS_PER_MESSAGE's default: the tray takes no more. */
 export const MAX_FILES_PER_MESSAGE = 10;
+/**
+ * Uploads run at once, below the server's MAX_UPLOADS_IN_FLIGHT_PER_USER (default 3) so that
+ * another tab has a slot too; the rest wait their turn.
+ */
+export const MAX_CONCURRENT_UPLOADS = 2;
+/** A `rate_limited` wait up to this long is the in-flight limit (waited out by itself); a longer one is the daily quota. */
+const SHORT_WAIT_MS = 60_000;
+/** Short waits in a row for one file before it is shown as failed (with Retry). */
+const MAX_SHORT_WAITS = 5;
 
 /** "30 s", "5 min", "3 h 20 min". */
 export function waitText(ms: number): string {
@@ -74,6 +84,7 @@ export function uploadErrorText(name: string, size: number, f: UploadFailure, li
   }
   if (f.status === 415 || code === "unsupported_type") return `${name}: this type of file is not allowed here.`;
   if (code === "rate_limited" || f.status === 429) {
+    if (f.retryAfterMs !== undefined && f.retryAfterMs <= SHORT_WAIT_MS) return `${name} was not uploaded: too many uploads at once. Try again.`;
     return f.retryAfterMs !== undefined
       ? `Your daily upload allowance is used up: try again in ${waitText(f.retryAfterMs)}.`
       : `Too many uploads: try again later.`;
@@ -87,8 +98,21 @@ export function uploadErrorText(name: string, size: number, f: UploadFailure, li
 const retryable = (f: UploadFailure) => f.status === 0 || f.status === 429 || f.status >= 500;
 
 interface Running {
+  room: string;
   file: FileLike;
   ctrl?: AbortController;
+  /** Queued until then (epoch ms): a short `rate_limited` pause. */
+  notBefore: number;
+  shortWaits: number;
+}
+
+export interface UploadsOptions {
+  transport: UploadTransport;
+  now?: () => number;
+  /** Runs `fn` after `ms` (a timer; tests pass their own). */
+  later?: (ms: number, fn: () => void) => void;
+  maxFiles?: number;
+  maxConcurrent?: number;
 }
 
 export class Uploads {
@@ -100,10 +124,12 @@ export class Uploads {
   private quotaUntil = 0;
   private readonly rooms = new Map<string, UploadItem[]>();
   private readonly running = new Map<number, Running>();
+  /** Keys of the uploads with a request in flight. */
+  private readonly active = new Set<number>();
   private readonly listeners = new Set<() => void>();
   private nextKey = 1;
 
-  constructor(private readonly opts: { transport: UploadTransport; now?: () => number; maxFiles?: number }) {}
+  constructor(private readonly opts: UploadsOptions) {}
 
   subscribe(fn: () => void): () => void {
     this.listeners.add(fn);
@@ -125,7 +151,7 @@ export class Uploads {
 
   /** Some file of `room` is still on its way. */
   busy(room: string): boolean {
-    return this.list(room).some((u) => u.status === "uploading");
+    return this.list(room).some((u) => u.status === "uploading" || u.status === "queued");
   }
 
   /** The uploaded files of `room`, in the order they were chosen. */
@@ -138,16 +164,17 @@ export class Uploads {
     const list = [...this.list(room)];
     const max = this.opts.maxFiles ?? MAX_FILES_PER_MESSAGE;
     for (const file of files) {
-      const item: UploadItem = { key: this.nextKey++, name: file.name || "file", size: file.size, status: "uploading", loaded: 0, retryable: false };
+      const item: UploadItem = { key: this.nextKey++, name: file.name || "file", size: file.size, status: "queued", loaded: 0, retryable: false };
       list.push(item);
-      this.running.set(item.key, { file });
+      this.running.set(item.key, { room, file, notBefore: 0, shortWaits: 0 });
       if (list.filter((u) => u.status !== "failed").length > max) {
         this.fail(item, `${item.name} was not added: a message takes at most ${max} files.`, false);
       } else {
-        this.start(room, item);
+        this.start(item);
       }
     }
     this.rooms.set(room, list);
+    this.pump();
     this.changed();
   }
 
@@ -163,6 +190,8 @@ export class Uploads {
   remove(room: string, key: number) {
     this.running.get(key)?.ctrl?.abort();
     this.running.delete(key);
+    this.active.delete(key);
+    this.pump();
     const list = this.list(room).filter((u) => u.key !== key);
     if (list.length > 0) this.rooms.set(room, list);
     else this.rooms.delete(room);
@@ -171,8 +200,12 @@ export class Uploads {
 
   retry(room: string, key: number) {
     const item = this.list(room).find((u) => u.key === key);
-    if (!item || item.status !== "failed" || !item.retryable) return;
-    this.start(room, item);
+    const run = this.running.get(key);
+    if (!item || !run || item.status !== "failed" || !item.retryable) return;
+    run.shortWaits = 0;
+    run.notBefore = 0;
+    this.start(item);
+    this.pump();
     this.changed();
   }
 
@@ -191,6 +224,7 @@ export class Uploads {
   stop() {
     for (const r of this.running.values()) r.ctrl?.abort();
     this.running.clear();
+    this.active.clear();
     this.rooms.clear();
     this.changed();
   }
@@ -202,21 +236,38 @@ export class Uploads {
     item.loaded = 0;
   }
 
-  private start(room: string, item: UploadItem) {
-    const run = this.running.get(item.key);
-    if (!run) return;
-    item.status = "uploading";
+  /** Checks what can be refused without a request, then queues the file. */
+  private start(item: UploadItem) {
+    if (!this.running.has(item.key)) return;
+    item.status = "queued";
     item.error = undefined;
     item.loaded = 0;
-    if (this.maxBytes !== undefined && item.size > this.maxBytes) {
+    if (item.size === 0) {
+      this.fail(item, `${item.name} is empty: there is nothing to send.`, false);
+    } else if (this.maxBytes !== undefined && item.size > this.maxBytes) {
       this.fail(item, uploadErrorText(item.name, item.size, { status: 413 }, this.maxBytes), false);
-      return;
-    }
-    if (this.now() < this.quotaUntil) {
+    } else if (this.now() < this.quotaUntil) {
       const failure = { status: 429, code: "rate_limited", retryAfterMs: this.quotaUntil - this.now() };
       this.fail(item, uploadErrorText(item.name, item.size, failure), true);
-      return;
     }
+  }
+
+  /** Starts queued uploads, oldest first, while fewer than maxConcurrent run. */
+  private pump() {
+    const max = this.opts.maxConcurrent ?? MAX_CONCURRENT_UPLOADS;
+    for (const list of this.rooms.values()) {
+      for (const item of list) {
+        if (this.active.size >= max) return;
+        const run = this.running.get(item.key);
+        if (item.status !== "queued" || !run || run.notBefore > this.now()) continue;
+        this.launch(item, run);
+      }
+    }
+  }
+
+  private launch(item: UploadItem, run: Running) {
+    item.status = "uploading";
+    this.active.add(item.key);
     const ctrl = new AbortController();
     run.ctrl = ctrl;
     const onProgress = (loaded: number) => {
@@ -224,25 +275,41 @@ export class Uploads {
       item.loaded = Math.min(loaded, item.size);
       this.changed();
     };
-    void this.opts.transport.upload(room, run.file, onProgress, ctrl.signal).then(
+    void this.opts.transport.upload(run.room, run.file, onProgress, ctrl.signal).then(
       (out) => this.settle(item, ctrl, out),
       (err: unknown) => this.settle(item, ctrl, { ok: false, failure: { status: 0, message: String(err) } }),
     );
   }
 
   private settle(item: UploadItem, ctrl: AbortController, out: UploadOutcome) {
-    if (ctrl.signal.aborted || this.running.get(item.key)?.ctrl !== ctrl) return; // removed meanwhile
+    const run = this.running.get(item.key);
+    if (ctrl.signal.aborted || run?.ctrl !== ctrl) return; // removed meanwhile
+    this.active.delete(item.key);
     if (out.ok) {
       item.status = "done";
       item.loaded = item.size;
       item.file = out.file;
     } else {
       const f = out.failure;
-      if (f.status === 413) this.maxBytes = limitFrom(f) ?? this.maxBytes;
-      const text = uploadErrorText(item.name, item.size, f, this.maxBytes);
-      if (f.status === 429 && f.retryAfterMs !== undefined) this.quotaUntil = this.now() + f.retryAfterMs;
-      this.fail(item, text, retryable(f));
+      const wait = f.retryAfterMs ?? Infinity;
+      if (f.status === 429 && wait <= SHORT_WAIT_MS && run.shortWaits < MAX_SHORT_WAITS) {
+        // The in-flight limit (another tab uploading): this file waits its turn again.
+        run.shortWaits++;
+        run.notBefore = this.now() + wait;
+        item.status = "queued";
+        item.loaded = 0;
+        (this.opts.later ?? ((ms, fn) => void setTimeout(fn, ms)))(wait, () => {
+          this.pump();
+          this.changed();
+        });
+      } else {
+        if (f.status === 413) this.maxBytes = limitFrom(f) ?? this.maxBytes;
+        const text = uploadErrorText(item.name, item.size, f, this.maxBytes);
+        if (f.status === 429 && f.retryAfterMs !== undefined && wait > SHORT_WAIT_MS) this.quotaUntil = this.now() + f.retryAfterMs;
+        this.fail(item, text, retryable(f));
+      }
     }
+    this.pump();
     this.changed();
   }
 }

@@ -60,6 +60,7 @@ export function UploadTray({ room, uploads }: { room: string; uploads: Uploads }
               {Math.round((u.loaded / Math.max(1, u.size)) * 100)}%
             </progress>
           )}
+          {u.status === "queued" && <span class="upload-size">waiting</span>}
           {u.status === "done" && <span class="sr-only">uploaded</span>}
           {u.status === "failed" && (
             <span class="upload-error" role="alert">
