@@ -3,8 +3,6 @@
 -- ../chat_append_messages.sql), which also stores a send's attachments. It stays in the
 -- schema for the previous version's nodes during a rolling upgrade (docs/deploy.md, the
 -- compatibility rule); a later release drops it. Do not edit: change chat_append_messages.sql.
--- chat_append_batch, current definition (migration 010 applies it with `\ir`; to change it,
--- edit it here and add a migration that applies it again: docs/architecture.md).
 -- The write path in one round trip: the room locks are held only while the database itself
 -- works, never across a network round trip to the node. Sends of one batch come as arrays,
 -- index i (1-based) in each; one row per input comes back, in input order.
