@@ -1,12 +1,13 @@
 /**
  * Keyboard in the browser against one real node: Ctrl+K opens a quick room switcher
- * (type, arrows, Enter; Escape gives the focus back), and a refused name stays in the
- * sign-in field to be corrected.
+ * (type, arrows, Enter; Escape gives the focus back), a refused name stays in the
+ * sign-in field to be corrected, and the message list is one Tab stop that the arrow keys
+ * move through, with each message's actions a key away.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { expectAccessible } from "./axe.js";
-import { OneNodeSite, waitUntil } from "./browser.js";
+import { OneNodeSite, waitUntil, type Person } from "./browser.js";
 
 const site = new OneNodeSite();
 
@@ -76,4 +77,85 @@ describe("keyboard in the browser", () => {
     await p.page.locator(".shell").waitFor();
     await p.close();
   });
+
+  test("the message list is one Tab stop: arrows move between messages, Enter reaches a message's actions", async () => {
+    const kim = await site.person("kim");
+    const lou = await site.person("lou");
+    await kim.signIn();
+    await kim.join("keys");
+    await lou.signIn();
+    await lou.join("keys");
+    for (const t of ["one", "two", "three", "four"]) await lou.send(t);
+    await kim.page.locator(".message-list .body", { hasText: "four" }).waitFor();
+
+    // From the room header, Tab reaches the newest message, then only its own actions, then leaves.
+    await kim.page.locator(".members-toggle").focus();
+    await kim.page.keyboard.press("Tab");
+    assert.equal(await focusedMessage(kim), "four", "Tab lands on the newest message");
+    assert.equal(await kim.page.evaluate(() => document.activeElement?.getAttribute("role")), "article");
+    const stops: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      await kim.page.keyboard.press("Tab");
+      const where = await kim.page.evaluate(() => {
+        const el = document.activeElement as HTMLElement;
+        const msg = el.closest(".message-list li");
+        return msg ? `in:${msg.querySelector(".body")?.textContent ?? ""}` : el.id || el.tagName;
+      });
+      stops.push(where);
+      if (!where.startsWith("in:")) break;
+    }
+    assert.ok(
+      stops.slice(0, -1).every((s) => s === "in:four"),
+      `Tab went through other messages: ${stops.join(", ")}`,
+    );
+    assert.ok(!stops[stops.length - 1]!.startsWith("in:"), "and then out of the list");
+
+    // Shift+Tab comes back to the same message; arrows, Home and End move.
+    await kim.page.locator(".members-toggle").focus();
+    await kim.page.keyboard.press("Tab");
+    await kim.page.keyboard.press("ArrowUp");
+    assert.equal(await focusedMessage(kim), "three");
+    await kim.page.keyboard.press("Home");
+    assert.equal(await focusedMessage(kim), "one");
+    await kim.page.keyboard.press("ArrowDown");
+    assert.equal(await focusedMessage(kim), "two");
+    await kim.page.keyboard.press("End");
+    assert.equal(await focusedMessage(kim), "four");
+    await kim.page.keyboard.press("PageUp");
+    assert.notEqual(await focusedMessage(kim), "four");
+    await kim.page.keyboard.press("ArrowUp");
+    await kim.page.keyboard.press("Home");
+    await kim.page.keyboard.press("ArrowDown");
+    assert.equal(await focusedMessage(kim), "two");
+
+    // A message arriving keeps the focus where it is.
+    await lou.send("five");
+    await kim.page.locator(".message-list .body", { hasText: "five" }).waitFor();
+    assert.equal(await focusedMessage(kim), "two");
+    await expectAccessible(kim.page, "a focused message");
+
+    // Enter moves into its actions: react with the keyboard; lou sees it.
+    await kim.page.keyboard.press("Enter");
+    assert.equal(await kim.page.evaluate(() => document.activeElement?.getAttribute("aria-label")), "Add reaction");
+    await kim.page.keyboard.press("Enter");
+    await waitUntil("the picker has the focus", async () =>
+      kim.page.evaluate(() => document.activeElement?.getAttribute("aria-label")?.startsWith("React with") === true),
+    );
+    await kim.page.keyboard.press("Enter");
+    const reacted = lou.page.locator(".message-list li.msg", { hasText: "two" }).locator(".reactions .chip");
+    await reacted.first().waitFor();
+    // Escape from the actions comes back to the message, which keeps the Tab stop.
+    await kim.page.keyboard.press("Escape");
+    assert.equal(await focusedMessage(kim), "two");
+    await kim.close();
+    await lou.close();
+  });
 });
+
+/** The body of the message that has the focus itself (not one of its controls). */
+function focusedMessage(p: Person): Promise<string | undefined> {
+  return p.page.evaluate(() => {
+    const el = document.activeElement;
+    return el?.getAttribute("role") === "article" ? (el.querySelector(".body")?.textContent ?? "") : undefined;
+  });
+}

@@ -22,6 +22,7 @@ import { Sidebar } from "./Sidebar.js";
 import { ThreadPanel } from "./ThreadPanel.js";
 import { timeline } from "../state/thread.js";
 import { SignIn } from "./SignIn.js";
+import { useUnreadLine } from "./unread.js";
 
 export function App() {
   const [cred, setCred] = useState<Credentials | undefined>(() => loadCredentials());
@@ -106,6 +107,8 @@ function Chat({ credentials, onRefused, onSignOut }: ChatProps) {
   });
   const { active, chosen, roomError, setRoomError, select, joinByName, jumpTo, highlight } = nav;
   const current = active ? chat.rooms.get(active) : undefined;
+  // Before the message list renders: it may mark the room read as it shows it.
+  const unread = useUnreadLine(chat, current);
   const toggleDrawer = (which: "rooms" | "members") => {
     if (drawer !== which) nav.noteOpened();
     setDrawer(drawer === which ? "none" : which);
@@ -328,6 +331,8 @@ function Chat({ credentials, onRefused, onSignOut }: ChatProps) {
               editing={editingLive}
               errors={current.messageErrors}
               highlight={highlight?.room === current.room ? highlight.seq : undefined}
+              unreadLine={unread.place}
+              onLoadUnread={unread.loadToLine}
             />
             <Composer
               room={current.room}
@@ -342,7 +347,10 @@ function Chat({ credentials, onRefused, onSignOut }: ChatProps) {
                 current.takeReturned();
                 files.uploads.restore(current.room, current.takeReturnedFiles());
               }}
-              onSend={(t) => chat.send(current.room, t, undefined, files.uploads.take(current.room))}
+              onSend={(t) => {
+                unread.sent();
+                return chat.send(current.room, t, undefined, files.uploads.take(current.room));
+              }}
               uploads={files.uploads}
               onTyping={(has) => chat.typingInput(current.room, has)}
               onStopTyping={() => chat.typingStop(current.room)}

@@ -2,8 +2,10 @@ import { Component, createRef, type ComponentChildren } from "preact";
 import type { Message } from "../../../src/shared/wire.js";
 import { buildRows, dayLabel, relativeTime } from "../state/format.js";
 import type { Notice, Outgoing } from "../state/roomLog.js";
+import type { LinePlace } from "../state/unreadLine.js";
 import { Icon } from "./bits.js";
 import { MessageRow, PendingRow, type MessageActions } from "./MessageRow.js";
+import { Roving } from "./roving.js";
 
 export type { MessageActions } from "./MessageRow.js";
 
@@ -30,6 +32,10 @@ export interface MessageListProps {
   errors: ReadonlyMap<number, string>;
   /** Scroll to this message and make it stand out (a search result). */
   highlight?: number;
+  /** Where the "New messages" line goes (state/unreadLine.ts). */
+  unreadLine?: LinePlace;
+  /** Load older history until the line is loaded (it is "older"). */
+  onLoadUnread?(): void;
 }
 
 /** The person just wrote a message (a new pending row). */
@@ -40,12 +46,15 @@ function sentNew(prev: MessageListProps, next: MessageListProps): boolean {
 
 interface State {
   newBelow: boolean;
+  /** The "New messages" line is above what is on screen (or not loaded yet). */
+  lineAbove: boolean;
 }
 
 interface Snapshot {
   scrollHeight: number;
   scrollTop: number;
   wasAtBottom: boolean;
+  hadFocus: boolean;
 }
 
 /** Within this many pixels of the end counts as "at the bottom". */
@@ -53,24 +62,48 @@ const BOTTOM_SLACK = 48;
 const TOP_PREFETCH = 400;
 
 export class MessageList extends Component<MessageListProps, State> {
-  override state: State = { newBelow: false };
+  override state: State = { newBelow: false, lineAbove: false };
   private readonly scroller = createRef<HTMLDivElement>();
+  private readonly list = createRef<HTMLOListElement>();
   private atBottom = true;
+  /** The person asked to jump to the line before it was loaded. */
+  private lineWanted = false;
+  private readonly roving = new Roving({
+    hasOlder: () => this.props.hasOlder,
+    loadOlder: () => this.props.onNearTop(),
+    replacement: (key) => {
+      const clientId = key.startsWith("c") ? key.slice(1) : undefined;
+      const m = clientId ? this.props.messages.find((x) => x.clientId === clientId && x.user === this.props.me) : undefined;
+      return m ? `m${m.seq}` : undefined;
+    },
+  });
 
   override componentDidMount() {
+    this.roving.attach(this.list.current);
+    this.roving.sync(false);
     this.toBottom();
     this.afterLayout();
+  }
+
+  override componentWillUnmount() {
+    this.roving.attach(null);
   }
 
   override getSnapshotBeforeUpdate(): Snapshot | null {
     const el = this.scroller.current;
     if (!el) return null;
-    return { scrollHeight: el.scrollHeight, scrollTop: el.scrollTop, wasAtBottom: this.atBottom };
+    return { scrollHeight: el.scrollHeight, scrollTop: el.scrollTop, wasAtBottom: this.atBottom, hadFocus: this.roving.hasFocus() };
   }
 
   override componentDidUpdate(prev: MessageListProps, _prevState: State, snap: Snapshot | null) {
     const el = this.scroller.current;
     if (!el || !snap) return;
+    if (prev.room !== this.props.room) {
+      this.roving.reset();
+      this.lineWanted = false;
+    }
+    this.roving.sync(snap.hadFocus && prev.room === this.props.room);
+    if (this.lineWanted && this.showLine()) return;
     const target = this.props.highlight;
     if (target !== undefined && (target !== prev.highlight || prev.room !== this.props.room || !this.shown(prev, target))) {
       const row = el.querySelector<HTMLElement>(`li[data-seq="${target}"]`);
@@ -115,6 +148,7 @@ export class MessageList extends Component<MessageListProps, State> {
   private afterLayout() {
     const el = this.scroller.current;
     if (!el) return;
+    this.checkLine();
     // Too few messages to scroll: there is no "scrolling up" to trigger paging.
     if (el.scrollHeight <= el.clientHeight + TOP_PREFETCH && this.props.hasOlder && !this.props.loadingOlder) {
       this.props.onNearTop();
@@ -128,9 +162,37 @@ export class MessageList extends Component<MessageListProps, State> {
     this.atBottom = true;
   }
 
+  /** Whether the "New messages" line is above the screen, for the pill that jumps to it. */
+  private checkLine() {
+    const place = this.props.unreadLine;
+    let above = place?.kind === "older";
+    const line = place?.kind === "at" ? this.scroller.current?.querySelector(".unread-line") : undefined;
+    if (line) above = line.getBoundingClientRect().bottom <= this.scroller.current!.getBoundingClientRect().top;
+    if (above !== this.state.lineAbove) this.setState({ lineAbove: above });
+  }
+
+  /** Brings the line into view with its first message focused; false while it is not loaded. */
+  private showLine(): boolean {
+    const line = this.scroller.current?.querySelector<HTMLElement>(".unread-line");
+    const place = this.props.unreadLine;
+    if (!line || place?.kind !== "at") return false;
+    this.lineWanted = false;
+    line.scrollIntoView({ block: "start" });
+    this.roving.focusItem(`m${place.seq}`);
+    this.onScroll();
+    return true;
+  }
+
+  private jumpToLine = () => {
+    if (this.showLine()) return;
+    this.lineWanted = true;
+    this.props.onLoadUnread?.();
+  };
+
   private onScroll = () => {
     const el = this.scroller.current;
     if (!el) return;
+    this.checkLine();
     this.atBottom = el.scrollHeight - el.scrollTop - el.clientHeight <= BOTTOM_SLACK;
     if (this.atBottom) {
       if (this.state.newBelow) this.setState({ newBelow: false });
@@ -143,7 +205,7 @@ export class MessageList extends Component<MessageListProps, State> {
     this.toBottom();
     this.setState({ newBelow: false });
     this.props.onSeeNewest();
-    this.scroller.current?.focus();
+    this.roving.focusItem();
   };
 
   override render() {
@@ -154,14 +216,14 @@ export class MessageList extends Component<MessageListProps, State> {
     for (const r of rows) {
       if (r.kind === "day") {
         items.push(
-          <li key={r.key} class="day-sep">
+          <li key={r.key} class="day-sep" role="none">
             <span>{dayLabel(r.day!, now)}</span>
           </li>,
         );
       } else if (r.kind === "notice") {
         const n = r.notice!;
         items.push(
-          <li key={r.key} class="notice">
+          <li key={r.key} class="notice" role="none">
             <span>
               {n.kind === "online" ? `${n.user} is now online` : `${n.user} went offline`}
               <time dateTime={n.at}> · {relativeTime(n.at, now)}</time>
@@ -170,6 +232,13 @@ export class MessageList extends Component<MessageListProps, State> {
         );
       } else {
         const m = r.message!;
+        if (p.unreadLine?.kind === "at" && p.unreadLine.seq === m.seq) {
+          items.push(
+            <li key="unread-line" class="unread-line" role="none">
+              <span>New messages</span>
+            </li>,
+          );
+        }
         items.push(
           <MessageRow
             key={r.key}
@@ -202,19 +271,13 @@ export class MessageList extends Component<MessageListProps, State> {
 
     return (
       <div class="messages-wrap">
-        <div
-          class="messages"
-          ref={this.scroller}
-          onScroll={this.onScroll}
-          tabIndex={0}
-          role="region"
-          aria-label="Messages"
-        >
+        <div class="messages" ref={this.scroller} onScroll={this.onScroll}>
           <div class="history-edge">
             {p.loadingOlder ? (
               <span class="muted">Loading older messages...</span>
             ) : p.hasOlder ? (
-              <button class="btn link" type="button" onClick={p.onNearTop}>
+              // Out of the Tab order: the list is one Tab stop, and Up at its top loads these.
+              <button class="btn link" type="button" tabIndex={-1} onClick={p.onNearTop}>
                 Load older messages
               </button>
             ) : p.messages.length > 0 ? (
@@ -224,8 +287,19 @@ export class MessageList extends Component<MessageListProps, State> {
           {p.messages.length === 0 && p.outgoing.length === 0 && !p.hasOlder && (
             <p class="empty-room muted">No messages yet. Say hello!</p>
           )}
-          <ol class="message-list">{items}</ol>
+          {/* The feed pattern: the list's own semantics give way to the feed's articles (a feed
+              has at least one). */}
+          <div {...(p.messages.length + p.outgoing.length > 0 ? { role: "feed", "aria-label": "Messages", "aria-busy": p.loadingOlder } : {})}>
+            <ol class="message-list" ref={this.list} role="none">
+              {items}
+            </ol>
+          </div>
         </div>
+        {this.state.lineAbove && p.unreadLine?.kind !== "none" && (
+          <button class="new-pill unread-pill" type="button" onClick={this.jumpToLine}>
+            <Icon name="up" /> Jump to first unread
+          </button>
+        )}
         {this.state.newBelow && (
           <button class="new-pill" type="button" onClick={this.jumpToNewest}>
             <Icon name="down" /> New messages

@@ -84,6 +84,7 @@ export const MessageRow = memo(function MessageRow(p: RowProps) {
   return (
     <li
       class={cls}
+      role="article"
       data-seq={m.seq}
       onClick={(e) => {
         // Touch screens have no hover: a tap on the message shows its actions.
@@ -307,7 +308,7 @@ export interface PendingProps {
 
 export function PendingRow({ me, outgoing: o, groupStart, onRetry, onDiscard }: PendingProps) {
   return (
-    <li class={`msg mine ${o.status}${groupStart ? " group-start" : ""}`} data-client-id={o.clientId}>
+    <li class={`msg mine ${o.status}${groupStart ? " group-start" : ""}`} role="article" data-client-id={o.clientId}>
       {groupStart ? <Avatar name={me} /> : <span class="avatar-gap" aria-hidden="true" />}
       <div class="msg-main">
         {groupStart && (
