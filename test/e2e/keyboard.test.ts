@@ -6,12 +6,13 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { call, connect } from "../helpers/client.js";
 import { expectAccessible } from "./axe.js";
 import { OneNodeSite, waitUntil, type Person } from "./browser.js";
 
 const site = new OneNodeSite();
 
-before(() => site.start("e2ekeys", { NODE_ID: "e2e-keys", RATE_LIMIT_SENDS: "1000" }));
+before(() => site.start("e2ekeys", { NODE_ID: "e2e-keys", RATE_LIMIT_SENDS: "1000", EVENT_RATE_LIMIT: "0" }));
 after(() => site.stop());
 
 describe("keyboard in the browser", () => {
@@ -149,6 +150,29 @@ describe("keyboard in the browser", () => {
     assert.equal(await focusedMessage(kim), "two");
     await kim.close();
     await lou.close();
+  });
+
+  test("Home and Up past the first loaded message page older history in, keeping the focus on messages", async () => {
+    const w = await connect(site.server.url, { username: "teller" });
+    assert.equal((await call(w, "room:join", { room: "saga" })).ok, true);
+    for (let i = 1; i <= 130; i++) {
+      assert.equal((await call(w, "message:send", { room: "saga", body: `part ${i}`, clientId: `p${i}` })).ok, true);
+    }
+    const max = await site.person("max");
+    await max.signIn();
+    await max.join("saga");
+    await max.page.locator(".message-list .body", { hasText: "part 130" }).waitFor();
+    await max.page.locator(".members-toggle").focus();
+    await max.page.keyboard.press("Tab");
+    assert.equal(await focusedMessage(max), "part 130");
+    // Each Home goes to the first loaded message, and from there asks for the older page.
+    await waitUntil("the very first message focused", async () => {
+      await max.page.keyboard.press("Home");
+      return (await focusedMessage(max)) === "part 1";
+    }, 30_000);
+    await max.page.keyboard.press("ArrowDown");
+    assert.equal(await focusedMessage(max), "part 2");
+    await max.close();
   });
 });
 

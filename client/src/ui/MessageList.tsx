@@ -6,6 +6,7 @@ import type { LinePlace } from "../state/unreadLine.js";
 import { Icon } from "./bits.js";
 import { MessageRow, PendingRow, type MessageActions } from "./MessageRow.js";
 import { Roving } from "./roving.js";
+import { describeLine, lineAbove } from "./unread.js";
 
 export type { MessageActions } from "./MessageRow.js";
 
@@ -71,11 +72,6 @@ export class MessageList extends Component<MessageListProps, State> {
   private readonly roving = new Roving({
     hasOlder: () => this.props.hasOlder,
     loadOlder: () => this.props.onNearTop(),
-    replacement: (key) => {
-      const clientId = key.startsWith("c") ? key.slice(1) : undefined;
-      const m = clientId ? this.props.messages.find((x) => x.clientId === clientId && x.user === this.props.me) : undefined;
-      return m ? `m${m.seq}` : undefined;
-    },
   });
 
   override componentDidMount() {
@@ -149,6 +145,7 @@ export class MessageList extends Component<MessageListProps, State> {
     const el = this.scroller.current;
     if (!el) return;
     this.checkLine();
+    describeLine(this.list.current);
     // Too few messages to scroll: there is no "scrolling up" to trigger paging.
     if (el.scrollHeight <= el.clientHeight + TOP_PREFETCH && this.props.hasOlder && !this.props.loadingOlder) {
       this.props.onNearTop();
@@ -164,10 +161,7 @@ export class MessageList extends Component<MessageListProps, State> {
 
   /** Whether the "New messages" line is above the screen, for the pill that jumps to it. */
   private checkLine() {
-    const place = this.props.unreadLine;
-    let above = place?.kind === "older";
-    const line = place?.kind === "at" ? this.scroller.current?.querySelector(".unread-line") : undefined;
-    if (line) above = line.getBoundingClientRect().bottom <= this.scroller.current!.getBoundingClientRect().top;
+    const above = lineAbove(this.scroller.current, this.props.unreadLine);
     if (above !== this.state.lineAbove) this.setState({ lineAbove: above });
   }
 
@@ -235,7 +229,7 @@ export class MessageList extends Component<MessageListProps, State> {
         if (p.unreadLine?.kind === "at" && p.unreadLine.seq === m.seq) {
           items.push(
             <li key="unread-line" class="unread-line" role="none">
-              <span>New messages</span>
+              <span id="unread-line-text">New messages</span>
             </li>,
           );
         }

@@ -86,6 +86,7 @@ export const MessageRow = memo(function MessageRow(p: RowProps) {
       class={cls}
       role="article"
       data-seq={m.seq}
+      data-client-id={mine ? m.clientId : undefined}
       onClick={(e) => {
         // Touch screens have no hover: a tap on the message shows its actions.
         if (!(e.target as HTMLElement).closest("button, a, textarea")) setTouched(!touched);

@@ -17,8 +17,6 @@ const CONTROLS = "a[href], button, input, textarea, select, summary, [tabindex]"
 export interface RovingHost {
   hasOlder(): boolean;
   loadOlder(): void;
-  /** The key of the row that took the place of `key` (a sent message, once stored), if any. */
-  replacement(key: string): string | undefined;
 }
 
 /** A row's key: `m<seq>` for a stored message, `c<clientId>` for one being sent. */
@@ -59,10 +57,11 @@ export class Roving {
   private current(items: HTMLElement[]): HTMLElement | undefined {
     const find = (k: string | undefined) => (k === undefined ? undefined : items.find((el) => itemKey(el) === k));
     let el = find(this.key);
-    if (!el && this.key !== undefined) {
-      const next = this.host.replacement(this.key);
-      el = find(next);
-      if (el) this.key = next;
+    if (!el && this.key?.startsWith("c")) {
+      // A message being sent was stored: the same message, now with its seq.
+      const clientId = this.key.slice(1);
+      el = items.find((e) => e.dataset.seq !== undefined && e.dataset.clientId === clientId);
+      if (el) this.key = itemKey(el);
     }
     return el ?? items[items.length - 1];
   }
@@ -85,7 +84,7 @@ export class Roving {
       // The older page came in: Up goes on from where it stopped.
       const i = items.findIndex((el) => itemKey(el) === this.olderFrom);
       this.olderFrom = undefined;
-      if (i > 0 && this.hasFocus()) {
+      if (i > 0 && this.key === itemKey(items[i]!) && this.hasFocus()) {
         cur = items[i - 1];
         this.key = itemKey(cur!);
         cur!.focus();

@@ -53,3 +53,16 @@ export function useUnreadLine(chat: ChatClient, room: Room | undefined): UnreadL
     },
   };
 }
+
+/** The "New messages" line is above what `scroller` shows, or not loaded yet. */
+export function lineAbove(scroller: HTMLElement | null, place: LinePlace | undefined): boolean {
+  if (place?.kind === "older") return true;
+  const line = place?.kind === "at" ? scroller?.querySelector(".unread-line") : undefined;
+  return !!line && line.getBoundingClientRect().bottom <= scroller!.getBoundingClientRect().top;
+}
+
+/** The message after the line says so when focused: a screen reader reads the articles, not the line. */
+export function describeLine(list: HTMLElement | null): void {
+  for (const m of list?.querySelectorAll('[aria-describedby="unread-line-text"]') ?? []) m.removeAttribute("aria-describedby");
+  list?.querySelector(".unread-line + [role=article]")?.setAttribute("aria-describedby", "unread-line-text");
+}
