@@ -226,7 +226,8 @@ export class MessageList extends Component<MessageListProps, State> {
         );
       } else {
         const m = r.message!;
-        if (p.unreadLine?.kind === "at" && p.unreadLine.seq === m.seq) {
+        const lineHere = p.unreadLine?.kind === "at" && p.unreadLine.seq === m.seq;
+        if (lineHere) {
           items.push(
             <li key="unread-line" class="unread-line" role="none">
               <span id="unread-line-text">New messages</span>
@@ -238,7 +239,7 @@ export class MessageList extends Component<MessageListProps, State> {
             key={r.key}
             message={m}
             me={p.me}
-            groupStart={r.groupStart === true}
+            groupStart={r.groupStart === true || lineHere}
             timeText={relativeTime(m.createdAt, now)}
             seenBy={p.seenBy && p.seenBy.seq === m.seq ? p.seenBy.users.join(", ") : ""}
             editing={p.editing === m.seq}
