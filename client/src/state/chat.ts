@@ -44,6 +44,9 @@ export interface MentionAlert {
   reply?: true;
 }
 
+/** What comes live (not in a catch-up), for whoever acts on it besides the views (notifications). */
+export type LiveEvent = { kind: "message"; message: Message } | { kind: "mention"; room: string; seq: number; from: string };
+
 export interface ChatOptions {
   /** Server URL; undefined means the page's own origin. */
   url?: string;
@@ -105,6 +108,7 @@ export class ChatClient {
 
   private readonly socket: ChatSocket;
   private readonly listeners = new Set<() => void>();
+  private readonly liveListeners = new Set<(e: LiveEvent) => void>();
   private readonly now: () => number;
   private readonly ackTimeoutMs: number;
   private readonly newClientId: () => string;
@@ -174,6 +178,16 @@ export class ChatClient {
   subscribe(fn: () => void): () => void {
     this.listeners.add(fn);
     return () => this.listeners.delete(fn);
+  }
+
+  /** Messages from others and mentions as they come live (see `LiveEvent`). */
+  onLive(fn: (e: LiveEvent) => void): () => void {
+    this.liveListeners.add(fn);
+    return () => this.liveListeners.delete(fn);
+  }
+
+  private live(e: LiveEvent) {
+    for (const fn of this.liveListeners) fn(e);
   }
 
   private changed() {
@@ -282,8 +296,12 @@ export class ChatClient {
       later: (ms, fn) => this.later(ms, fn),
       incoming: (m) => {
         this.lastIncoming = m;
+        this.live({ kind: "message", message: m });
       },
-      mention: (room, seq, from) => this.alert({ room, seq, from, root: this.threads.rootOf(room, seq) }),
+      mention: (room, seq, from) => {
+        this.alert({ room, seq, from, root: this.threads.rootOf(room, seq) });
+        this.live({ kind: "mention", room, seq, from });
+      },
     });
     // This user left a room on another tab: this one stops showing it, and leaves it too.
     s.on("room:left", ({ room }) => this.forget(room));

@@ -17,6 +17,8 @@ import { clearDrafts, loadDrafts, saveDraft } from "./drafts.js";
 import { FilesContext, useFilesKit } from "./files.js";
 import { useChat, useMentionToasts, useNow, useReadReceipts } from "./hooks.js";
 import { useNavigation } from "./navigation.js";
+import { useNotifications } from "./notifications.js";
+import { MuteButton, NotifyMenu } from "./NotifyControls.js";
 import { clearCredentials, loadCredentials, saveCredentials } from "./session.js";
 import { Sidebar } from "./Sidebar.js";
 import { ThreadPanel } from "./ThreadPanel.js";
@@ -109,6 +111,7 @@ function Chat({ credentials, onRefused, onSignOut }: ChatProps) {
   const current = active ? chat.rooms.get(active) : undefined;
   // Before the message list renders: it may mark the room read as it shows it.
   const unread = useUnreadLine(chat, current);
+  const notifications = useNotifications(chat, (room, seq) => void jumpTo(room, seq));
   const toggleDrawer = (which: "rooms" | "members") => {
     if (drawer !== which) nav.noteOpened();
     setDrawer(drawer === which ? "none" : which);
@@ -226,6 +229,8 @@ function Chat({ credentials, onRefused, onSignOut }: ChatProps) {
           clearDrafts(me);
           onSignOut();
         }}
+        muted={notifications.settings.muted}
+        tools={<NotifyMenu n={notifications} />}
         onSearch={(q) => {
           nav.noteOpened();
           setSearchOpen(true);
@@ -272,6 +277,7 @@ function Chat({ credentials, onRefused, onSignOut }: ChatProps) {
             )}
           </h1>
           {current && !title?.dm && <LeaveRoom key={current.room} chat={chat} room={current.room} onLeft={nav.left} />}
+          {current && <MuteButton room={current.room} label={title!.dm ? title!.title : `#${title!.title}`} n={notifications} />}
           {current && (
             <button
               class="members-toggle"

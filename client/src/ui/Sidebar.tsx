@@ -1,9 +1,11 @@
 /** The sidebar: search, the join box, the rooms and DMs with their unread and mention counts, and who is signed in. */
+import type { ComponentChildren } from "preact";
 import { useState } from "preact/hooks";
 import { PUBLIC_ROOM_PATTERN, isRoomName } from "../../../src/shared/wire.js";
 import type { Room } from "../state/chat.js";
 import { roomTitle } from "../state/format.js";
 import { Avatar, Icon } from "./bits.js";
+import { MutedMark } from "./NotifyControls.js";
 
 export interface SidebarProps {
   me: string;
@@ -15,9 +17,13 @@ export interface SidebarProps {
   onSearch(query: string): void;
   /** Opens "Browse rooms". */
   onBrowse?(): void;
+  /** Rooms whose notifications are muted, marked as such. */
+  muted?: ReadonlySet<string>;
+  /** Settings beside the signed-in name (notifications). */
+  tools?: ComponentChildren;
 }
 
-export function Sidebar({ me, rooms, active, onSelect, onJoin, onSignOut, onSearch, onBrowse }: SidebarProps) {
+export function Sidebar({ me, rooms, active, onSelect, onJoin, onSignOut, onSearch, onBrowse, muted, tools }: SidebarProps) {
   const [name, setName] = useState("");
   const [query, setQuery] = useState("");
   const [error, setError] = useState<string | undefined>();
@@ -62,6 +68,7 @@ export function Sidebar({ me, rooms, active, onSelect, onJoin, onSignOut, onSear
             </span>
           )}
           <span class="room-name">{t.title}</span>
+          {muted?.has(r.room) && <MutedMark />}
           {mentions > 0 && (
             <span class="badge mention-badge" title={`${mentions} ${mentions === 1 ? "mention" : "mentions"} of you`}>
               @{mentions > 1 ? (mentions > 99 ? "99+" : mentions) : ""}
@@ -159,6 +166,7 @@ export function Sidebar({ me, rooms, active, onSelect, onJoin, onSignOut, onSear
         <span class="me-name" title={me}>
           {me}
         </span>
+        {tools}
         <button class="icon-btn" type="button" onClick={onSignOut} aria-label="Sign out" title="Sign out">
           <Icon name="logout" />
         </button>

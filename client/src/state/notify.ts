@@ -1,0 +1,127 @@
+/**
+ * Desktop notifications, the policy: what notifies (a direct message, a mention of this
+ * user, a reply in a thread they are part of), when (only while the page is hidden, never
+ * in a muted room, never their own messages, once per message), and what it says. The
+ * settings (on or off, sound, muted rooms) are plain data here; ui/notifications.ts keeps
+ * them in localStorage and talks to the browser's Notification API and Web Audio.
+ */
+import { dmParticipants, type Message } from "../../../src/shared/wire.js";
+import { mentionsMe } from "./rich.js";
+
+export interface NotifySettings {
+  /** Desktop notifications, once the browser has granted them. */
+  desktop: boolean;
+  /** A short tone with each. */
+  sound: boolean;
+  /** Rooms that notify nothing. */
+  muted: ReadonlySet<string>;
+}
+
+export const DEFAULT_SETTINGS: NotifySettings = { desktop: false, sound: false, muted: new Set() };
+
+/** Settings from their stored JSON; anything unreadable is the default. */
+export function parseSettings(raw: string | null): NotifySettings {
+  if (!raw) return DEFAULT_SETTINGS;
+  try {
+    const v: unknown = JSON.parse(raw);
+    if (!v || typeof v !== "object") return DEFAULT_SETTINGS;
+    const o = v as Record<string, unknown>;
+    const muted = Array.isArray(o.muted) ? o.muted.filter((r): r is string => typeof r === "string") : [];
+    return { desktop: o.desktop === true, sound: o.sound === true, muted: new Set(muted) };
+  } catch {
+    return DEFAULT_SETTINGS;
+  }
+}
+
+export function serializeSettings(s: NotifySettings): string {
+  return JSON.stringify({ desktop: s.desktop, sound: s.sound, muted: [...s.muted].sort() });
+}
+
+/** The settings with `room` muted or not. */
+export function withMute(s: NotifySettings, room: string, muted: boolean): NotifySettings {
+  const next = new Set(s.muted);
+  if (muted) next.add(room);
+  else next.delete(room);
+  return { ...s, muted: next };
+}
+
+export type NotifyReason = "dm" | "mention" | "reply";
+
+/** One notification to show. */
+export interface Notice {
+  /** The same message never notifies twice (a mention event and its message). */
+  key: string;
+  room: string;
+  seq: number;
+  reason: NotifyReason;
+  title: string;
+  body: string;
+}
+
+/** What the page is like when a message comes. */
+export interface NotifyContext {
+  settings: NotifySettings;
+  /** The page is hidden (another tab, minimised). */
+  hidden: boolean;
+}
+
+const BODY_CHARS = 140;
+/** Message keys remembered to notify once; older ones are long past. */
+const REMEMBERED = 500;
+
+function shorten(text: string): string {
+  const chars = [...text.replace(/\s+/g, " ").trim()];
+  return chars.length <= BODY_CHARS ? chars.join("") : `${chars.slice(0, BODY_CHARS - 1).join("")}…`;
+}
+
+function roomLabel(room: string): string {
+  return `#${room}`;
+}
+
+export class NotifyPolicy {
+  private readonly seen = new Set<string>();
+
+  constructor(private readonly me: string) {}
+
+  /** Why a live message from someone else notifies, or undefined. `root`: its thread's root, if loaded. */
+  reason(m: Message, root?: Message): NotifyReason | undefined {
+    if (m.user === this.me || m.deleted) return undefined;
+    if (dmParticipants(m.room)) return "dm";
+    if (mentionsMe(m, this.me)) return "mention";
+    // A thread this user is part of: they wrote its root or are among its latest repliers.
+    // The message does not say who follows; this is what the client can tell from the root.
+    if (m.threadOf !== undefined && root && (root.user === this.me || (root.repliers ?? []).includes(this.me))) return "reply";
+    return undefined;
+  }
+
+  /** A live `message:new` from someone else. */
+  message(m: Message, ctx: NotifyContext, root?: Message): Notice | undefined {
+    if (!this.allowed(m.room, ctx)) return undefined;
+    const reason = this.reason(m, root);
+    if (!reason) return undefined;
+    const title =
+      reason === "dm" ? m.user : reason === "mention" ? `${m.user} mentioned you in ${roomLabel(m.room)}` : `${m.user} replied in ${roomLabel(m.room)}`;
+    return this.once({ key: `${m.room}:${m.seq}`, room: m.room, seq: m.seq, reason, title, body: shorten(m.body) });
+  }
+
+  /**
+   * A `mention` event. The message itself brings the text when its room is open in this
+   * client (`known`), so the event only notifies for rooms that are not.
+   */
+  mention(ev: { room: string; seq: number; from: string }, ctx: NotifyContext, known: boolean): Notice | undefined {
+    if (known || ev.from === this.me || !this.allowed(ev.room, ctx)) return undefined;
+    const title = `${ev.from} mentioned you in ${dmParticipants(ev.room) ? "a direct message" : roomLabel(ev.room)}`;
+    return this.once({ key: `${ev.room}:${ev.seq}`, room: ev.room, seq: ev.seq, reason: "mention", title, body: "" });
+  }
+
+  private allowed(room: string, ctx: NotifyContext): boolean {
+    return ctx.hidden && !ctx.settings.muted.has(room) && (ctx.settings.desktop || ctx.settings.sound);
+  }
+
+  private once(n: Notice): Notice | undefined {
+    if (this.seen.has(n.key)) return undefined;
+    this.seen.add(n.key);
+    if (this.seen.size > REMEMBERED) this.seen.delete(this.seen.values().next().value!);
+    return n;
+  }
+}
