@@ -90,12 +90,30 @@ export class Roving {
         cur!.focus();
       }
     }
-    const at = document.activeElement;
-    for (const el of items) {
-      el.tabIndex = el === cur ? 0 : -1;
-      setControls(el, at instanceof Node && el.contains(at));
-    }
+    this.settle(items, cur, this.focusedItem());
     if (hadFocus && !this.hasFocus() && cur) cur.focus({ preventScroll: true });
+  }
+
+  /** The article that has the focus or holds the control that has it. */
+  private focusedItem(): HTMLElement | undefined {
+    const at = document.activeElement;
+    const item = at instanceof HTMLElement ? at.closest<HTMLElement>(ITEM) : null;
+    return item && this.root?.contains(item) ? item : undefined;
+  }
+
+  /**
+   * `stop` in the Tab order and the other articles out of it; the controls of `open` in it
+   * and every other message's out of it. One query for all the controls, and an attribute
+   * written only where it changes: this runs after every render of the list.
+   */
+  private settle(items: HTMLElement[], stop: HTMLElement | undefined, open: HTMLElement | undefined): void {
+    for (const el of items) {
+      // The attribute, not the property: an element without one reads -1 and is not focusable.
+      const want = el === stop ? "0" : "-1";
+      if (el.getAttribute("tabindex") !== want) el.setAttribute("tabindex", want);
+    }
+    if (!this.root) return;
+    for (const c of this.root.querySelectorAll<HTMLElement>(`${ITEM} :is(${CONTROLS})`)) setControl(c, !!open?.contains(c));
   }
 
   /** Focuses the newest message (the "jump to newest" pill), or `key` if given. */
@@ -112,16 +130,14 @@ export class Roving {
     const item = (e.target as HTMLElement).closest<HTMLElement>(ITEM);
     if (!item || !this.root?.contains(item)) return;
     this.key = itemKey(item);
-    for (const el of this.items()) {
-      el.tabIndex = el === item ? 0 : -1;
-      setControls(el, el === item);
-    }
+    this.settle(this.items(), item, item);
   };
 
   private onFocusOut = (e: FocusEvent) => {
     const to = e.relatedTarget;
     if (to instanceof Node && this.root?.contains(to)) return;
-    for (const el of this.items()) setControls(el, false);
+    const items = this.items();
+    this.settle(items, this.current(items), undefined);
   };
 
   private onKeyDown = (e: KeyboardEvent) => {
@@ -140,7 +156,6 @@ export class Roving {
       const first = item.querySelector<HTMLElement>(".msg-actions button") ?? item.querySelector<HTMLElement>(CONTROLS);
       if (first) {
         e.preventDefault();
-        setControls(item, true);
         first.focus();
       }
       return;
@@ -172,20 +187,18 @@ export class Roving {
 }
 
 /**
- * Puts a message's own controls in the Tab order (`on`) or takes them out of it, keeping
- * the tabindex a control had of its own (in `data-roved`) to give it back.
+ * Puts a message's control in the Tab order (`on`) or takes it out, keeping the tabindex
+ * it had of its own (in `data-roved`) to give it back.
  */
-function setControls(item: HTMLElement, on: boolean): void {
-  for (const c of item.querySelectorAll<HTMLElement>(CONTROLS)) {
-    const own = c.dataset.roved;
-    if (on) {
-      if (own === undefined) continue;
-      if (own === "") c.removeAttribute("tabindex");
-      else c.setAttribute("tabindex", own);
-      delete c.dataset.roved;
-    } else if (own === undefined && c.getAttribute("tabindex") !== "-1") {
-      c.dataset.roved = c.getAttribute("tabindex") ?? "";
-      c.tabIndex = -1;
-    }
+function setControl(c: HTMLElement, on: boolean): void {
+  const own = c.dataset.roved;
+  if (on) {
+    if (own === undefined) return;
+    if (own === "") c.removeAttribute("tabindex");
+    else c.setAttribute("tabindex", own);
+    delete c.dataset.roved;
+  } else if (own === undefined && c.getAttribute("tabindex") !== "-1") {
+    c.dataset.roved = c.getAttribute("tabindex") ?? "";
+    c.tabIndex = -1;
   }
 }
