@@ -2,12 +2,13 @@
  * Desktop notifications in the browser against one real node. The browser grants the
  * permission (context.grantPermissions); an init script wraps the page's `Notification` to
  * record what the page shows, and lets the test say the page is hidden. With the page
- * hidden, a mention and a direct message notify, a plain message does not, a muted room
- * notifies nothing, and the mute is kept across a reload. Nothing asks the browser before
- * the person turns notifications on.
+ * hidden, a mention, a direct message and a reply in a followed thread notify, a plain
+ * message does not, a muted room notifies nothing, and the mute is kept across a reload.
+ * Nothing asks the browser before the person turns notifications on.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { call, connect } from "../helpers/client.js";
 import { expectAccessible } from "./axe.js";
 import { OneNodeSite, waitUntil, type Person } from "./browser.js";
 
@@ -56,7 +57,7 @@ function setHidden(p: Person, hidden: boolean): Promise<void> {
 }
 
 describe("desktop notifications", () => {
-  test("while hidden, a mention and a DM notify, a plain message does not, and a muted room notifies nothing", async () => {
+  test("while hidden, a mention, a DM and a reply in bo's thread notify, a plain message does not, a muted room nothing", async () => {
     const bo = await site.person("bo");
     await bo.context.grantPermissions(["notifications"]);
     await bo.page.addInitScript(OBSERVE);
@@ -88,6 +89,9 @@ describe("desktop notifications", () => {
     await bo.roomHeading("loud").waitFor();
     await al.send("@bo while you look");
     await bo.page.locator(".message-list .body", { hasText: "while you look" }).waitFor();
+    // bo asks something: he follows its thread.
+    await bo.send("a question of mine");
+    const root = Number(await bo.page.locator(".message-list li.msg[data-seq]", { hasText: "a question of mine" }).getAttribute("data-seq"));
     await setHidden(bo, true);
 
     await al.join("quiet");
@@ -102,9 +106,15 @@ describe("desktop notifications", () => {
     await al.page.getByRole("main", { name: "Conversation with bo" }).waitFor();
     await al.send("psst");
     await waitUntil("the DM's notification", async () => (await notes(bo)).some((n) => n.body === "psst"));
+    // A reply in bo's thread (sent by al's other device).
+    const alSocket = await connect(site.server.url, { username: "al" });
+    assert.equal((await call(alSocket, "room:join", { room: "loud" })).ok, true);
+    assert.equal((await call(alSocket, "message:send", { room: "loud", body: "an answer", clientId: "answer", threadOf: root })).ok, true);
+    await waitUntil("the reply's notification", async () => (await notes(bo)).some((n) => n.body === "an answer"));
     assert.deepEqual(await notes(bo), [
       { title: "al mentioned you in #loud", body: "@bo over here" },
       { title: "al", body: "psst" },
+      { title: "al replied in #loud", body: "an answer" },
     ]);
 
     // Back on the page: nothing notifies.
@@ -112,7 +122,7 @@ describe("desktop notifications", () => {
     await al.send("seen live");
     await bo.page.locator(".room-link", { hasText: "al" }).click();
     await bo.page.locator(".message-list .body", { hasText: "seen live" }).waitFor();
-    assert.equal((await notes(bo)).length, 2);
+    assert.equal((await notes(bo)).length, 3);
 
     // The mute is kept across a reload.
     await bo.page.reload();

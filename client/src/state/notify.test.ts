@@ -16,7 +16,7 @@ const msg = (room: string, seq: number, user: string, body: string, extra: Parti
 const on: NotifyContext = { settings: { desktop: true, sound: false, muted: new Set() }, hidden: true };
 
 describe("NotifyPolicy", () => {
-  test("a DM, a mention and a reply in one's own thread notify while hidden; other messages do not", () => {
+  test("a DM, a mention and a reply in a followed thread notify while hidden; other messages do not", () => {
     const p = new NotifyPolicy("amy");
     const dm = dmRoom("amy", "bob");
     assert.deepEqual(p.message(msg(dm, 1, "bob", "hi there"), on), {
@@ -29,12 +29,11 @@ describe("NotifyPolicy", () => {
     });
     assert.equal(p.message(msg("lobby", 2, "bob", "@amy look"), on)?.title, "bob mentioned you in #lobby");
     assert.equal(p.message(msg("lobby", 3, "bob", "nothing for you"), on), undefined);
-    const root = msg("lobby", 4, "amy", "a question");
-    assert.equal(p.message(msg("lobby", 5, "bob", "an answer", { threadOf: 4 }), on, root)?.reason, "reply");
-    const theirs = msg("lobby", 6, "cat", "their question", { repliers: ["bob"] });
-    assert.equal(p.message(msg("lobby", 7, "bob", "to cat", { threadOf: 6 }), on, theirs), undefined, "not amy's thread");
-    const joinedIn = msg("lobby", 6, "cat", "their question", { repliers: ["amy"] });
-    assert.equal(p.message(msg("lobby", 8, "bob", "to all", { threadOf: 6 }), on, joinedIn)?.reason, "reply", "amy replied in it");
+    const reply = p.message(msg("lobby", 5, "bob", "an answer", { threadOf: 4 }), on, true);
+    assert.equal(reply?.reason, "reply");
+    assert.equal(reply?.title, "bob replied in #lobby");
+    assert.equal(p.message(msg("lobby", 7, "bob", "to cat", { threadOf: 6 }), on, false), undefined, "a thread amy does not follow");
+    assert.equal(p.message(msg("lobby", 8, "bob", "not a reply"), on, true), undefined);
   });
 
   test("nothing while the page is visible, in a muted room, for one's own messages or a deleted one, or with both off", () => {

@@ -1,6 +1,6 @@
 /**
  * Desktop notifications, the policy: what notifies (a direct message, a mention of this
- * user, a reply in a thread they are part of), when (only while the page is hidden, never
+ * user, a reply in a thread they follow), when (only while the page is hidden, never
  * in a muted room, never their own messages, once per message), and what it says. The
  * settings (on or off, sound, muted rooms) are plain data here; ui/notifications.ts keeps
  * them in localStorage and talks to the browser's Notification API and Web Audio.
@@ -83,21 +83,22 @@ export class NotifyPolicy {
 
   constructor(private readonly me: string) {}
 
-  /** Why a live message from someone else notifies, or undefined. `root`: its thread's root, if loaded. */
-  reason(m: Message, root?: Message): NotifyReason | undefined {
+  /**
+   * Why a live message from someone else notifies, or undefined. `followed`: it is a reply
+   * in a thread this user follows, as the client's thread state tells (state/thread.ts).
+   */
+  reason(m: Message, followed = false): NotifyReason | undefined {
     if (m.user === this.me || m.deleted) return undefined;
     if (dmParticipants(m.room)) return "dm";
     if (mentionsMe(m, this.me)) return "mention";
-    // A thread this user is part of: they wrote its root or are among its latest repliers.
-    // The message does not say who follows; this is what the client can tell from the root.
-    if (m.threadOf !== undefined && root && (root.user === this.me || (root.repliers ?? []).includes(this.me))) return "reply";
+    if (m.threadOf !== undefined && followed) return "reply";
     return undefined;
   }
 
   /** A live `message:new` from someone else. */
-  message(m: Message, ctx: NotifyContext, root?: Message): Notice | undefined {
+  message(m: Message, ctx: NotifyContext, followed = false): Notice | undefined {
     if (!this.allowed(m.room, ctx)) return undefined;
-    const reason = this.reason(m, root);
+    const reason = this.reason(m, followed);
     if (!reason) return undefined;
     const title =
       reason === "dm" ? m.user : reason === "mention" ? `${m.user} mentioned you in ${roomLabel(m.room)}` : `${m.user} replied in ${roomLabel(m.room)}`;

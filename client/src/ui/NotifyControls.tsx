@@ -54,7 +54,7 @@ export function NotifyMenu({ n }: { n: Notifications }) {
       </button>
       {open && (
         <div class="notify-panel" id="notify-panel" role="group" aria-label="Notifications">
-          <p class="small muted">For direct messages, mentions and replies to you, while this tab is hidden.</p>
+          <p class="small muted">For direct messages, mentions and replies in threads you follow, while this tab is hidden.</p>
           <label class="check">
             <input
               type="checkbox"

@@ -108,8 +108,8 @@ export function useNotifications(chat: ChatClient, open: (room: string, seq: num
         let n: Notice | undefined;
         if (e.kind === "message") {
           const m = e.message;
-          const root = m.threadOf === undefined ? undefined : chat.rooms.get(m.room)?.log.get(m.threadOf);
-          n = policy.message(m, ctx, root);
+          const r = chat.rooms.get(m.room);
+          n = policy.message(m, ctx, m.threadOf !== undefined && !!r && r.threads.follows(r.log, m.threadOf));
         } else {
           n = policy.mention(e, ctx, chat.rooms.has(e.room));
         }
