@@ -38,6 +38,16 @@ describe("UnreadLine", () => {
     assert.deepEqual(line.place(log), { kind: "at", seq: 4 }, "live messages go below it");
   });
 
+  test("a reply is not on the room's timeline: the line goes at the first message that is", () => {
+    const log = new RoomLog("lobby", "amy");
+    const reply = { ...msg(3), threadOf: 1 };
+    log.applyJoin({ room: "lobby", messages: [msg(1), msg(2, "amy"), reply, msg(4)], members: [], readSeq: 2, lastSeq: 4, hasMore: false, firstSeq: 1 }, undefined);
+    const line = new UnreadLine("amy");
+    line.open("lobby");
+    line.observe(log);
+    assert.deepEqual(line.place(log), { kind: "at", seq: 4 });
+  });
+
   test("waits for the room's first answer before taking the marker", () => {
     const log = new RoomLog("lobby", "amy");
     const line = new UnreadLine("amy");

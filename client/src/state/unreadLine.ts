@@ -6,6 +6,7 @@
  * copy of where it was.
  */
 import type { Message } from "../../../src/shared/wire.js";
+import { timeline } from "./thread.js";
 
 /** What the line reads of a room's log (RoomLog has all of it). */
 export interface LineLog {
@@ -20,9 +21,9 @@ export type LinePlace = { kind: "none" } | { kind: "at"; seq: number } | { kind:
 
 const NONE: LinePlace = { kind: "none" };
 
-/** The first message by someone else after `after` among those loaded. */
+/** The first message by someone else after `after` on the room's timeline (replies live in their threads). */
 function firstUnread(log: LineLog, me: string, after: number): Message | undefined {
-  return log.messages().find((m) => m.seq > after && m.user !== me && !m.deleted);
+  return timeline(log.messages()).find((m) => m.seq > after && m.user !== me && !m.deleted);
 }
 
 export class UnreadLine {
