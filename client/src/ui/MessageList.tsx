@@ -246,6 +246,7 @@ export class MessageList extends Component<MessageListProps, State> {
             error={p.errors.get(m.seq)}
             flash={p.highlight === m.seq}
             actions={p.actions}
+            role="article"
           />,
         );
       }
@@ -260,6 +261,7 @@ export class MessageList extends Component<MessageListProps, State> {
           groupStart={i === 0 && lastUser !== p.me}
           onRetry={p.onRetry}
           onDiscard={p.onDiscard}
+          role="article"
         />,
       );
     });

@@ -52,6 +52,8 @@ export interface RowProps {
   error?: string;
   flash: boolean;
   actions: MessageActions;
+  /** "article" in the room's feed (MessageList, ui/roving.ts); a plain list item elsewhere. */
+  role?: "article";
 }
 
 export const MessageRow = memo(function MessageRow(p: RowProps) {
@@ -84,7 +86,7 @@ export const MessageRow = memo(function MessageRow(p: RowProps) {
   return (
     <li
       class={cls}
-      role="article"
+      role={p.role}
       data-seq={m.seq}
       data-client-id={mine ? m.clientId : undefined}
       onClick={(e) => {
@@ -305,11 +307,12 @@ export interface PendingProps {
   groupStart: boolean;
   onRetry(clientId: string): void;
   onDiscard(clientId: string): void;
+  role?: "article";
 }
 
-export function PendingRow({ me, outgoing: o, groupStart, onRetry, onDiscard }: PendingProps) {
+export function PendingRow({ me, outgoing: o, groupStart, onRetry, onDiscard, role }: PendingProps) {
   return (
-    <li class={`msg mine ${o.status}${groupStart ? " group-start" : ""}`} role="article" data-client-id={o.clientId}>
+    <li class={`msg mine ${o.status}${groupStart ? " group-start" : ""}`} role={role} data-client-id={o.clientId}>
       {groupStart ? <Avatar name={me} /> : <span class="avatar-gap" aria-hidden="true" />}
       <div class="msg-main">
         {groupStart && (

@@ -74,8 +74,9 @@ export class Roving {
 
   /**
    * After every render of the list: one article in the Tab order, the controls of the
-   * others out of it, and a focus that was in the list kept there (the row that had it may
-   * have been replaced, a message being sent by the same message stored).
+   * others out of it, and a focus that was in the list and fell to the page kept in the list
+   * (the row that had it may have been replaced, a message being sent by the same message
+   * stored, or removed).
    */
   sync(hadFocus: boolean): void {
     const items = this.items();
@@ -91,7 +92,9 @@ export class Roving {
       }
     }
     this.settle(items, cur, this.focusedItem());
-    if (hadFocus && !this.hasFocus() && cur) cur.focus({ preventScroll: true });
+    // Only a focus lost with its row (now on the page itself), never one moved elsewhere on purpose.
+    const lost = document.activeElement === null || document.activeElement === document.body;
+    if (hadFocus && lost && cur) cur.focus({ preventScroll: true });
   }
 
   /** The article that has the focus or holds the control that has it. */
