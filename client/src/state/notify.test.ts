@@ -32,6 +32,7 @@ describe("NotifyPolicy", () => {
     const reply = p.message(msg("lobby", 5, "bob", "an answer", { threadOf: 4 }), on, true);
     assert.equal(reply?.reason, "reply");
     assert.equal(reply?.title, "bob replied in #lobby");
+    assert.equal(reply?.root, 4, "opening it opens its thread");
     assert.equal(p.message(msg("lobby", 7, "bob", "to cat", { threadOf: 6 }), on, false), undefined, "a thread amy does not follow");
     assert.equal(p.message(msg("lobby", 8, "bob", "not a reply"), on, true), undefined);
   });

@@ -53,6 +53,8 @@ export interface Notice {
   key: string;
   room: string;
   seq: number;
+  /** A reply's thread, to open it with the message. */
+  root?: number;
   reason: NotifyReason;
   title: string;
   body: string;
@@ -102,7 +104,9 @@ export class NotifyPolicy {
     if (!reason) return undefined;
     const title =
       reason === "dm" ? m.user : reason === "mention" ? `${m.user} mentioned you in ${roomLabel(m.room)}` : `${m.user} replied in ${roomLabel(m.room)}`;
-    return this.once({ key: `${m.room}:${m.seq}`, room: m.room, seq: m.seq, reason, title, body: shorten(m.body) });
+    const n: Notice = { key: `${m.room}:${m.seq}`, room: m.room, seq: m.seq, reason, title, body: shorten(m.body) };
+    if (m.threadOf !== undefined) n.root = m.threadOf;
+    return this.once(n);
   }
 
   /**

@@ -111,7 +111,6 @@ function Chat({ credentials, onRefused, onSignOut }: ChatProps) {
   const current = active ? chat.rooms.get(active) : undefined;
   // Before the message list renders: it may mark the room read as it shows it.
   const unread = useUnreadLine(chat, current);
-  const notifications = useNotifications(chat, (room, seq) => void jumpTo(room, seq));
   const toggleDrawer = (which: "rooms" | "members") => {
     if (drawer !== which) nav.noteOpened();
     setDrawer(drawer === which ? "none" : which);
@@ -149,6 +148,7 @@ function Chat({ credentials, onRefused, onSignOut }: ChatProps) {
   const openAt = (room: string, seq: number, root?: number) => {
     void jumpTo(room, root ?? seq).then(() => root !== undefined && chat.threads.open(room, root));
   };
+  const notifications = useNotifications(chat, openAt);
 
   const alerts = useMentionToasts(chat, active, searchOpen);
   const seeNewest = useReadReceipts(chat, active);

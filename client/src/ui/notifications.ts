@@ -77,12 +77,15 @@ function chime(): void {
   });
 }
 
-function show(n: Notice, open: (room: string, seq: number) => void): void {
+/** Shows a message: its room, and its thread if it is a reply. */
+export type OpenAt = (room: string, seq: number, root?: number) => void;
+
+function show(n: Notice, open: OpenAt): void {
   try {
     const note = new Notification(n.title, { body: n.body, tag: n.key });
     note.onclick = () => {
       window.focus();
-      open(n.room, n.seq);
+      open(n.room, n.seq, n.root);
       note.close();
     };
   } catch {
@@ -91,7 +94,7 @@ function show(n: Notice, open: (room: string, seq: number) => void): void {
 }
 
 /** Notifies of live messages and mentions while the page is hidden; `open` shows a message. */
-export function useNotifications(chat: ChatClient, open: (room: string, seq: number) => void): Notifications {
+export function useNotifications(chat: ChatClient, open: OpenAt): Notifications {
   const me = chat.me;
   const [settings, setSettings] = useState(() => load(me));
   const [permission, setPermission] = useState<Permission>(permissionNow);
@@ -114,7 +117,7 @@ export function useNotifications(chat: ChatClient, open: (room: string, seq: num
           n = policy.mention(e, ctx, chat.rooms.has(e.room));
         }
         if (!n) return;
-        if (ctx.settings.desktop && permissionNow() === "granted") show(n, (room, seq) => opener.current(room, seq));
+        if (ctx.settings.desktop && permissionNow() === "granted") show(n, (room, seq, root) => opener.current(room, seq, root));
         if (ctx.settings.sound) chime();
       }),
     [chat, policy],
