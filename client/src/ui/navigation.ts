@@ -83,21 +83,29 @@ export function useNavigation(chat: ChatClient, rooms: Room[], onSelect: () => v
     setActive(rooms[0].room);
   }, [active, rooms[0]?.room]);
 
-  const select = useCallback((room: string) => {
-    opened.current++;
+  const show = (room: string) => {
     setChosen(true);
     setRoomError(undefined);
     setActive(room);
     closeOthers.current();
+  };
+  const select = useCallback((room: string) => {
+    opened.current++;
+    show(room);
   }, []);
 
+  // Joins asked for by name so far: only the latest one's answer opens its room.
+  const joins = useRef(0);
   const joinByName = async (room: string): Promise<string | undefined> => {
     asked.current = room;
     const at = opened.current;
+    const ticket = ++joins.current;
     const err = await chat.openRoom(room);
     if (asked.current === room) asked.current = undefined;
     if (err && err.code !== "disconnected") return errorText(err);
-    if (opened.current === at) select(room);
+    // The answer opens what the person asked for: it is not them opening something else, so
+    // the answer to an earlier join (its room already open) does not keep a later one shut.
+    if (opened.current === at && ticket === joins.current) show(room);
     return undefined;
   };
 
