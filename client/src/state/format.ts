@@ -18,7 +18,7 @@ const URL_CANDIDATE = /\bhttps?:\/\/[^\s<>"'`]+/gi;
 const TRAILING = /[.,;:!?'"*_~]+$/;
 
 /** Trims punctuation that ends a sentence rather than the URL, and unbalanced closing brackets. */
-function trimUrl(candidate: string): string {
+export function trimUrl(candidate: string): string {
   let s = candidate;
   for (;;) {
     const before = s;

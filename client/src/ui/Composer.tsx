@@ -1,7 +1,9 @@
 import { useLayoutEffect, useRef, useState } from "preact/hooks";
-import { completeMention, mentionCandidates, mentionQuery, type MentionQuery } from "../state/rich.js";
+import { completeEmoji, emojiCandidates, emojiQuery, insertAt } from "../state/emoji.js";
+import { completeMention, mentionCandidates, mentionQuery } from "../state/rich.js";
 import type { Uploads } from "../state/uploads.js";
 import { Avatar, Icon } from "./bits.js";
+import { EmojiPicker } from "./EmojiPicker.js";
 import { AttachButton, UploadTray, useDropFiles } from "./UploadTray.js";
 
 interface Props {
@@ -46,10 +48,18 @@ export function Composer(p: Props) {
   const box = useRef<HTMLTextAreaElement>(null);
   const [caret, setCaret] = useState(0);
   const [pick, setPick] = useState(0);
-  /** The "@" position the person closed the list for with Escape. */
+  /** The "@" or ":" position the person closed the list for with Escape. */
   const [dismissedAt, setDismissedAt] = useState(-1);
-  const query: MentionQuery | undefined = mentionQuery(text, caret);
-  const candidates = query && query.start !== dismissedAt ? mentionCandidates(query.prefix, p.people, p.online, p.me) : [];
+  // One list, two sources: people after "@", emoji shortcodes after ":".
+  const mention = mentionQuery(text, caret);
+  const shortcode = mention ? undefined : emojiQuery(text, caret);
+  const query = mention ?? shortcode;
+  const candidates: { key: string; emoji?: string }[] =
+    !query || query.start === dismissedAt
+      ? []
+      : mention
+        ? mentionCandidates(mention.prefix, p.people, p.online, p.me).map((u) => ({ key: u }))
+        : emojiCandidates(shortcode!.prefix).map((c) => ({ key: c.code, emoji: c.emoji }));
   const listOpen = candidates.length > 0;
   const active = Math.min(pick, candidates.length - 1);
 
@@ -87,10 +97,10 @@ export function Composer(p: Props) {
     p.onDraft("");
   };
 
-  const choose = (name: string) => {
+  /** Puts `next` in the box with the caret where it says. */
+  const replace = (next: { text: string; caret: number }) => {
     const el = box.current;
-    if (!el || !query) return;
-    const next = completeMention(text, caret, query, name);
+    if (!el) return;
     setText(next.text);
     p.onDraft(next.text);
     setCaret(next.caret);
@@ -98,6 +108,19 @@ export function Composer(p: Props) {
     el.value = next.text;
     el.focus();
     el.setSelectionRange(next.caret, next.caret);
+    p.onTyping(next.text.trim() !== "");
+  };
+
+  const choose = (c: { key: string; emoji?: string }) => {
+    if (mention) replace(completeMention(text, caret, mention, c.key));
+    else if (shortcode && c.emoji) replace(completeEmoji(text, caret, shortcode, c.emoji));
+  };
+
+  /** The picker's emoji goes where the caret was (or over the selection). */
+  const insertEmoji = (emoji: string) => {
+    const el = box.current;
+    const start = el?.selectionStart ?? text.length;
+    replace(insertAt(text, start, el?.selectionEnd ?? start, emoji));
   };
 
   const trackCaret = () => {
@@ -156,23 +179,29 @@ export function Composer(p: Props) {
         </p>
       )}
       {listOpen && (
-        <ul class="mention-list" id="mention-list" role="listbox" aria-label="People to mention">
-          {candidates.map((u, i) => (
+        <ul class="mention-list" id="mention-list" role="listbox" aria-label={mention ? "People to mention" : "Emoji"}>
+          {candidates.map((c, i) => (
             <li
-              key={u}
+              key={c.key}
               id={`mention-opt-${i}`}
               role="option"
               aria-selected={i === active}
               class={i === active ? "active" : undefined}
               onMouseDown={(e) => {
                 e.preventDefault();
-                choose(u);
+                choose(c);
               }}
               onMouseEnter={() => setPick(i)}
             >
-              <Avatar name={u} size="sm" />
-              <span>{u}</span>
-              {p.online.has(u) && <span class="online-dot" aria-label="online" />}
+              {c.emoji ? (
+                <span class="emoji-option" aria-hidden="true">
+                  {c.emoji}
+                </span>
+              ) : (
+                <Avatar name={c.key} size="sm" />
+              )}
+              <span>{c.emoji ? `:${c.key}:` : c.key}</span>
+              {!c.emoji && p.online.has(c.key) && <span class="online-dot" aria-label="online" />}
             </li>
           ))}
         </ul>
@@ -213,7 +242,8 @@ export function Composer(p: Props) {
             setText(v);
             setCaret(e.currentTarget.selectionStart ?? v.length);
             setPick(0);
-            if (dismissedAt >= 0 && !mentionQuery(v, e.currentTarget.selectionStart ?? v.length)) setDismissedAt(-1);
+            const at = e.currentTarget.selectionStart ?? v.length;
+            if (dismissedAt >= 0 && !mentionQuery(v, at) && !emojiQuery(v, at)) setDismissedAt(-1);
             p.onDraft(v);
             p.onTyping(v.trim() !== "");
           }}
@@ -225,6 +255,7 @@ export function Composer(p: Props) {
             addFiles(files);
           }}
         />
+        <EmojiPicker onPick={insertEmoji} />
         <button class="send" type="submit" aria-label="Send" disabled={!canSend} title={uploading ? "Waiting for the files to upload" : undefined}>
           <Icon name="send" />
         </button>

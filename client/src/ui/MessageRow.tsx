@@ -1,13 +1,14 @@
 /** One message in a room (body, reactions, edit box, actions) and one message still being sent. */
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import type { Message } from "../../../src/shared/wire.js";
-import { errorText, fullTime, richText } from "../state/format.js";
+import { errorText, fullTime } from "../state/format.js";
 import { mentionsMe, REACTION_CHOICES, reactionViews } from "../state/rich.js";
 import type { Outgoing } from "../state/roomLog.js";
 import { MessageAttachments, PendingFiles } from "./Attachments.js";
 import { Avatar, Icon, memo } from "./bits.js";
 import { trapTab } from "./focus.js";
 import { ThreadSummary } from "./ThreadSummary.js";
+import { Markdown } from "./Markdown.js";
 
 /** What a person can do to a message; one object per room, so rows can skip re-rendering. */
 export interface MessageActions {
@@ -21,25 +22,9 @@ export interface MessageActions {
   openThread?(seq: number): void;
 }
 
-/** A body as text, links and @mentions; never markup. */
+/** A body with formatting, links, @mentions and emoji; never markup. */
 export function Body({ text, me }: { text: string; me: string }) {
-  return (
-    <>
-      {richText(text, me).map((s, i) =>
-        s.kind === "link" ? (
-          <a key={i} href={s.href} target="_blank" rel="noopener noreferrer">
-            {s.text}
-          </a>
-        ) : s.kind === "mention" ? (
-          <span key={i} class={`mention${s.me ? " is-me" : ""}`}>
-            {s.text}
-          </span>
-        ) : (
-          s.text
-        ),
-      )}
-    </>
-  );
+  return <Markdown text={text} me={me} />;
 }
 
 export interface RowProps {
@@ -117,7 +102,7 @@ export const MessageRow = memo(function MessageRow(p: RowProps) {
         {editing ? (
           <EditBox message={m} actions={actions} />
         ) : (
-          <p class="body">
+          <div class="body">
             {m.deleted ? (
               <em>Message deleted</em>
             ) : (
@@ -131,7 +116,7 @@ export const MessageRow = memo(function MessageRow(p: RowProps) {
                 )}
               </>
             )}
-          </p>
+          </div>
         )}
         <MessageAttachments message={m} />
         {reactions.length > 0 && (
@@ -320,9 +305,9 @@ export function PendingRow({ me, outgoing: o, groupStart, onRetry, onDiscard, ro
             <span class="author">{me}</span>
           </div>
         )}
-        <p class="body">
+        <div class="body">
           <Body text={o.body} me={me} />
-        </p>
+        </div>
         <PendingFiles files={o.files} />
         {o.status === "pending" && o.retryAt !== undefined ? (
           <p class="send-state muted">

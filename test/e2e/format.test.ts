@@ -1,0 +1,104 @@
+/**
+ * Message formatting in the browser against one real node: two people, one sends Markdown,
+ * emoji shortcodes and hostile text, the other sees the right elements (and never markup
+ * from a body); the composer's emoji picker and `:` autocomplete insert emoji.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { OneNodeSite } from "./browser.js";
+
+const site = new OneNodeSite();
+
+before(() => site.start("e2eformat", { NODE_ID: "e2e-format", RATE_LIMIT_SENDS: "1000" }));
+after(() => site.stop());
+
+describe("formatting", () => {
+  test("Markdown renders as elements, hostile text as text", async () => {
+    const ada = await site.person("ada");
+    const bea = await site.person("bea");
+    await ada.signIn();
+    await ada.join("fmt");
+    await bea.signIn();
+    await bea.join("fmt");
+
+    const body = [
+      "**bold** *it* ~~old~~ `npm ci` @bea see https://example.com/x_y",
+      "> quoted",
+      "- one",
+      "- two",
+      "```",
+      "<b>not bold</b> **nor this**",
+      "```",
+    ].join("\n");
+    await ada.send(body);
+    const msg = bea.page.locator(".message-list li.msg[data-seq]", { hasText: "quoted" });
+    await bea.waitFor(msg);
+    const b = msg.locator(".body");
+    assert.equal(await b.locator("strong").textContent(), "bold");
+    assert.equal(await b.locator("em").textContent(), "it");
+    assert.equal(await b.locator("del").textContent(), "old");
+    assert.equal(await b.locator(":scope > .md-p code").textContent(), "npm ci");
+    assert.equal(await b.locator(".mention.is-me").textContent(), "@bea");
+    assert.equal(await b.locator("a").getAttribute("href"), "https://example.com/x_y");
+    assert.equal(await b.locator("blockquote").textContent(), "quoted");
+    assert.deepEqual(await b.locator("ul > li").allTextContents(), ["one", "two"]);
+    assert.equal(await b.locator("pre code").textContent(), "<b>not bold</b> **nor this**");
+    assert.equal(await b.locator("pre b, pre strong").count(), 0);
+    const mono = await b.locator("pre").evaluate((el) => getComputedStyle(el).fontFamily);
+    assert.match(mono, /mono/i);
+
+    const evil = `**<img src=x onerror=alert(1)>** [x](javascript:alert(2)) _<script>alert(3)</script>_ > javascript:alert(4)`;
+    await ada.send(evil);
+    const bad = bea.page.locator(".message-list li.msg[data-seq]", { hasText: "onerror" });
+    await bea.waitFor(bad);
+    assert.equal(await bad.locator(".body strong").textContent(), "<img src=x onerror=alert(1)>");
+    assert.equal(await bad.locator(".body em").textContent(), "<script>alert(3)</script>");
+    assert.equal(await bea.page.locator(".message-list").locator("img, script, a[href^='javascript']").count(), 0);
+    assert.equal(await bad.locator("a").count(), 0);
+    assert.deepEqual(bea.dialogs, []);
+    await bea.screenshot("format-desktop.png");
+    await ada.close();
+    await bea.close();
+  });
+
+  test("the emoji picker and : autocomplete insert emoji; :tada: renders as 🎉", async () => {
+    const cy = await site.person("cy");
+    const dee = await site.person("dee");
+    await cy.signIn();
+    await cy.join("emoji");
+    await dee.signIn();
+    await dee.join("emoji");
+
+    // The picker, by the keyboard: it opens on the first emoji, arrows move, Escape gives the focus back.
+    const toggle = cy.page.getByRole("button", { name: "Insert emoji" });
+    await cy.composer().fill("party ");
+    await toggle.click();
+    const grid = cy.page.getByRole("dialog", { name: "Emoji" });
+    await grid.waitFor();
+    assert.equal(await toggle.getAttribute("aria-expanded"), "true");
+    await cy.page.keyboard.press("ArrowRight");
+    assert.equal(await cy.page.evaluate(() => document.activeElement?.getAttribute("aria-label")), ":joy:");
+    await cy.page.keyboard.press("Escape");
+    await grid.waitFor({ state: "detached" });
+    assert.equal(await cy.page.evaluate(() => document.activeElement?.getAttribute("aria-label")), "Insert emoji");
+    await toggle.click();
+    await grid.getByRole("button", { name: ":tada:" }).click();
+    await grid.waitFor({ state: "detached" });
+    assert.equal(await cy.composer().inputValue(), "party 🎉");
+    // The focus is back in the box: typing goes on where the emoji went.
+    await cy.page.keyboard.type(" :he");
+    await cy.page.getByRole("option", { name: ":heart:" }).waitFor();
+    await cy.page.keyboard.type("art_e");
+    await cy.page.keyboard.press("Tab");
+    assert.equal(await cy.composer().inputValue(), "party 🎉 😍 ");
+    await cy.page.keyboard.type("and :tada: typed");
+    await cy.page.keyboard.press("Enter");
+
+    const got = dee.page.locator(".message-list li.msg[data-seq]", { hasText: "typed" });
+    await dee.waitFor(got);
+    assert.equal(await got.locator(".body").textContent(), "party 🎉 😍 and 🎉 typed");
+    assert.equal(await got.locator(".body .emoji").getAttribute("title"), ":tada:");
+    await cy.close();
+    await dee.close();
+  });
+});
