@@ -2,6 +2,7 @@
  * Pure presentation helpers: links, times, day separators, grouping, and error
  * messages in plain words. Everything returns data; the views render it as text.
  */
+import { locale, t } from "../i18n/index.js";
 import { dmParticipants, type ErrorBody, type ErrorCode, type Message } from "../../../src/shared/wire.js";
 
 /** An ack error, or one the client itself concluded (no answer in time, connection lost). */
@@ -127,41 +128,41 @@ export function sameDay(a: Date, b: Date): boolean {
   return dayDiff(a, b) === 0;
 }
 
-function clock(d: Date, locale?: string): string {
-  return d.toLocaleTimeString(locale, { hour: "2-digit", minute: "2-digit" });
+function clock(d: Date, loc: string): string {
+  return d.toLocaleTimeString(loc, { hour: "2-digit", minute: "2-digit" });
 }
 
 /** "just now", "5 min ago", "3 h ago", "yesterday 14:03", "Mon 3 Mar 14:03". */
-export function relativeTime(iso: string, now: Date, locale?: string): string {
+export function relativeTime(iso: string, now: Date, loc = locale()): string {
   const d = new Date(iso);
   const ms = now.getTime() - d.getTime();
   if (Number.isNaN(ms)) return "";
-  if (ms < 45_000) return "just now";
-  if (ms < HOUR) return `${Math.max(1, Math.round(ms / MINUTE))} min ago`;
+  if (ms < 45_000) return t("time.justNow");
+  if (ms < HOUR) return t("time.minutesAgo", { count: Math.max(1, Math.round(ms / MINUTE)) });
   const days = dayDiff(d, now);
-  if (days === 0 && ms < 12 * HOUR) return `${Math.round(ms / HOUR)} h ago`;
-  if (days === 0) return clock(d, locale);
-  if (days === 1) return `yesterday ${clock(d, locale)}`;
+  if (days === 0 && ms < 12 * HOUR) return t("time.hoursAgo", { count: Math.round(ms / HOUR) });
+  if (days === 0) return clock(d, loc);
+  if (days === 1) return t("time.yesterdayAt", { time: clock(d, loc) });
   const opts: Intl.DateTimeFormatOptions = { weekday: "short", day: "numeric", month: "short" };
   if (d.getFullYear() !== now.getFullYear()) opts.year = "numeric";
-  return `${d.toLocaleDateString(locale, opts)} ${clock(d, locale)}`;
+  return `${d.toLocaleDateString(loc, opts)} ${clock(d, loc)}`;
 }
 
 /** The day separator's label: "Today", "Yesterday", "Monday, 3 March" (with the year if not this year). */
-export function dayLabel(iso: string, now: Date, locale?: string): string {
+export function dayLabel(iso: string, now: Date, loc = locale()): string {
   const d = new Date(iso);
   const days = dayDiff(d, now);
-  if (days === 0) return "Today";
-  if (days === 1) return "Yesterday";
+  if (days === 0) return t("time.today");
+  if (days === 1) return t("time.yesterday");
   const opts: Intl.DateTimeFormatOptions = { weekday: "long", day: "numeric", month: "long" };
   if (d.getFullYear() !== now.getFullYear()) opts.year = "numeric";
-  return d.toLocaleDateString(locale, opts);
+  return d.toLocaleDateString(loc, opts);
 }
 
 /** The exact time, for a tooltip. */
-export function fullTime(iso: string, locale?: string): string {
+export function fullTime(iso: string, loc = locale()): string {
   const d = new Date(iso);
-  return d.toLocaleString(locale, { dateStyle: "full", timeStyle: "short" });
+  return d.toLocaleString(loc, { dateStyle: "full", timeStyle: "short" });
 }
 
 /** Consecutive messages of one author within this gap form a group. */
@@ -236,7 +237,7 @@ export function roomTitle(room: string, me: string): { title: string; dm: boolea
 
 function seconds(ms: number): string {
   const s = Math.max(1, Math.ceil(ms / 1000));
-  return s === 1 ? "1 second" : `${s} seconds`;
+  return t("time.seconds", { count: s });
 }
 
 /**
@@ -253,33 +254,31 @@ export function errorText(e: ClientError | undefined): string {
   if (!e) return "";
   switch (e.code) {
     case "rate_limited":
-      return e.retryAfterMs !== undefined
-        ? `You're sending messages too quickly. Try again in ${seconds(e.retryAfterMs)}.`
-        : "You're sending messages too quickly. Wait a moment and try again.";
+      return e.retryAfterMs !== undefined ? t("error.rateLimitedIn", { wait: seconds(e.retryAfterMs) }) : t("error.rateLimited");
     case "invalid_payload": {
       const limit = tooLongLimit(e);
-      if (limit !== undefined) return limit ? `That message is too long (the limit is ${limit} characters).` : "That message is too long.";
-      if (/empty/i.test(e.message)) return "That message is empty.";
-      return "The server did not accept that message.";
+      if (limit !== undefined) return limit ? t("error.tooLongLimit", { limit }) : t("error.tooLong");
+      if (/empty/i.test(e.message)) return t("error.empty");
+      return t("error.notAccepted");
     }
     case "limit_exceeded":
-      return "You've reached one of the server's limits (too many rooms open on this connection). Leave a room and try again.";
+      return t("error.limitExceeded");
     case "forbidden":
-      return "You don't have access to that conversation.";
+      return t("error.forbidden");
     case "not_joined":
-      return "You're not in this room right now. Rejoining...";
+      return t("error.notJoined");
     case "unauthenticated":
-      return "You're not signed in.";
+      return t("error.unauthenticated");
     case "not_found":
-      return "That message no longer exists.";
+      return t("error.notFound");
     case "unavailable":
-      return "The server couldn't save that right now. Try again in a moment.";
+      return t("error.unavailable");
     case "timeout":
-      return "No answer from the server. Try again.";
+      return t("error.timeout");
     case "disconnected":
-      return "Not connected. It will be sent when the connection is back.";
+      return t("error.disconnected");
     default:
-      return e.message ? `Something went wrong on the server: ${e.message}` : "Something went wrong on the server.";
+      return e.message ? t("error.serverSaid", { message: e.message }) : t("error.server");
   }
 }
 
@@ -287,11 +286,11 @@ export function errorText(e: ClientError | undefined): string {
 export function connectErrorText(message: string): string {
   switch (message) {
     case "invalid_username":
-      return "That username isn't allowed. Use 1 to 32 letters, digits, dots, dashes or underscores.";
+      return t("error.invalidUsername");
     case "unauthorized":
-      return "The server did not accept your sign-in. It needs a valid token.";
+      return t("error.unauthorized");
     case "session_expired":
-      return "Your session has ended: its token expired. Sign in again with a new token.";
+      return t("error.sessionExpired");
     default:
       return message;
   }

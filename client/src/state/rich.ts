@@ -3,6 +3,7 @@
  * them, the composer's `@` autocomplete, and edit/delete/react errors in plain words.
  */
 import { mentionsIn, type Message } from "../../../src/shared/wire.js";
+import { t } from "../i18n/index.js";
 import { errorText, type ClientError } from "./format.js";
 
 /** The reaction picker's choices: a small fixed set of common emoji. */
@@ -25,7 +26,7 @@ export interface ReactionView {
 
 function people(users: string[]): string {
   if (users.length <= 1) return users.join("");
-  return `${users.slice(0, -1).join(", ")} and ${users[users.length - 1]}`;
+  return t("msg.and", { list: users.slice(0, -1).join(", "), last: users[users.length - 1]! });
 }
 
 /** The reactions of a message as chips: in the picker's order, then any others in first-seen order. */
@@ -39,13 +40,13 @@ export function reactionViews(m: Message, me: string): ReactionView[] {
   return entries.map(([emoji, users]) => {
     const mine = users.includes(me);
     const others = users.filter((u) => u !== me).sort((a, b) => a.localeCompare(b));
-    const named = mine ? ["you", ...others] : others;
+    const named = mine ? [t("msg.you"), ...others] : others;
     return {
       emoji,
       count: users.length,
       users: named,
       mine,
-      label: `${emoji} ${users.length} ${users.length === 1 ? "reaction" : "reactions"} from ${people(named)}`,
+      label: t("msg.reactionLabel", { emoji, count: users.length, people: people(named) }),
     };
   });
 }
@@ -127,25 +128,21 @@ export type MessageAction = "edit" | "delete" | "react";
 export function actionErrorText(action: MessageAction, e: ClientError): string {
   switch (e.code) {
     case "forbidden":
-      return action === "edit"
-        ? "You can only edit your own messages."
-        : action === "delete"
-          ? "You can only delete your own messages."
-          : "You can't react in this conversation.";
+      return t(action === "edit" ? "action.editForbidden" : action === "delete" ? "action.deleteForbidden" : "action.reactForbidden");
     case "not_found":
-      return "That message no longer exists (it may have been deleted).";
+      return t("action.notFound");
     case "not_joined":
-      return "You're not in this room right now. Try again in a moment.";
+      return t("action.notJoined");
     case "invalid_payload":
       if (action === "edit") {
-        if (/empty/i.test(e.message)) return "A message can't be empty. Delete it instead.";
+        if (/empty/i.test(e.message)) return t("action.editEmpty");
         if (/longer|too long|too_big|max/i.test(e.message)) return errorText(e);
-        return "The server did not accept that edit.";
+        return t("action.editRefused");
       }
-      if (action === "react") return "That reaction isn't a single emoji.";
-      return "The server did not accept that.";
+      if (action === "react") return t("action.reactRefused");
+      return t("action.refused");
     case "disconnected":
-      return "Not connected. Try again when the connection is back.";
+      return t("action.disconnected");
     default:
       return errorText(e);
   }

@@ -4,6 +4,7 @@
  * (or an older page) is ignored.
  */
 import { MAX_SEARCH_LIMIT, type Message, type SearchResult } from "../../../src/shared/wire.js";
+import { t } from "../i18n/index.js";
 import type { ClientError } from "./format.js";
 
 export const SEARCH_PAGE = 20;
@@ -83,16 +84,16 @@ export function applySearchUpdate(s: SearchState, m: Message): SearchState {
 export function searchErrorText(e: ClientError): string {
   switch (e.code) {
     case "invalid_payload":
-      return "That search isn't valid. Try some words to look for.";
+      return t("search.invalid");
     case "forbidden":
-      return "You can't search that conversation.";
+      return t("search.forbidden");
     case "disconnected":
-      return "Not connected. Search again when the connection is back.";
+      return t("search.disconnected");
     case "timeout":
-      return "No answer from the server. Try again.";
+      return t("search.timeout");
     case "rate_limited":
-      return "Too many searches at once. Wait a moment and try again.";
+      return t("search.rateLimited");
     default:
-      return "Search isn't working right now. Try again in a moment.";
+      return t("search.unavailable");
   }
 }

@@ -2,6 +2,7 @@
  * Typing indicators, both ways. No timers of its own: callers pass the clock, so the
  * rules are testable and the controller decides when to re-check.
  */
+import { t } from "../i18n/index.js";
 
 /** How long someone is shown as typing after their last `typing: true`. */
 export const TYPING_SHOW_MS = 5000;
@@ -57,9 +58,9 @@ export class TypingTracker {
 /** "alice is typing...", "alice and bob are typing...", "several people are typing...". */
 export function typingText(users: readonly string[]): string {
   if (users.length === 0) return "";
-  if (users.length === 1) return `${users[0]} is typing...`;
-  if (users.length === 2) return `${users[0]} and ${users[1]} are typing...`;
-  return "several people are typing...";
+  if (users.length === 1) return t("typing.one", { name: users[0]! });
+  if (users.length === 2) return t("typing.two", { a: users[0]!, b: users[1]! });
+  return t("typing.many");
 }
 
 /**

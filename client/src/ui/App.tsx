@@ -1,5 +1,6 @@
 import { useEffect, useMemo, useState } from "preact/hooks";
 import type { Credentials, Room } from "../state/chat.js";
+import { t, tParts } from "../i18n/index.js";
 import { attachmentsOf, attachmentSummary } from "../state/attachments.js";
 import { connectErrorText, errorText, roomTitle } from "../state/format.js";
 import { lastEditable } from "../state/rich.js";
@@ -183,7 +184,7 @@ function Chat({ credentials, onRefused, onSignOut }: ChatProps) {
   const totalUnread = rooms.reduce((n, r) => n + (r.room === active ? 0 : r.log.unread()), 0);
   const totalMentions = rooms.reduce((n, r) => n + (r.room === active ? 0 : r.log.mentions()), 0);
   useEffect(() => {
-    document.title = totalUnread > 0 ? `(${totalUnread}) Chat` : "Chat";
+    document.title = totalUnread > 0 ? t("app.titleUnread", { count: totalUnread }) : t("app.name");
   }, [totalUnread]);
 
   const openDm = async (user: string) => {
@@ -217,7 +218,7 @@ function Chat({ credentials, onRefused, onSignOut }: ChatProps) {
     <FilesContext.Provider value={files}>
     <div class={`shell drawer-${drawer}${thread ? " thread-open" : ""}`}>
       <a class="skip-link" href="#composer-input">
-        Skip to message box
+        {t("app.skipToComposer")}
       </a>
       <Sidebar
         me={me}
@@ -240,12 +241,12 @@ function Chat({ credentials, onRefused, onSignOut }: ChatProps) {
         onBrowse={() => setBrowsing(true)}
       />
       <div class="scrim" onClick={() => setDrawer("none")} aria-hidden="true" />
-      <main class="room" aria-label={title ? (title.dm ? `Conversation with ${title.title}` : `#${title.title}`) : "Chat"}>
+      <main class="room" aria-label={title ? (title.dm ? t("app.dmWith", { name: title.title }) : `#${title.title}`) : t("app.name")}>
         <header class="room-header">
           <button
             class="icon-btn only-narrow"
             type="button"
-            aria-label="Rooms"
+            aria-label={t("app.roomsButton")}
             aria-expanded={drawer === "rooms"}
             aria-controls="sidebar"
             onClick={() => toggleDrawer("rooms")}
@@ -254,7 +255,11 @@ function Chat({ credentials, onRefused, onSignOut }: ChatProps) {
             {totalUnread > 0 && (
               <span
                 class={`dot${totalMentions > 0 ? " mention" : ""}`}
-                aria-label={totalMentions > 0 ? `${totalUnread} unread, ${totalMentions} mentioning you` : `${totalUnread} unread`}
+                aria-label={
+                  totalMentions > 0
+                    ? t("app.unreadMentions", { unread: totalUnread, mentions: totalMentions })
+                    : t("app.unread", { unread: totalUnread })
+                }
               />
             )}
           </button>
@@ -273,7 +278,7 @@ function Chat({ credentials, onRefused, onSignOut }: ChatProps) {
                 </>
               )
             ) : (
-              "Chat"
+              t("app.name")
             )}
           </h1>
           {current && !title?.dm && <LeaveRoom key={current.room} chat={chat} room={current.room} onLeft={nav.left} />}
@@ -289,10 +294,10 @@ function Chat({ credentials, onRefused, onSignOut }: ChatProps) {
               {chat.conn === "connected" ? (
                 <>
                   <span class="online-dot" aria-hidden="true" />
-                  {current.members.size} online
+                  {t("app.online", { count: current.members.size })}
                 </>
               ) : (
-                "Not connected"
+                t("conn.notConnected")
               )}
             </button>
           )}
@@ -384,11 +389,14 @@ function Chat({ credentials, onRefused, onSignOut }: ChatProps) {
         <footer class="node-footer">
           {chat.node && chat.conn === "connected" ? (
             <>
-              Served by <strong>{chat.node}</strong>
-              {chat.protocolVersion !== undefined && <> · protocol v{chat.protocolVersion}</>}
+              {tParts("app.servedBy", { node: <strong>{chat.node}</strong> })}
+              {chat.protocolVersion !== undefined && t("app.protocol", { version: chat.protocolVersion })}
             </>
           ) : (
-            <>Not connected{chat.conn === "reconnecting" ? " · reconnecting..." : chat.conn === "offline" ? " · offline" : ""}</>
+            <>
+              {t("conn.notConnected")}
+              {chat.conn === "reconnecting" ? t("app.reconnecting") : chat.conn === "offline" ? t("app.offline") : ""}
+            </>
           )}
         </footer>
         <div class="sr-only" aria-live="polite" aria-atomic="true">

@@ -1,4 +1,5 @@
 import { useLayoutEffect, useRef, useState } from "preact/hooks";
+import { t } from "../i18n/index.js";
 import { completeEmoji, emojiCandidates, emojiQuery, insertAt } from "../state/emoji.js";
 import { completeMention, mentionCandidates, mentionQuery } from "../state/rich.js";
 import type { Uploads } from "../state/uploads.js";
@@ -173,13 +174,13 @@ export function Composer(p: Props) {
       {p.error && (
         <p class="composer-error" role="alert">
           <span>{p.error}</span>
-          <button class="btn link" type="button" onClick={p.onDismissError} aria-label="Dismiss error">
+          <button class="btn link" type="button" onClick={p.onDismissError} aria-label={t("msg.dismissError")}>
             <Icon name="close" />
           </button>
         </p>
       )}
       {listOpen && (
-        <ul class="mention-list" id="mention-list" role="listbox" aria-label={mention ? "People to mention" : "Emoji"}>
+        <ul class="mention-list" id="mention-list" role="listbox" aria-label={t(mention ? "composer.people" : "composer.emojiList")}>
           {candidates.map((c, i) => (
             <li
               key={c.key}
@@ -201,7 +202,7 @@ export function Composer(p: Props) {
                 <Avatar name={c.key} size="sm" />
               )}
               <span>{c.emoji ? `:${c.key}:` : c.key}</span>
-              {!c.emoji && p.online.has(c.key) && <span class="online-dot" aria-label="online" />}
+              {!c.emoji && p.online.has(c.key) && <span class="online-dot" aria-label={t("composer.online")} />}
             </li>
           ))}
         </ul>
@@ -220,13 +221,13 @@ export function Composer(p: Props) {
       <div class="composer-box">
         {p.uploads && <AttachButton onFiles={addFiles} />}
         <label class="sr-only" for="composer-input">
-          Message {p.label}
+          {t("composer.label", { room: p.label })}
         </label>
         <textarea
           id="composer-input"
           ref={box}
           rows={1}
-          placeholder={`Message ${p.label}`}
+          placeholder={t("composer.label", { room: p.label })}
           value={text}
           aria-describedby={showCount ? "composer-help composer-count" : "composer-help"}
           aria-autocomplete="list"
@@ -256,7 +257,13 @@ export function Composer(p: Props) {
           }}
         />
         <EmojiPicker onPick={insertEmoji} />
-        <button class="send" type="submit" aria-label="Send" disabled={!canSend} title={uploading ? "Waiting for the files to upload" : undefined}>
+        <button
+          class="send"
+          type="submit"
+          aria-label={t("composer.send")}
+          disabled={!canSend}
+          title={uploading ? t("composer.waitUploads") : undefined}
+        >
           <Icon name="send" />
         </button>
       </div>
@@ -266,7 +273,8 @@ export function Composer(p: Props) {
         </p>
       )}
       <p id="composer-help" class="sr-only">
-        Enter sends, Shift+Enter starts a new line. Up arrow edits your last message. Type @ to mention someone.{p.uploads && " Paste or drop files to attach them."}
+        {t("composer.help")}
+        {p.uploads && t("composer.helpFiles")}
       </p>
     </form>
   );

@@ -4,6 +4,7 @@
  * outside closes it too.
  */
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
+import { t } from "../i18n/index.js";
 import { PICKER } from "../state/emoji.js";
 import { Icon } from "./bits.js";
 
@@ -67,8 +68,8 @@ export function EmojiPicker({ onPick }: { onPick(emoji: string): void }) {
         ref={toggle}
         class="icon-btn"
         type="button"
-        aria-label="Insert emoji"
-        title="Insert emoji"
+        aria-label={t("composer.insertEmoji")}
+        title={t("composer.insertEmoji")}
         aria-haspopup="dialog"
         aria-expanded={open}
         onClick={() => (open ? close() : setOpen(true))}
@@ -76,7 +77,7 @@ export function EmojiPicker({ onPick }: { onPick(emoji: string): void }) {
         <Icon name="smile" />
       </button>
       {open && (
-        <div class="emoji-grid" role="dialog" aria-label="Emoji" onKeyDown={onGridKey}>
+        <div class="emoji-grid" role="dialog" aria-label={t("composer.emojiList")} onKeyDown={onGridKey}>
           {PICKER.map((p) => (
             <button
               key={p.code}

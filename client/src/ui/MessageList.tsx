@@ -1,5 +1,6 @@
 import { Component, createRef, type ComponentChildren } from "preact";
 import type { Message } from "../../../src/shared/wire.js";
+import { t } from "../i18n/index.js";
 import { buildRows, dayLabel, relativeTime } from "../state/format.js";
 import type { Notice, Outgoing } from "../state/roomLog.js";
 import type { LinePlace } from "../state/unreadLine.js";
@@ -219,7 +220,7 @@ export class MessageList extends Component<MessageListProps, State> {
         items.push(
           <li key={r.key} class="notice" role="none">
             <span>
-              {n.kind === "online" ? `${n.user} is now online` : `${n.user} went offline`}
+              {t(n.kind === "online" ? "list.cameOnline" : "list.wentOffline", { user: n.user })}
               <time dateTime={n.at}> · {relativeTime(n.at, now)}</time>
             </span>
           </li>,
@@ -271,18 +272,18 @@ export class MessageList extends Component<MessageListProps, State> {
         <div class="messages" ref={this.scroller} onScroll={this.onScroll}>
           <div class="history-edge">
             {p.loadingOlder ? (
-              <span class="muted">Loading older messages...</span>
+              <span class="muted">{t("list.loadingOlder")}</span>
             ) : p.hasOlder ? (
               // Out of the Tab order: the list is one Tab stop, and Up at its top loads these.
               <button class="btn link" type="button" tabIndex={-1} onClick={p.onNearTop}>
-                Load older messages
+                {t("list.loadOlder")}
               </button>
             ) : p.messages.length > 0 ? (
-              <span class="muted">This is the beginning of the conversation.</span>
+              <span class="muted">{t("list.beginning")}</span>
             ) : null}
           </div>
           {p.messages.length === 0 && p.outgoing.length === 0 && !p.hasOlder && (
-            <p class="empty-room muted">No messages yet. Say hello!</p>
+            <p class="empty-room muted">{t("list.empty")}</p>
           )}
           {/* The feed pattern: the list's own semantics give way to the feed's articles (a feed
               has at least one). */}
@@ -299,7 +300,7 @@ export class MessageList extends Component<MessageListProps, State> {
         )}
         {this.state.newBelow && (
           <button class="new-pill" type="button" onClick={this.jumpToNewest}>
-            <Icon name="down" /> New messages
+            <Icon name="down" /> {t("list.newMessages")}
           </button>
         )}
       </div>

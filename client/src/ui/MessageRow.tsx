@@ -1,6 +1,7 @@
 /** One message in a room (body, reactions, edit box, actions) and one message still being sent. */
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import type { Message } from "../../../src/shared/wire.js";
+import { t } from "../i18n/index.js";
 import { errorText, fullTime } from "../state/format.js";
 import { mentionsMe, REACTION_CHOICES, reactionViews } from "../state/rich.js";
 import type { Outgoing } from "../state/roomLog.js";
@@ -60,7 +61,7 @@ export const MessageRow = memo(function MessageRow(p: RowProps) {
     }
   }, [menu]);
   const closeMenu = (refocus: boolean) => {
-    opener.current = refocus ? (menu === "delete" ? "Delete message" : "Add reaction") : undefined;
+    opener.current = refocus ? t(menu === "delete" ? "msg.deleteMessage" : "msg.addReaction") : undefined;
     setMenu("none");
   };
   const cls =
@@ -104,14 +105,14 @@ export const MessageRow = memo(function MessageRow(p: RowProps) {
         ) : (
           <div class="body">
             {m.deleted ? (
-              <em>Message deleted</em>
+              <em>{t("msg.deleted")}</em>
             ) : (
               <>
                 <Body text={m.body} me={me} />
                 {m.editedAt && (
-                  <span class="edited" title={`Edited ${fullTime(m.editedAt)}`}>
+                  <span class="edited" title={t("msg.editedAt", { time: fullTime(m.editedAt) })}>
                     {" "}
-                    (edited)
+                    {t("msg.edited")}
                   </span>
                 )}
               </>
@@ -120,7 +121,7 @@ export const MessageRow = memo(function MessageRow(p: RowProps) {
         )}
         <MessageAttachments message={m} />
         {reactions.length > 0 && (
-          <ul class="reactions" aria-label="Reactions">
+          <ul class="reactions" aria-label={t("msg.reactions")}>
             {reactions.map((r) => (
               <li key={r.emoji}>
                 <button
@@ -148,23 +149,28 @@ export const MessageRow = memo(function MessageRow(p: RowProps) {
         {error && (
           <p class="msg-error" role="alert">
             <span>{error}</span>
-            <button class="btn link" type="button" aria-label="Dismiss error" onClick={() => actions.dismissError(m.seq)}>
+            <button class="btn link" type="button" aria-label={t("msg.dismissError")} onClick={() => actions.dismissError(m.seq)}>
               <Icon name="close" />
             </button>
           </p>
         )}
-        {seenBy && <p class="seen-by">Seen by {seenBy}</p>}
+        {seenBy && <p class="seen-by">{t("msg.seenBy", { names: seenBy })}</p>}
       </div>
       {!m.deleted && !editing && (
-        <div class={`msg-actions${menu !== "none" ? " open" : ""}`} role="toolbar" aria-label={`Actions for ${m.user}'s message`} ref={toolbar}>
+        <div class={`msg-actions${menu !== "none" ? " open" : ""}`} role="toolbar" aria-label={t("msg.actionsFor", { user: m.user })} ref={toolbar}>
           {menu === "delete" ? (
-            <span class="confirm" role="alertdialog" aria-label="Delete this message?" onKeyDown={(e) => trapTab(e, e.currentTarget)}>
-              <span aria-hidden="true">Delete this message?</span>
+            <span
+              class="confirm"
+              role="alertdialog"
+              aria-label={t("msg.confirmDelete")}
+              onKeyDown={(e) => trapTab(e, e.currentTarget)}
+            >
+              <span aria-hidden="true">{t("msg.confirmDelete")}</span>
               <button class="btn small danger" type="button" onClick={() => actions.remove(m.seq)}>
-                Delete
+                {t("msg.delete")}
               </button>
               <button class="btn small" type="button" onClick={() => closeMenu(true)}>
-                Cancel
+                {t("msg.cancel")}
               </button>
             </span>
           ) : (
@@ -172,8 +178,8 @@ export const MessageRow = memo(function MessageRow(p: RowProps) {
               <button
                 class="icon-btn"
                 type="button"
-                aria-label="Add reaction"
-                title="Add reaction"
+                aria-label={t("msg.addReaction")}
+                title={t("msg.addReaction")}
                 aria-expanded={menu === "react"}
                 onClick={() => setMenu(menu === "react" ? "none" : "react")}
               >
@@ -186,10 +192,10 @@ export const MessageRow = memo(function MessageRow(p: RowProps) {
               )}
               {mine && (
                 <>
-                  <button class="icon-btn" type="button" aria-label="Edit message" title="Edit" onClick={() => actions.startEdit(m.seq)}>
+                  <button class="icon-btn" type="button" aria-label={t("msg.editMessage")} title={t("msg.edit")} onClick={() => actions.startEdit(m.seq)}>
                     <Icon name="edit" />
                   </button>
-                  <button class="icon-btn" type="button" aria-label="Delete message" title="Delete" onClick={() => setMenu("delete")}>
+                  <button class="icon-btn" type="button" aria-label={t("msg.deleteMessage")} title={t("msg.delete")} onClick={() => setMenu("delete")}>
                     <Icon name="trash" />
                   </button>
                 </>
@@ -197,7 +203,7 @@ export const MessageRow = memo(function MessageRow(p: RowProps) {
             </>
           )}
           {menu === "react" && (
-            <div class="picker" role="group" aria-label="Pick a reaction">
+            <div class="picker" role="group" aria-label={t("msg.pickReaction")}>
               {REACTION_CHOICES.map((e) => {
                 const on = (m.reactions?.[e] ?? []).includes(me);
                 return (
@@ -206,7 +212,7 @@ export const MessageRow = memo(function MessageRow(p: RowProps) {
                     type="button"
                     class={on ? "on" : undefined}
                     aria-pressed={on}
-                    aria-label={`React with ${e}`}
+                    aria-label={t("msg.reactWith", { emoji: e })}
                     onClick={() => {
                       actions.react(m.seq, e);
                       closeMenu(true);
@@ -251,7 +257,7 @@ function EditBox({ message: m, actions }: { message: Message; actions: MessageAc
       }}
     >
       <label class="sr-only" for={`edit-${m.seq}`}>
-        Edit message
+        {t("msg.editMessage")}
       </label>
       <textarea
         id={`edit-${m.seq}`}
@@ -273,13 +279,13 @@ function EditBox({ message: m, actions }: { message: Message; actions: MessageAc
       />
       <div class="edit-bar">
         <span id={`edit-help-${m.seq}`} class="muted small">
-          Enter to save · Escape to cancel
+          {t("msg.editHelp")}
         </span>
         <button class="btn small" type="button" onClick={() => actions.cancelEdit()}>
-          Cancel
+          {t("msg.cancel")}
         </button>
         <button class="btn small primary" type="submit" disabled={saving || text.trim() === ""}>
-          Save
+          {t("msg.save")}
         </button>
       </div>
     </form>
@@ -314,15 +320,15 @@ export function PendingRow({ me, outgoing: o, groupStart, onRetry, onDiscard, ro
             <Countdown until={o.retryAt} />
           </p>
         ) : o.status === "pending" ? (
-          <p class="send-state muted">Sending...</p>
+          <p class="send-state muted">{t("msg.sending")}</p>
         ) : (
           <p class="send-state failed-text">
-            Not sent{o.error ? `: ${errorText(o.error)}` : "."}{" "}
+            {o.error ? t("msg.notSentBecause", { reason: errorText(o.error) }) : t("msg.notSent")}{" "}
             <button class="btn link" type="button" onClick={() => onRetry(o.clientId)}>
-              Retry
+              {t("msg.retry")}
             </button>{" "}
             <button class="btn link" type="button" onClick={() => onDiscard(o.clientId)}>
-              Discard
+              {t("msg.discard")}
             </button>
           </p>
         )}
@@ -339,5 +345,5 @@ function Countdown({ until }: { until: number }) {
     return () => clearInterval(t);
   }, [until]);
   const left = Math.ceil((until - now) / 1000);
-  return <>{left > 0 ? `Sending again in ${left} s.` : "Sending..."}</>;
+  return <>{left > 0 ? t("msg.sendingAgain", { seconds: left }) : t("msg.sending")}</>;
 }

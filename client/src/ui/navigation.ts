@@ -6,6 +6,7 @@
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import { isRoomName } from "../../../src/shared/wire.js";
 import type { ChatClient, Room } from "../state/chat.js";
+import { t } from "../i18n/index.js";
 import { errorText } from "../state/format.js";
 import { roomFromHash, setHashRoom } from "./session.js";
 
@@ -63,7 +64,7 @@ export function useNavigation(chat: ChatClient, rooms: Room[], onSelect: () => v
     if (!active || chat.conn !== "connected" || chat.rooms.has(active) || tried.current.has(active)) return;
     tried.current.add(active);
     if (!isRoomName(active)) {
-      setRoomError(`"${active}" is not a room name.`);
+      setRoomError(t("app.notRoomName", { room: active }));
       return;
     }
     void chat.openRoom(active).then((err) => {
