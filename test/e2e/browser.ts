@@ -70,6 +70,8 @@ export interface PersonOptions {
   width?: number;
   height?: number;
   colorScheme?: "light" | "dark";
+  /** The browser's language (navigator.languages); Playwright's default is en-US. */
+  locale?: string;
 }
 
 /**
@@ -92,6 +94,7 @@ export class Person {
       viewport: { width: opts.width ?? 1280, height: opts.height ?? 800 },
       colorScheme: opts.colorScheme ?? "light",
       reducedMotion: "reduce",
+      ...(opts.locale ? { locale: opts.locale } : {}),
     });
     const page = await context.newPage();
     const p = new Person(name, context, page);

@@ -39,6 +39,7 @@ export const de: Catalogue = {
   "sidebar.badRoomName":
     "Raumnamen bestehen aus Kleinbuchstaben, Ziffern, - und _, höchstens 64, und beginnen mit einem Buchstaben oder einer Ziffer.",
   "sidebar.rooms": "Räume",
+  "sidebar.browse": "Räume durchsuchen",
   "sidebar.noRooms": "Noch keine Räume.",
   "sidebar.dms": "Direktnachrichten",
   "sidebar.noDms": "Öffne einen Namen in der Mitgliederliste eines Raums, um der Person zu schreiben.",
@@ -61,6 +62,8 @@ export const de: Catalogue = {
   "welcome.joinGeneral": "#general betreten",
 
   "toast.mentioned": "{from} hat dich in {room} erwähnt",
+  "toast.mentionedInThread": "{from} hat dich in einem Thread in {room} erwähnt",
+  "toast.replied": "{from} hat in einem Thread geantwortet, dem du in {room} folgst",
   "toast.open": "Öffnen",
   "toast.dismiss": "Schließen",
 

@@ -51,6 +51,7 @@ export const en = {
   "sidebar.joinButton": "Join room",
   "sidebar.badRoomName": "Room names use lowercase letters, digits, - and _, up to 64, starting with a letter or digit.",
   "sidebar.rooms": "Rooms",
+  "sidebar.browse": "Browse rooms",
   "sidebar.noRooms": "No rooms yet.",
   "sidebar.dms": "Direct messages",
   "sidebar.noDms": "Open someone's name in a room's member list to message them.",
@@ -73,6 +74,8 @@ export const en = {
   "welcome.joinGeneral": "Join #general",
 
   "toast.mentioned": "{from} mentioned you in {room}",
+  "toast.mentionedInThread": "{from} mentioned you in a thread in {room}",
+  "toast.replied": "{from} replied in a thread you follow in {room}",
   "toast.open": "Open",
   "toast.dismiss": "Dismiss",
 

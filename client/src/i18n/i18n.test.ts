@@ -40,7 +40,7 @@ describe("catalogues", () => {
     assert.deepEqual(tParts("search.resultsFor", { query: 7 }), ["Ergebnisse für ", 7]);
     const now = new Date(2025, 2, 3, 12, 0);
     assert.equal(relativeTime(new Date(2025, 2, 3, 11, 55).toISOString(), now), "vor 5 Min.");
-    const m = { room: "r", seq: 1, user: "bob", body: "x", createdAt: now.toISOString(), reactions: { "👍": ["me", "bob"] } };
+    const m = { room: "r", seq: 1, user: "bob", body: "x", clientId: "c", createdAt: now.toISOString(), reactions: { "👍": ["me", "bob"] } };
     assert.equal(reactionViews(m, "me")[0]?.label, "👍 2 Reaktionen von dir und bob");
   });
 

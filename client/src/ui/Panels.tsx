@@ -1,16 +1,12 @@
 /** The small panels around a room: the connection banner, the member list, the welcome screen and mention toasts. */
+import { t, tParts } from "../i18n/index.js";
 import type { ConnState, MentionAlert } from "../state/chat.js";
 import { roomLabel } from "../state/format.js";
 import { Avatar, Icon } from "./bits.js";
 
 export function ConnectionBanner({ conn }: { conn: ConnState }) {
   if (conn === "connected" || conn === "refused") return null;
-  const text =
-    conn === "connecting"
-      ? "Connecting..."
-      : conn === "reconnecting"
-        ? "Connection lost. Reconnecting... Messages you send now go out when it is back."
-        : "You're offline. Messages you send now go out when you're back online.";
+  const text = t(conn === "connecting" ? "conn.connecting" : conn === "reconnecting" ? "conn.reconnecting" : "conn.offline");
   return (
     <p class={`banner banner-${conn}`} role="status">
       <span class="spinner" aria-hidden="true" />
@@ -35,16 +31,16 @@ export function Members({
 }) {
   if (!connected) {
     return (
-      <aside class="members" id="members" aria-label="Online members">
-        <h2>Not connected</h2>
-        <p class="muted small members-offline">Who is online shows again when the connection is back.</p>
+      <aside class="members" id="members" aria-label={t("members.label")}>
+        <h2>{t("conn.notConnected")}</h2>
+        <p class="muted small members-offline">{t("members.offlineHint")}</p>
       </aside>
     );
   }
   const list = [...members].sort((a, b) => (a === me ? -1 : b === me ? 1 : a.localeCompare(b)));
   return (
-    <aside class="members" id="members" aria-label="Online members">
-      <h2>Online · {list.length}</h2>
+    <aside class="members" id="members" aria-label={t("members.label")}>
+      <h2>{t("members.heading", { count: list.length })}</h2>
       <ul>
         {list.map((u) => (
           <li key={u}>
@@ -52,13 +48,13 @@ export function Members({
               <span class="member">
                 <Avatar name={u} size="sm" />
                 <span class="member-name">{u}</span>
-                {u === me && <span class="muted small">you</span>}
+                {u === me && <span class="muted small">{t("members.you")}</span>}
               </span>
             ) : (
-              <button type="button" class="member" onClick={() => onOpenDm(u)} title={`Message ${u}`}>
+              <button type="button" class="member" onClick={() => onOpenDm(u)} title={t("members.message", { name: u })}>
                 <Avatar name={u} size="sm" />
                 <span class="member-name">{u}</span>
-                <span class="sr-only">, send a direct message</span>
+                <span class="sr-only">{t("members.sendDm")}</span>
               </button>
             )}
           </li>
@@ -72,13 +68,13 @@ export function Welcome({ waiting, onJoin }: { waiting: boolean; onJoin(room: st
   return (
     <section class="welcome">
       {waiting ? (
-        <p class="muted">Loading...</p>
+        <p class="muted">{t("welcome.loading")}</p>
       ) : (
         <>
-          <h2>Pick a room</h2>
-          <p class="muted">Join a room from the sidebar, or start with the general one.</p>
+          <h2>{t("welcome.title")}</h2>
+          <p class="muted">{t("welcome.intro")}</p>
           <button class="btn primary" type="button" onClick={() => onJoin("general")}>
-            Join #general
+            {t("welcome.joinGeneral")}
           </button>
         </>
       )}
@@ -105,13 +101,16 @@ export function Toasts({
             <Icon name={a.reply ? "thread" : "at"} />
           </span>
           <span class="toast-text">
-            <strong>{a.from}</strong> {a.reply ? "replied in a thread you follow in" : a.root !== undefined ? "mentioned you in a thread in" : "mentioned you in"}{" "}
-            {roomLabel(a.room, me)}
+            {tParts(
+              a.reply ? "toast.replied" : a.root !== undefined ? "toast.mentionedInThread" : "toast.mentioned",
+              { from: <strong>{a.from}</strong> },
+              { room: roomLabel(a.room, me) },
+            )}
           </span>
           <button class="btn small primary" type="button" onClick={() => onOpen(a)}>
-            Open
+            {t("toast.open")}
           </button>
-          <button class="icon-btn" type="button" aria-label="Dismiss" onClick={() => onDismiss(a)}>
+          <button class="icon-btn" type="button" aria-label={t("toast.dismiss")} onClick={() => onDismiss(a)}>
             <Icon name="close" />
           </button>
         </div>

@@ -3,6 +3,7 @@
  * Enter opens, Escape closes; Tab stays inside, and closing gives the focus back.
  */
 import { useLayoutEffect, useRef, useState } from "preact/hooks";
+import { t } from "../i18n/index.js";
 import type { Room } from "../state/chat.js";
 import { roomTitle } from "../state/format.js";
 import { trapTab } from "./focus.js";
@@ -68,7 +69,7 @@ export function QuickSwitcher({ me, rooms, onPick, onClose }: Props) {
         ref={root}
         role="dialog"
         aria-modal="true"
-        aria-label="Go to a room"
+        aria-label={t("switcher.label")}
         onClick={(e) => e.stopPropagation()}
         onKeyDown={onKeyDown}
       >
@@ -77,12 +78,12 @@ export function QuickSwitcher({ me, rooms, onPick, onClose }: Props) {
           class="switcher-input"
           type="text"
           role="combobox"
-          aria-label="Room name"
+          aria-label={t("switcher.input")}
           aria-expanded={matches.length > 0}
           aria-controls="switcher-list"
           aria-autocomplete="list"
           aria-activedescendant={matches.length > 0 ? `switcher-opt-${active}` : undefined}
-          placeholder="Go to a room..."
+          placeholder={t("switcher.placeholder")}
           autocomplete="off"
           value={query}
           onInput={(e) => {
@@ -90,7 +91,7 @@ export function QuickSwitcher({ me, rooms, onPick, onClose }: Props) {
             setPick(0);
           }}
         />
-        <ul id="switcher-list" class="switcher-list" role="listbox" aria-label="Rooms">
+        <ul id="switcher-list" class="switcher-list" role="listbox" aria-label={t("switcher.rooms")}>
           {matches.map((m, i) => (
             <li
               key={m.room}
@@ -108,7 +109,7 @@ export function QuickSwitcher({ me, rooms, onPick, onClose }: Props) {
             </li>
           ))}
         </ul>
-        {matches.length === 0 && <p class="muted small switcher-empty">No room matches.</p>}
+        {matches.length === 0 && <p class="muted small switcher-empty">{t("switcher.none")}</p>}
       </div>
     </div>
   );

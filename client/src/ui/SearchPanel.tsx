@@ -1,5 +1,6 @@
 /** Search results across rooms or in one, with their scope, paging and state. */
 import type { Message } from "../../../src/shared/wire.js";
+import { t, tParts } from "../i18n/index.js";
 import { attachmentsOf, attachmentSummary } from "../state/attachments.js";
 import { fullTime, relativeTime, richText, roomLabel, roomTitle } from "../state/format.js";
 import { searchErrorText, type SearchState } from "../state/searchState.js";
@@ -37,14 +38,14 @@ export function SearchPanel({ search: s, me, now, current, onScope, onMore, onOp
   const at = new Date(now);
   const scopeRoom = s.room ?? current;
   return (
-    <section class="search-panel" aria-label="Search results">
+    <section class="search-panel" aria-label={t("search.label")}>
       <header class="search-head">
         <h2>
-          Results for <q>{s.query}</q>
+          {tParts("search.resultsFor", { query: <q>{s.query}</q> })}
         </h2>
-        <div class="scope" role="group" aria-label="Where to search">
+        <div class="scope" role="group" aria-label={t("search.scope")}>
           <button type="button" class="btn small" aria-pressed={!s.room} onClick={() => onScope(undefined)}>
-            All rooms
+            {t("search.allRooms")}
           </button>
           {scopeRoom && (
             <button type="button" class="btn small" aria-pressed={s.room === scopeRoom} onClick={() => onScope(scopeRoom)}>
@@ -52,7 +53,7 @@ export function SearchPanel({ search: s, me, now, current, onScope, onMore, onOp
             </button>
           )}
         </div>
-        <button class="icon-btn" type="button" aria-label="Close search" title="Close search (Escape)" onClick={onClose}>
+        <button class="icon-btn" type="button" aria-label={t("search.close")} title={t("search.closeTitle")} onClick={onClose}>
           <Icon name="close" />
         </button>
       </header>
@@ -63,7 +64,7 @@ export function SearchPanel({ search: s, me, now, current, onScope, onMore, onOp
               <li key={`${m.room}:${m.seq}`}>
                 <button type="button" class="result" onClick={() => onOpen(m)}>
                   <span class="result-meta">
-                    <span class="result-room">{roomTitle(m.room, me).dm ? "Direct message" : roomLabel(m.room, me)}</span>
+                    <span class="result-room">{roomTitle(m.room, me).dm ? t("search.dm") : roomLabel(m.room, me)}</span>
                     <span class="author">{m.user}</span>
                     <time dateTime={m.createdAt} title={fullTime(m.createdAt)}>
                       {relativeTime(m.createdAt, at)}
@@ -80,17 +81,17 @@ export function SearchPanel({ search: s, me, now, current, onScope, onMore, onOp
         )}
         <div class="search-status" role="status">
           {s.loading ? (
-            <span class="muted">Searching...</span>
+            <span class="muted">{t("search.searching")}</span>
           ) : s.error ? (
             <span class="form-error small">{searchErrorText(s.error)}</span>
           ) : s.done && s.results.length === 0 ? (
-            <span class="muted">No messages found.</span>
+            <span class="muted">{t("search.none")}</span>
           ) : s.hasMore ? (
             <button class="btn" type="button" onClick={onMore}>
-              Load more results
+              {t("search.more")}
             </button>
           ) : s.done ? (
-            <span class="muted small">No more results.</span>
+            <span class="muted small">{t("search.noMore")}</span>
           ) : null}
         </div>
       </div>

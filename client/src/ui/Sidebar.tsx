@@ -2,9 +2,11 @@
 import type { ComponentChildren } from "preact";
 import { useState } from "preact/hooks";
 import { PUBLIC_ROOM_PATTERN, isRoomName } from "../../../src/shared/wire.js";
+import { t } from "../i18n/index.js";
 import type { Room } from "../state/chat.js";
 import { roomTitle } from "../state/format.js";
 import { Avatar, Icon } from "./bits.js";
+import { LanguageSelect } from "./LanguageSelect.js";
 import { MutedMark } from "./NotifyControls.js";
 
 export interface SidebarProps {
@@ -35,7 +37,7 @@ export function Sidebar({ me, rooms, active, onSelect, onJoin, onSignOut, onSear
     const room = name.trim().replace(/^#/, "").toLowerCase();
     if (!room) return;
     if (!PUBLIC_ROOM_PATTERN.test(room) && !isRoomName(room)) {
-      setError("Room names use lowercase letters, digits, - and _, up to 64, starting with a letter or digit.");
+      setError(t("sidebar.badRoomName"));
       return;
     }
     setError(undefined);
@@ -48,7 +50,7 @@ export function Sidebar({ me, rooms, active, onSelect, onJoin, onSignOut, onSear
   };
 
   const item = (r: Room) => {
-    const t = roomTitle(r.room, me);
+    const rt = roomTitle(r.room, me);
     const unread = r.room === active ? 0 : r.log.unread();
     const mentions = r.room === active ? 0 : r.log.mentions();
     const threads = r.room === active ? 0 : r.threads.unreadThreads(r.log);
@@ -60,19 +62,19 @@ export function Sidebar({ me, rooms, active, onSelect, onJoin, onSignOut, onSear
           aria-current={r.room === active ? "page" : undefined}
           onClick={() => onSelect(r.room)}
         >
-          {t.dm ? (
-            <Avatar name={t.title} size="sm" />
+          {rt.dm ? (
+            <Avatar name={rt.title} size="sm" />
           ) : (
             <span class="room-hash" aria-hidden="true">
               #
             </span>
           )}
-          <span class="room-name">{t.title}</span>
+          <span class="room-name">{rt.title}</span>
           {muted?.has(r.room) && <MutedMark />}
           {mentions > 0 && (
-            <span class="badge mention-badge" title={`${mentions} ${mentions === 1 ? "mention" : "mentions"} of you`}>
+            <span class="badge mention-badge" title={t("sidebar.mentionsTitle", { count: mentions })}>
               @{mentions > 1 ? (mentions > 99 ? "99+" : mentions) : ""}
-              <span class="sr-only"> {mentions === 1 ? "mention" : "mentions"}</span>
+              <span class="sr-only"> {t("sidebar.mentions", { count: mentions })}</span>
             </span>
           )}
           {threads > 0 && (
@@ -85,7 +87,7 @@ export function Sidebar({ me, rooms, active, onSelect, onJoin, onSignOut, onSear
           {unread > 0 && (
             <span class="badge">
               {unread > 99 ? "99+" : unread}
-              <span class="sr-only"> unread</span>
+              <span class="sr-only"> {t("sidebar.unread")}</span>
             </span>
           )}
         </button>
@@ -94,10 +96,10 @@ export function Sidebar({ me, rooms, active, onSelect, onJoin, onSignOut, onSear
   };
 
   return (
-    <aside class="sidebar" id="sidebar" aria-label="Rooms and direct messages">
+    <aside class="sidebar" id="sidebar" aria-label={t("sidebar.label")}>
       <div class="brand">
         <span class="brand-mark" aria-hidden="true" />
-        <span>Chat</span>
+        <span>{t("app.name")}</span>
       </div>
       <form
         class="join-box search-box"
@@ -108,27 +110,27 @@ export function Sidebar({ me, rooms, active, onSelect, onJoin, onSignOut, onSear
         }}
       >
         <label class="sr-only" for="search-messages">
-          Search messages
+          {t("sidebar.search")}
         </label>
         <input
           id="search-messages"
           type="search"
-          placeholder="Search messages"
+          placeholder={t("sidebar.search")}
           autocomplete="off"
           value={query}
           onInput={(e) => setQuery(e.currentTarget.value)}
         />
-        <button class="icon-btn" type="submit" aria-label="Search">
+        <button class="icon-btn" type="submit" aria-label={t("sidebar.searchButton")}>
           <Icon name="search" />
         </button>
       </form>
       <form class="join-box" onSubmit={submit}>
         <label class="sr-only" for="join-room">
-          Join or create a room
+          {t("sidebar.join")}
         </label>
         <input
           id="join-room"
-          placeholder="Join or create a room"
+          placeholder={t("sidebar.join")}
           autocapitalize="off"
           autocomplete="off"
           spellcheck={false}
@@ -137,7 +139,7 @@ export function Sidebar({ me, rooms, active, onSelect, onJoin, onSignOut, onSear
           aria-describedby={error ? "join-error" : undefined}
           onInput={(e) => setName(e.currentTarget.value)}
         />
-        <button class="icon-btn" type="submit" aria-label="Join room">
+        <button class="icon-btn" type="submit" aria-label={t("sidebar.joinButton")}>
           <Icon name="plus" />
         </button>
       </form>
@@ -146,19 +148,19 @@ export function Sidebar({ me, rooms, active, onSelect, onJoin, onSignOut, onSear
           {error}
         </p>
       )}
-      <nav class="room-nav" aria-label="Rooms">
-        <h2>Rooms</h2>
+      <nav class="room-nav" aria-label={t("sidebar.rooms")}>
+        <h2>{t("sidebar.rooms")}</h2>
         {onBrowse && (
           <button class="btn link browse-open" type="button" onClick={onBrowse}>
-            <Icon name="compass" /> Browse rooms
+            <Icon name="compass" /> {t("sidebar.browse")}
           </button>
         )}
-        {publicRooms.length > 0 ? <ul>{publicRooms.map(item)}</ul> : <p class="muted small pad">No rooms yet.</p>}
-        <h2>Direct messages</h2>
+        {publicRooms.length > 0 ? <ul>{publicRooms.map(item)}</ul> : <p class="muted small pad">{t("sidebar.noRooms")}</p>}
+        <h2>{t("sidebar.dms")}</h2>
         {dms.length > 0 ? (
           <ul>{dms.map(item)}</ul>
         ) : (
-          <p class="muted small pad">Open someone's name in a room's member list to message them.</p>
+          <p class="muted small pad">{t("sidebar.noDms")}</p>
         )}
       </nav>
       <div class="me">
@@ -167,7 +169,8 @@ export function Sidebar({ me, rooms, active, onSelect, onJoin, onSignOut, onSear
           {me}
         </span>
         {tools}
-        <button class="icon-btn" type="button" onClick={onSignOut} aria-label="Sign out" title="Sign out">
+        <LanguageSelect id="language" />
+        <button class="icon-btn" type="button" onClick={onSignOut} aria-label={t("sidebar.signOut")} title={t("sidebar.signOut")}>
           <Icon name="logout" />
         </button>
       </div>

@@ -1,5 +1,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
+import { t } from "../i18n/index.js";
 import type { Credentials } from "../state/chat.js";
+import { LanguageSelect } from "./LanguageSelect.js";
 
 interface Props {
   error?: string;
@@ -32,11 +34,11 @@ export function SignIn({ error, tokenMode, initial, onSubmit }: Props) {
             <path d="M18 20h28a4 4 0 0 1 4 4v14a4 4 0 0 1-4 4H30l-9 7v-7h-3a4 4 0 0 1-4-4V24a4 4 0 0 1 4-4z" />
           </svg>
         </div>
-        <h1 id="signin-title">Welcome to Chat</h1>
-        <p class="muted">{useToken ? "Paste the access token you were given." : "Pick a name to start chatting."}</p>
+        <h1 id="signin-title">{t("signin.title")}</h1>
+        <p class="muted">{t(useToken ? "signin.tokenIntro" : "signin.nameIntro")}</p>
         {useToken ? (
           <label class="field">
-            <span>Access token</span>
+            <span>{t("signin.token")}</span>
             <textarea
               ref={input}
               name="token"
@@ -50,7 +52,7 @@ export function SignIn({ error, tokenMode, initial, onSubmit }: Props) {
           </label>
         ) : (
           <label class="field">
-            <span>Username</span>
+            <span>{t("signin.username")}</span>
             <input
               ref={input}
               name="username"
@@ -63,7 +65,9 @@ export function SignIn({ error, tokenMode, initial, onSubmit }: Props) {
               value={value}
               onInput={(e) => setValue(e.currentTarget.value)}
             />
-            <small id="username-hint" class="muted">Letters, digits, dots, dashes and underscores; up to 32.</small>
+            <small id="username-hint" class="muted">
+              {t("signin.usernameHint")}
+            </small>
           </label>
         )}
         {error && (
@@ -72,7 +76,7 @@ export function SignIn({ error, tokenMode, initial, onSubmit }: Props) {
           </p>
         )}
         <button class="btn primary" type="submit">
-          Sign in
+          {t("signin.submit")}
         </button>
         <button
           class="btn link"
@@ -82,8 +86,9 @@ export function SignIn({ error, tokenMode, initial, onSubmit }: Props) {
             setValue("");
           }}
         >
-          {useToken ? "Use a username instead" : "Sign in with a token instead"}
+          {t(useToken ? "signin.useUsername" : "signin.useToken")}
         </button>
+        <LanguageSelect id="signin-language" />
       </form>
     </main>
   );

@@ -1,7 +1,8 @@
 /**
- * Message formatting in the browser against one real node: two people, one sends Markdown,
+ * Text in the browser against one real node. Formatting: two people, one sends Markdown,
  * emoji shortcodes and hostile text, the other sees the right elements (and never markup
- * from a body); the composer's emoji picker and `:` autocomplete insert emoji.
+ * from a body); the composer's emoji picker and `:` autocomplete insert emoji. Languages:
+ * a German browser gets the German UI, and switching to English sticks.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
@@ -9,7 +10,7 @@ import { OneNodeSite } from "./browser.js";
 
 const site = new OneNodeSite();
 
-before(() => site.start("e2eformat", { NODE_ID: "e2e-format", RATE_LIMIT_SENDS: "1000" }));
+before(() => site.start("e2etext", { NODE_ID: "e2e-text", RATE_LIMIT_SENDS: "1000" }));
 after(() => site.stop());
 
 describe("formatting", () => {
@@ -100,5 +101,50 @@ describe("formatting", () => {
     assert.equal(await got.locator(".body .emoji").getAttribute("title"), ":tada:");
     await cy.close();
     await dee.close();
+  });
+});
+
+describe("languages", () => {
+  test("a German browser gets the German UI; switching to English sticks; ?lang= overrides", async () => {
+    const otto = await site.person("otto");
+    const hanna = await site.person("hanna", { locale: "de-DE" });
+    await otto.signIn();
+    await otto.join("sprachen");
+
+    await hanna.page.goto("/");
+    await hanna.waitFor(hanna.page.locator("html[lang=de]"));
+    await hanna.page.getByRole("heading", { name: "Willkommen im Chat" }).waitFor();
+    await hanna.page.getByLabel("Benutzername").fill("hanna");
+    await hanna.page.getByRole("button", { name: "Anmelden", exact: true }).click();
+    const join = hanna.page.getByLabel("Raum betreten oder erstellen");
+    await join.fill("sprachen");
+    await join.press("Enter");
+    await hanna.waitFor(hanna.roomHeading("sprachen"));
+    await otto.send("hallo hanna");
+    await hanna.waitFor(hanna.page.locator(".message-list .body", { hasText: "hallo hanna" }));
+    assert.equal(await hanna.page.locator(".members-toggle").textContent(), "2 online");
+    await hanna.page.locator(".day-sep", { hasText: "Heute" }).waitFor();
+    await hanna.page.locator(".msg-meta time", { hasText: "gerade eben" }).first().waitFor();
+    await hanna.page.getByRole("textbox", { name: "Nachricht an #sprachen" }).waitFor();
+    // Dates in the chosen locale: German weekday and month names in the tooltip.
+    const full = await hanna.page.locator(".msg-meta time").first().getAttribute("title");
+    assert.match(full ?? "", /(Montag|Dienstag|Mittwoch|Donnerstag|Freitag|Samstag|Sonntag)/);
+    await hanna.screenshot("language-de.png");
+
+    // Switching: the page reloads in English, still signed in, and stays English on reload.
+    await hanna.page.getByRole("combobox", { name: "Sprache", exact: true }).selectOption("en");
+    await hanna.waitFor(hanna.page.locator("html[lang=en]"));
+    await hanna.waitFor(hanna.page.getByLabel("Join or create a room"));
+    await hanna.page.reload();
+    await hanna.waitFor(hanna.page.getByLabel("Join or create a room"));
+    assert.equal(await hanna.page.locator("html").getAttribute("lang"), "en");
+    assert.equal(await hanna.page.getByRole("combobox", { name: "Language", exact: true }).inputValue(), "en");
+
+    // ?lang= wins over the browser's language and the saved choice, for that load.
+    await otto.page.goto("/?lang=de");
+    await otto.waitFor(otto.page.getByLabel("Raum betreten oder erstellen"));
+    assert.equal(await otto.page.locator("html").getAttribute("lang"), "de");
+    await otto.close();
+    await hanna.close();
   });
 });
