@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useState } from "preact/hooks";
 import type { Credentials, Room } from "../state/chat.js";
-import { t, tParts } from "../i18n/index.js";
+import { t } from "../i18n/index.js";
 import { attachmentsOf, attachmentSummary } from "../state/attachments.js";
 import { connectErrorText, errorText, roomTitle } from "../state/format.js";
 import { lastEditable } from "../state/rich.js";
@@ -11,7 +11,7 @@ import { LeaveRoom } from "./LeaveRoom.js";
 import { useDrawerFocus } from "./focus.js";
 import { Composer } from "./Composer.js";
 import { MessageList, type MessageActions } from "./MessageList.js";
-import { ConnectionBanner, Members, Toasts, Welcome } from "./Panels.js";
+import { ConnectionBanner, Members, NodeFooter, Toasts, Welcome } from "./Panels.js";
 import { QuickSwitcher } from "./QuickSwitcher.js";
 import { SearchPanel } from "./SearchPanel.js";
 import { clearDrafts, loadDrafts, saveDraft } from "./drafts.js";
@@ -386,19 +386,7 @@ function Chat({ credentials, onRefused, onSignOut }: ChatProps) {
             }}
           />
         )}
-        <footer class="node-footer">
-          {chat.node && chat.conn === "connected" ? (
-            <>
-              {tParts("app.servedBy", { node: <strong>{chat.node}</strong> })}
-              {chat.protocolVersion !== undefined && t("app.protocol", { version: chat.protocolVersion })}
-            </>
-          ) : (
-            <>
-              {t("conn.notConnected")}
-              {chat.conn === "reconnecting" ? t("app.reconnecting") : chat.conn === "offline" ? t("app.offline") : ""}
-            </>
-          )}
-        </footer>
+        <NodeFooter conn={chat.conn} node={chat.node} protocolVersion={chat.protocolVersion} />
         <div class="sr-only" aria-live="polite" aria-atomic="true">
           {announced}
         </div>

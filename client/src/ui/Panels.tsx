@@ -1,4 +1,4 @@
-/** The small panels around a room: the connection banner, the member list, the welcome screen and mention toasts. */
+/** The small panels around a room: the connection banner, the member list, the welcome screen, mention toasts and the footer. */
 import { t, tParts } from "../i18n/index.js";
 import type { ConnState, MentionAlert } from "../state/chat.js";
 import { roomLabel } from "../state/format.js";
@@ -116,5 +116,24 @@ export function Toasts({
         </div>
       ))}
     </div>
+  );
+}
+
+/** Which node serves the connection, or that there is none. */
+export function NodeFooter({ conn, node, protocolVersion }: { conn: ConnState; node?: string; protocolVersion?: number }) {
+  return (
+    <footer class="node-footer">
+      {node && conn === "connected" ? (
+        <>
+          {tParts("app.servedBy", { node: <strong>{node}</strong> })}
+          {protocolVersion !== undefined && t("app.protocol", { version: protocolVersion })}
+        </>
+      ) : (
+        <>
+          {t("conn.notConnected")}
+          {conn === "reconnecting" ? t("app.reconnecting") : conn === "offline" ? t("app.offline") : ""}
+        </>
+      )}
+    </footer>
   );
 }
