@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { expectAccessible } from "./axe.js";
 import { OneNodeSite } from "./browser.js";
 
 const site = new OneNodeSite();
@@ -58,6 +59,7 @@ describe("formatting", () => {
     assert.equal(await bad.locator("a").count(), 0);
     assert.deepEqual(bea.dialogs, []);
     await bea.screenshot("format-desktop.png");
+    await expectAccessible(bea.page, "formatted messages");
     await ada.close();
     await bea.close();
   });
@@ -83,6 +85,7 @@ describe("formatting", () => {
     await grid.waitFor({ state: "detached" });
     assert.equal(await cy.page.evaluate(() => document.activeElement?.getAttribute("aria-label")), "Insert emoji");
     await toggle.click();
+    await expectAccessible(cy.page, "emoji picker open");
     await grid.getByRole("button", { name: ":tada:" }).click();
     await grid.waitFor({ state: "detached" });
     assert.equal(await cy.composer().inputValue(), "party 🎉");
@@ -130,6 +133,7 @@ describe("languages", () => {
     const full = await hanna.page.locator(".msg-meta time").first().getAttribute("title");
     assert.match(full ?? "", /(Montag|Dienstag|Mittwoch|Donnerstag|Freitag|Samstag|Sonntag)/);
     await hanna.screenshot("language-de.png");
+    await expectAccessible(hanna.page, "a room in German");
 
     // Switching: the page reloads in English, still signed in, and stays English on reload.
     await hanna.page.getByRole("combobox", { name: "Sprache", exact: true }).selectOption("en");
