@@ -4,6 +4,7 @@
  * as unread. Replies are ordinary entries of the room's log (RoomLog keeps them); the main
  * timeline leaves them out and the thread panel (threadPanel.ts) shows them.
  */
+import { t } from "../i18n/index.js";
 import type { Message } from "../../../src/shared/wire.js";
 import { mentionsMe } from "./rich.js";
 
@@ -39,7 +40,7 @@ export function repliesIn(list: readonly Message[], root: number): Message[] {
 
 /** "3 replies", "1 reply". */
 export function replyCountText(n: number): string {
-  return `${n} ${n === 1 ? "reply" : "replies"}`;
+  return t("thread.replies", { count: n });
 }
 
 /** Keeps the newest state of each message by `updateSeq` (a page fetched earlier may be older than the log). */

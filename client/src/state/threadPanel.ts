@@ -4,6 +4,7 @@
  * following, and reactions on replies older than the room's loaded window. Also decides
  * when a reply deserves an in-app alert (a followed thread that is not open). No DOM.
  */
+import { t } from "../i18n/index.js";
 import type { Message, ThreadResult } from "../../../src/shared/wire.js";
 import type { ClientError } from "./format.js";
 import { reactionToggle } from "./rich.js";
@@ -126,7 +127,7 @@ export class OpenThread {
     const on = reactionToggle(m, emoji, this.host.me);
     const ack = await this.host.call<{ message: Message }>("message:react", { room: this.room, seq, emoji, on });
     if (ack.ok) this.update(ack.message);
-    else this.r?.messageErrors.set(seq, "Could not react to this message.");
+    else this.r?.messageErrors.set(seq, t("thread.reactFailed"));
     this.host.changed();
   }
 }

@@ -186,7 +186,7 @@ export const MessageRow = memo(function MessageRow(p: RowProps) {
                 <Icon name="smile" />
               </button>
               {actions.openThread && m.threadOf === undefined && (
-                <button class="icon-btn" type="button" aria-label="Reply in thread" title="Reply in thread" onClick={() => actions.openThread!(m.seq)}>
+                <button class="icon-btn" type="button" aria-label={t("thread.reply")} title={t("thread.reply")} onClick={() => actions.openThread!(m.seq)}>
                   <Icon name="thread" />
                 </button>
               )}

@@ -78,10 +78,10 @@ export function Sidebar({ me, rooms, active, onSelect, onJoin, onSignOut, onSear
             </span>
           )}
           {threads > 0 && (
-            <span class="badge thread-badge" title={`${threads} ${threads === 1 ? "thread" : "threads"} with new replies`}>
+            <span class="badge thread-badge" title={t("sidebar.threadsTitle", { count: threads })}>
               <Icon name="thread" />
               {threads > 1 ? (threads > 99 ? "99+" : threads) : ""}
-              <span class="sr-only"> {threads === 1 ? "thread" : "threads"} with new replies</span>
+              <span class="sr-only"> {t("sidebar.threads", { count: threads })}</span>
             </span>
           )}
           {unread > 0 && (

@@ -4,6 +4,7 @@
  * (edit, delete, react). The focus comes in when it opens and goes back to the root's
  * "N replies" (or its "Reply in thread") when it closes; Escape closes it.
  */
+import { t } from "../i18n/index.js";
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
 import type { ChatClient } from "../state/chat.js";
 import { errorText, relativeTime, roomLabel } from "../state/format.js";
@@ -105,7 +106,7 @@ export function ThreadPanel({ chat, thread, now }: { chat: ChatClient; thread: O
       <aside class="thread-panel" id="thread-panel" aria-labelledby="thread-title" ref={panel}>
         <header class="thread-head">
           <h2 id="thread-title">
-            Thread <span class="muted small">in {roomLabel(room, me)}</span>
+            {t("thread.title")} <span class="muted small">{t("thread.inRoom", { room: roomLabel(room, me) })}</span>
           </h2>
           <button
             type="button"
@@ -113,9 +114,9 @@ export function ThreadPanel({ chat, thread, now }: { chat: ChatClient; thread: O
             aria-pressed={following}
             onClick={() => void thread.setFollowing(!following)}
           >
-            {following ? "Following" : "Follow"}
+            {t(following ? "thread.following" : "thread.follow")}
           </button>
-          <button type="button" class="icon-btn" aria-label="Close thread" onClick={close}>
+          <button type="button" class="icon-btn" aria-label={t("thread.close")} onClick={close}>
             <Icon name="close" />
           </button>
         </header>
@@ -124,7 +125,7 @@ export function ThreadPanel({ chat, thread, now }: { chat: ChatClient; thread: O
           ref={scroller}
           tabIndex={0}
           role="region"
-          aria-label="Thread messages"
+          aria-label={t("thread.messages")}
           onScroll={(e) => (before.current = { first, height: e.currentTarget.scrollHeight, top: e.currentTarget.scrollTop })}
         >
           {thread.error && (
@@ -147,7 +148,7 @@ export function ThreadPanel({ chat, thread, now }: { chat: ChatClient; thread: O
               />
             </ol>
           ) : (
-            <p class="muted thread-loading">{thread.loading ? "Loading thread..." : ""}</p>
+            <p class="muted thread-loading">{thread.loading ? t("thread.loading") : ""}</p>
           )}
           <p class="thread-divider">
             <span>{replyCountText(Math.max(rootMsg?.replyCount ?? 0, replies.length))}</span>
@@ -155,10 +156,10 @@ export function ThreadPanel({ chat, thread, now }: { chat: ChatClient; thread: O
           {thread.hasMore && (
             <div class="history-edge">
               {thread.loading ? (
-                <span class="muted">Loading older replies...</span>
+                <span class="muted">{t("thread.loadingOlder")}</span>
               ) : (
                 <button class="btn link" type="button" onClick={() => void thread.load(true)}>
-                  Load older replies
+                  {t("thread.loadOlder")}
                 </button>
               )}
             </div>
@@ -198,14 +199,14 @@ export function ThreadPanel({ chat, thread, now }: { chat: ChatClient; thread: O
           }}
         >
           <label class="sr-only" for="thread-input">
-            Reply in thread
+            {t("thread.reply")}
           </label>
           <textarea
             id="thread-input"
             ref={input}
             rows={1}
             value={text}
-            placeholder="Reply..."
+            placeholder={t("thread.placeholder")}
             onInput={(e) => setText(e.currentTarget.value)}
             onKeyDown={(e) => {
               if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
@@ -214,7 +215,7 @@ export function ThreadPanel({ chat, thread, now }: { chat: ChatClient; thread: O
               }
             }}
           />
-          <button class="send" type="submit" aria-label="Send reply" disabled={text.trim() === ""}>
+          <button class="send" type="submit" aria-label={t("thread.send")} disabled={text.trim() === ""}>
             <Icon name="send" />
           </button>
         </form>

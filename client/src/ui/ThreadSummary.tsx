@@ -1,4 +1,5 @@
 /** "N replies" under a thread's root: who replied last and when; opens the thread panel. */
+import { t } from "../i18n/index.js";
 import type { Message } from "../../../src/shared/wire.js";
 import { fullTime, relativeTime } from "../state/format.js";
 import { replyCountText } from "../state/thread.js";
@@ -21,10 +22,10 @@ export function ThreadSummary({ message: m, onOpen }: { message: Message; onOpen
         ))}
       </span>
       <span class="thread-count">{replyCountText(n)}</span>
-      {repliers.length > 0 && <span class="sr-only"> from {repliers.join(", ")},</span>}
+      {repliers.length > 0 && <span class="sr-only"> {t("thread.from", { names: repliers.join(", ") })}</span>}
       {m.lastReplyAt && (
         <time class="muted small" dateTime={m.lastReplyAt} title={fullTime(m.lastReplyAt)}>
-          Last reply {when}
+          {t("thread.lastReply", { when })}
         </time>
       )}
     </button>
