@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { completeEmoji, emojiCandidates, emojiFor, emojiQuery, insertAt, PICKER, SHORTCODE_COUNT } from "./emoji.js";
-import { blocksText, MAX_FORMATTED, parseInline, parseMarkdown, type Block, type Inline } from "./markdown.js";
+import { blocksText, MAX_FORMATTED, parseInline, parseMarkdown, plainText, type Block, type Inline } from "./markdown.js";
 
 const md = (s: string) => parseMarkdown(s, "me");
 const inl = (s: string) => parseInline(s, "me");
@@ -86,6 +86,11 @@ describe("markdown inline", () => {
 });
 
 describe("markdown blocks", () => {
+  test("plainText reads a body without its markers", () => {
+    assert.equal(plainText("**ship** it :tada:\n> said\n- a\n- b"), "ship it 🎉\nsaid\na\nb");
+    assert.equal(plainText("plain  text\n\nkept"), "plain  text\n\nkept");
+  });
+
   test("a fenced code block is kept verbatim, markers and tags included", () => {
     assert.deepEqual(md("look:\n```ts\nconst a = **1**; <b>\n  indented\n```\nafter"), [
       { t: "para", children: [text("look:")] },

@@ -256,6 +256,11 @@ class InlineParser {
   }
 }
 
+/** A body as it reads on screen, without its markers: what a screen reader is told of a new message. */
+export function plainText(body: string): string {
+  return blocksText(parseMarkdown(body, ""));
+}
+
 /** The text a tree shows, for tests and for screen-reader labels. */
 export function blocksText(blocks: Block[]): string {
   const inline = (xs: Inline[]): string => xs.map((x) => ("children" in x ? inline(x.children) : x.text)).join("");

@@ -3,6 +3,7 @@ import type { Credentials, Room } from "../state/chat.js";
 import { t } from "../i18n/index.js";
 import { attachmentsOf, attachmentSummary } from "../state/attachments.js";
 import { connectErrorText, errorText, roomTitle } from "../state/format.js";
+import { plainText } from "../state/markdown.js";
 import { lastEditable } from "../state/rich.js";
 import { typingText } from "../state/typing.js";
 import { Avatar, Icon } from "./bits.js";
@@ -201,7 +202,9 @@ function Chat({ credentials, onRefused, onSignOut }: ChatProps) {
   const [announced, setAnnounced] = useState("");
   useEffect(() => setAnnounced(""), [active]);
   useEffect(() => {
-    if (incoming && incoming.room === active) setAnnounced(`${incoming.user}: ${incoming.body || attachmentSummary(attachmentsOf(incoming))}`);
+    if (incoming && incoming.room === active) {
+      setAnnounced(`${incoming.user}: ${incoming.body ? plainText(incoming.body) : attachmentSummary(attachmentsOf(incoming))}`);
+    }
   }, [incoming]);
   const editingSeq = current && editing?.room === current.room ? editing.seq : undefined;
   const editingLive = editingSeq !== undefined && current?.log.get(editingSeq)?.deleted !== true ? editingSeq : undefined;
