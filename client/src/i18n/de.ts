@@ -33,8 +33,10 @@ export const de: Catalogue = {
 
   "sidebar.label": "Räume und Direktnachrichten",
   "sidebar.search": "Nachrichten durchsuchen",
+  "sidebar.searchPlaceholder": "Suchen",
   "sidebar.searchButton": "Suchen",
   "sidebar.join": "Raum betreten oder erstellen",
+  "sidebar.joinPlaceholder": "Raum betreten",
   "sidebar.joinButton": "Raum betreten",
   "sidebar.badRoomName":
     "Raumnamen bestehen aus Kleinbuchstaben, Ziffern, - und _, höchstens 64, und beginnen mit einem Buchstaben oder einer Ziffer.",

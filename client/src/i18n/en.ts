@@ -46,8 +46,10 @@ export const en = {
 
   "sidebar.label": "Rooms and direct messages",
   "sidebar.search": "Search messages",
+  "sidebar.searchPlaceholder": "Search messages",
   "sidebar.searchButton": "Search",
   "sidebar.join": "Join or create a room",
+  "sidebar.joinPlaceholder": "Join or create a room",
   "sidebar.joinButton": "Join room",
   "sidebar.badRoomName": "Room names use lowercase letters, digits, - and _, up to 64, starting with a letter or digit.",
   "sidebar.rooms": "Rooms",

@@ -115,7 +115,7 @@ export function Sidebar({ me, rooms, active, onSelect, onJoin, onSignOut, onSear
         <input
           id="search-messages"
           type="search"
-          placeholder={t("sidebar.search")}
+          placeholder={t("sidebar.searchPlaceholder")}
           autocomplete="off"
           value={query}
           onInput={(e) => setQuery(e.currentTarget.value)}
@@ -130,7 +130,7 @@ export function Sidebar({ me, rooms, active, onSelect, onJoin, onSignOut, onSear
         </label>
         <input
           id="join-room"
-          placeholder={t("sidebar.join")}
+          placeholder={t("sidebar.joinPlaceholder")}
           autocapitalize="off"
           autocomplete="off"
           spellcheck={false}
