@@ -67,7 +67,9 @@ function literalsIn(file: string): string[] {
   const found: string[] = [];
   const where = (n: ts.Node) => `${path.basename(file)}:${src.getLineAndCharacterOfPosition(n.getStart()).line + 1}`;
   const wordy = (s: string) => !ALLOWED.has(s) && (/^[A-Z][a-z]+/.test(s) || /[A-Za-z]{2,}(?: |[,.:!?] )[A-Za-z]{2,}/.test(s));
-  const visit = (n: ts.Node, inCodeCall: boolean, inOtherAttr: boolean) => {
+  const visit = (n: ts.Node, inCodeCall: boolean, inOtherAttr: boolean, inChild = false) => {
+    // Inside `{...}` between tags, any word is shown: `{n === 1 ? "member" : "members"}`.
+    if (ts.isJsxExpression(n) && (ts.isJsxElement(n.parent) || ts.isJsxFragment(n.parent))) inChild = true;
     if (ts.isImportDeclaration(n) || ts.isExportDeclaration(n)) return;
     if (ts.isJsxText(n) && /[A-Za-z]{2,}/.test(n.text)) found.push(`${where(n)} text "${n.text.trim()}"`);
     if (ts.isJsxAttribute(n)) {
@@ -78,30 +80,32 @@ function literalsIn(file: string): string[] {
         return;
       }
       if (!TEXT_ATTRS.has(name)) {
-        ts.forEachChild(n, (c) => visit(c, inCodeCall, true));
+        ts.forEachChild(n, (c) => visit(c, inCodeCall, true, inChild));
         return;
       }
     }
     if (ts.isCallExpression(n)) {
       const callee = ts.isPropertyAccessExpression(n.expression) ? n.expression.name.text : n.expression.getText(src);
       if (CODE_CALLS.test(callee)) {
-        ts.forEachChild(n, (c) => visit(c, true, inOtherAttr));
+        ts.forEachChild(n, (c) => visit(c, true, inOtherAttr, inChild));
         return;
       }
     }
     // `x === "Escape"`, `case "rooms":`: comparisons hold values, not text.
     if (ts.isBinaryExpression(n) && /===|!==/.test(n.operatorToken.getText(src))) return;
     if (ts.isCaseClause(n)) {
-      n.statements.forEach((c) => visit(c, inCodeCall, inOtherAttr));
+      n.statements.forEach((c) => visit(c, inCodeCall, inOtherAttr, inChild));
       return;
     }
     const isLiteral = ts.isStringLiteral(n) || ts.isNoSubstitutionTemplateLiteral(n);
-    if (isLiteral && !inCodeCall && !inOtherAttr && wordy(n.text)) found.push(`${where(n)} "${n.text}"`);
+    if (isLiteral && !inCodeCall && !inOtherAttr && (wordy(n.text) || (inChild && /[A-Za-z]{2,}/.test(n.text)))) {
+      found.push(`${where(n)} "${n.text}"`);
+    }
     if (ts.isTemplateExpression(n) && !inCodeCall && !inOtherAttr) {
       const pieces = [n.head.text, ...n.templateSpans.map((s) => s.literal.text)].join(" ");
       if (wordy(pieces.trim())) found.push(`${where(n)} \`${pieces.trim()}\``);
     }
-    ts.forEachChild(n, (c) => visit(c, inCodeCall, inOtherAttr));
+    ts.forEachChild(n, (c) => visit(c, inCodeCall, inOtherAttr, inChild));
   };
   visit(src, false, false);
   return found;
@@ -119,10 +123,10 @@ describe("client/src/ui has no English left outside the catalogue", () => {
     const tmp = path.join(fs.mkdtempSync(path.join(process.env.TMPDIR ?? "/tmp", "i18n-")), "X.tsx");
     fs.writeFileSync(
       tmp,
-      `export const A = () => <p title="Hello there">Welcome back{ok ? "Yes" : t("app.name")}<b aria-label={\`Two words \${n}\`} class="a b" /></p>;
+      `export const A = () => <p title="Hello there">Welcome back{ok ? "Yes" : t("app.name")}{n === 1 ? "member" : "members"}<b aria-label={\`Two words \${n}\`} class="a b" /></p>;
        const ok = e.key === "Escape" && el.querySelector(".a b");`,
     );
     const found = literalsIn(tmp).map((s) => s.replace(/^X\.tsx:\d+ /, ""));
-    assert.deepEqual(found, ['title="Hello there"', 'text "Welcome back"', '"Yes"', "`Two words`"]);
+    assert.deepEqual(found, ['title="Hello there"', 'text "Welcome back"', '"Yes"', '"member"', '"members"', "`Two words`"]);
   });
 });

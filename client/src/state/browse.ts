@@ -4,6 +4,7 @@
  * filter (or page) is ignored. `RoomBrowser` asks the server through the client's
  * connection; the dialog (ui/BrowseRooms.tsx) shows its state.
  */
+import { t } from "../i18n/index.js";
 import type { Ack, BrowseResult, RoomListing } from "../../../src/shared/wire.js";
 import type { ClientError } from "./format.js";
 
@@ -79,14 +80,14 @@ export function browseErrorText(e: ClientError): string {
   switch (e.code) {
     case "rate_limited":
       return e.retryAfterMs !== undefined
-        ? `Too many lookups at once. Try again in ${Math.max(1, Math.ceil(e.retryAfterMs / 1000))} s.`
-        : "Too many lookups at once. Wait a moment and try again.";
+        ? t("browse.rateLimitedIn", { seconds: Math.max(1, Math.ceil(e.retryAfterMs / 1000)) })
+        : t("browse.rateLimited");
     case "disconnected":
-      return "Not connected. The rooms show again when the connection is back.";
+      return t("browse.disconnected");
     case "timeout":
-      return "No answer from the server. Try again.";
+      return t("error.timeout");
     default:
-      return "The rooms can't be listed right now. Try again in a moment.";
+      return t("browse.unavailable");
   }
 }
 

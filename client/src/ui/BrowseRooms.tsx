@@ -3,6 +3,7 @@
  * their name as the person types, with member counts and last activity, a page at a time.
  * Joining one opens it; one already in the sidebar is opened.
  */
+import { t } from "../i18n/index.js";
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { ChatClient } from "../state/chat.js";
 import { BROWSE_DEBOUNCE_MS, browseErrorText } from "../state/browse.js";
@@ -52,32 +53,32 @@ export function BrowseRooms({ chat, now, onJoin, onOpen, onClose }: Props) {
     onClose();
   };
   const status = !s || (s.loading && s.rooms.length === 0)
-    ? "Loading rooms..."
+    ? t("browse.loading")
     : s.error
       ? browseErrorText(s.error)
       : s.rooms.length === 0
         ? s.query
-          ? `No room name starts with "${s.query}".`
-          : "No rooms yet. Create one with the join box."
-        : `${s.rooms.length}${s.next ? "+" : ""} ${s.rooms.length === 1 ? "room" : "rooms"}`;
+          ? t("browse.noMatch", { query: s.query })
+          : t("browse.none")
+        : t(s.next ? "browse.countMore" : "browse.count", { count: s.rooms.length });
 
   return (
     <Dialog labelledBy="browse-title" class="browse" initial={input} onClose={onClose}>
       <header class="browse-head">
-        <h2 id="browse-title">Browse rooms</h2>
-        <button class="icon-btn" type="button" aria-label="Close" title="Close (Escape)" onClick={onClose}>
+        <h2 id="browse-title">{t("sidebar.browse")}</h2>
+        <button class="icon-btn" type="button" aria-label={t("browse.close")} title={t("browse.closeTitle")} onClick={onClose}>
           <Icon name="close" />
         </button>
       </header>
       <div class="browse-filter" role="search">
         <label class="sr-only" for="browse-query">
-          Filter rooms by name
+          {t("browse.filter")}
         </label>
         <input
           ref={input}
           id="browse-query"
           type="search"
-          placeholder="Rooms starting with..."
+          placeholder={t("browse.placeholder")}
           autocapitalize="off"
           autocomplete="off"
           spellcheck={false}
@@ -92,7 +93,7 @@ export function BrowseRooms({ chat, now, onJoin, onOpen, onClose }: Props) {
       </p>
       {s?.error && s.rooms.length === 0 && (
         <button class="btn small browse-retry" type="button" onClick={() => void chat.browser.run(typed)}>
-          Try again
+          {t("browse.retry")}
         </button>
       )}
       {joinError && (
@@ -102,7 +103,7 @@ export function BrowseRooms({ chat, now, onJoin, onOpen, onClose }: Props) {
       )}
       <div class="browse-scroll">
         {s && s.rooms.length > 0 && (
-          <ul class="browse-list" aria-label={s.query ? `Rooms starting with ${s.query}` : "Rooms"}>
+          <ul class="browse-list" aria-label={s.query ? t("browse.startingWith", { query: s.query }) : t("sidebar.rooms")}>
             {s.rooms.map((r) => {
               const member = chat.rooms.has(r.room);
               return (
@@ -114,7 +115,7 @@ export function BrowseRooms({ chat, now, onJoin, onOpen, onClose }: Props) {
                     {r.room}
                   </span>
                   <span class="browse-meta muted small">
-                    {r.members} {r.members === 1 ? "member" : "members"} · active{" "}
+                    {t("browse.members", { count: r.members })}{" "}
                     <time dateTime={r.lastActivityAt} title={fullTime(r.lastActivityAt)}>
                       {relativeTime(r.lastActivityAt, at)}
                     </time>
@@ -123,23 +124,23 @@ export function BrowseRooms({ chat, now, onJoin, onOpen, onClose }: Props) {
                     <button
                       class="btn small"
                       type="button"
-                      aria-label={`Open #${r.room}`}
+                      aria-label={t("browse.openRoom", { room: r.room })}
                       onClick={() => {
                         onOpen(r.room);
                         onClose();
                       }}
                     >
-                      Open
+                      {t("toast.open")}
                     </button>
                   ) : (
                     <button
                       class="btn small primary"
                       type="button"
-                      aria-label={`Join #${r.room}`}
+                      aria-label={t("browse.joinRoom", { room: r.room })}
                       disabled={joining !== undefined}
                       onClick={() => void join(r.room)}
                     >
-                      {joining === r.room ? "Joining..." : "Join"}
+                      {t(joining === r.room ? "browse.joining" : "browse.join")}
                     </button>
                   )}
                 </li>
@@ -149,7 +150,7 @@ export function BrowseRooms({ chat, now, onJoin, onOpen, onClose }: Props) {
         )}
         {s?.next !== undefined && (
           <button class="btn small browse-more" type="button" disabled={s.loading} onClick={() => void chat.browser.more()}>
-            {s.loading ? "Loading..." : "Load more rooms"}
+            {t(s.loading ? "welcome.loading" : "browse.more")}
           </button>
         )}
       </div>

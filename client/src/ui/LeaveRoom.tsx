@@ -1,4 +1,5 @@
 /** The room header's "Leave room" button and its confirmation. */
+import { t, tParts } from "../i18n/index.js";
 import { useRef, useState } from "preact/hooks";
 import type { ChatClient } from "../state/chat.js";
 import { errorText } from "../state/format.js";
@@ -26,7 +27,7 @@ export function LeaveRoom({ chat, room, onLeft }: Props) {
     const err = await chat.leaveRoom(room);
     setBusy(false);
     if (err) {
-      setError(err.code === "disconnected" ? "Not connected. Leave the room again when the connection is back." : errorText(err));
+      setError(err.code === "disconnected" ? t("leave.disconnected") : errorText(err));
       return;
     }
     setAsking(false);
@@ -34,14 +35,14 @@ export function LeaveRoom({ chat, room, onLeft }: Props) {
   };
   return (
     <>
-      <button class="icon-btn" type="button" aria-label={`Leave #${room}`} title="Leave room" onClick={() => setAsking(true)}>
+      <button class="icon-btn" type="button" aria-label={t("leave.label", { room })} title={t("leave.button")} onClick={() => setAsking(true)}>
         <Icon name="leave" />
       </button>
       {asking && (
         <Dialog labelledBy="leave-title" role="alertdialog" class="leave-confirm" initial={cancel} onClose={close}>
-          <h2 id="leave-title">Leave #{room}?</h2>
+          <h2 id="leave-title">{t("leave.title", { room })}</h2>
           <p class="muted">
-            It goes from your rooms. You can join it again from <strong>Browse rooms</strong>.
+            {tParts("leave.explain", { browse: <strong>{t("sidebar.browse")}</strong> })}
           </p>
           {error && (
             <p class="form-error small" role="alert">
@@ -50,10 +51,10 @@ export function LeaveRoom({ chat, room, onLeft }: Props) {
           )}
           <div class="dialog-actions">
             <button ref={cancel} class="btn small" type="button" onClick={close}>
-              Cancel
+              {t("msg.cancel")}
             </button>
             <button class="btn small danger" type="button" disabled={busy} onClick={() => void leave()}>
-              Leave room
+              {t("leave.button")}
             </button>
           </div>
         </Dialog>
