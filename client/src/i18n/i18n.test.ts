@@ -103,7 +103,7 @@ function literalsIn(file: string): string[] {
     }
     if (ts.isTemplateExpression(n) && !inCodeCall && !inOtherAttr) {
       const pieces = [n.head.text, ...n.templateSpans.map((s) => s.literal.text)].join(" ");
-      if (wordy(pieces.trim())) found.push(`${where(n)} \`${pieces.trim()}\``);
+      if (wordy(pieces.trim()) || (inChild && /[A-Za-z]{2,}/.test(pieces))) found.push(`${where(n)} \`${pieces.trim()}\``);
     }
     ts.forEachChild(n, (c) => visit(c, inCodeCall, inOtherAttr, inChild));
   };

@@ -3,6 +3,7 @@
  * "Attachments"), sizes in plain words and the box a thumbnail takes before it loads, so
  * rows do not jump when images arrive. No DOM.
  */
+import { t } from "../i18n/index.js";
 import type { Attachment, Message, UploadResult } from "../../../src/shared/wire.js";
 
 export type { Attachment } from "../../../src/shared/wire.js";
@@ -24,7 +25,7 @@ const UNITS = ["KB", "MB", "GB"];
 /** "512 bytes", "1.5 KB", "10 MB" (binary units, as the limits are set). */
 export function formatBytes(n: number): string {
   if (!Number.isFinite(n) || n < 0) return "";
-  if (n < 1024) return n === 1 ? "1 byte" : `${n} bytes`;
+  if (n < 1024) return t("files.bytes", { count: n });
   let v = n / 1024;
   let unit = 0;
   while (v >= 1024 && unit < UNITS.length - 1) {
@@ -51,5 +52,5 @@ export function thumbBox(a: Pick<Attachment, "width" | "height">, max = { width:
 export function attachmentSummary(files: readonly Pick<Attachment, "name">[]): string {
   if (files.length === 0) return "";
   const names = files.map((f) => f.name).join(", ");
-  return files.length === 1 ? `File: ${names}` : `${files.length} files: ${names}`;
+  return t("files.summary", { count: files.length, names });
 }

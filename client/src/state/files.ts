@@ -4,6 +4,7 @@
  * header on an `<img src>`, so images and downloads are fetched here and shown through
  * object URLs, shared and revoked by `ObjectUrls`. No DOM: Node's fetch and Blob run it.
  */
+import { t } from "../i18n/index.js";
 import type { Credentials } from "./chat.js";
 
 /** A refused or failed file request: the HTTP status (0: no answer) and the REST error code. */
@@ -91,11 +92,11 @@ export class FileApi {
 /** Why a file could not be shown or downloaded, in plain words. */
 export function fileErrorText(err: unknown): string {
   const status = err instanceof FileError ? err.status : 0;
-  if (status === 0) return "Could not load the file: no connection to the server.";
-  if (status === 403) return "You may not open this file.";
-  if (status === 404 || status === 410) return "This file is no longer available.";
-  if (status === 401) return "Your session has ended: sign in again to open files.";
-  return `Could not load the file (error ${status}).`;
+  if (status === 0) return t("files.errNoConnection");
+  if (status === 403) return t("files.errForbidden");
+  if (status === 404 || status === 410) return t("files.errGone");
+  if (status === 401) return t("files.errSession");
+  return t("files.errStatus", { status });
 }
 
 interface Entry {

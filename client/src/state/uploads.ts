@@ -5,6 +5,7 @@
  * runs in Node's tests. Uploads need the network: unlike messages, which wait in the
  * outbox, an upload made offline fails at once and says so, and can be retried.
  */
+import { t } from "../i18n/index.js";
 import { formatBytes, type UploadedFile } from "./attachments.js";
 
 /** Why an upload failed: the HTTP status (0: no answer) and the REST error body, if any. */
@@ -76,23 +77,23 @@ export function limitFrom(failure: UploadFailure & { maxBytes?: unknown }): numb
 /** A failed upload in plain words; `limit` is the size cap when known. */
 export function uploadErrorText(name: string, size: number, f: UploadFailure, limit?: number): string {
   const code = f.code ?? "";
-  if (f.status === 0) return `${name} was not uploaded: no connection to the server. Uploads need the network.`;
+  if (f.status === 0) return t("upload.noConnection", { name });
   if (f.status === 413 || code === "too_large") {
     return limit !== undefined
-      ? `${name} is too large (${formatBytes(size)}): the limit is ${formatBytes(limit)}.`
-      : `${name} is too large for this server (${formatBytes(size)}).`;
+      ? t("upload.tooLargeLimit", { name, size: formatBytes(size), limit: formatBytes(limit) })
+      : t("upload.tooLarge", { name, size: formatBytes(size) });
   }
-  if (f.status === 415 || code === "unsupported_type") return `${name}: this type of file is not allowed here.`;
+  if (f.status === 415 || code === "unsupported_type") return t("upload.type", { name });
   if (code === "rate_limited" || f.status === 429) {
-    if (f.retryAfterMs !== undefined && f.retryAfterMs <= SHORT_WAIT_MS) return `${name} was not uploaded: too many uploads at once. Try again.`;
+    if (f.retryAfterMs !== undefined && f.retryAfterMs <= SHORT_WAIT_MS) return t("upload.tooMany", { name });
     return f.retryAfterMs !== undefined
-      ? `Your daily upload allowance is used up: try again in ${waitText(f.retryAfterMs)}.`
-      : `Too many uploads: try again later.`;
+      ? t("upload.quota", { wait: waitText(f.retryAfterMs) })
+      : t("upload.later");
   }
-  if (f.status === 403 || code === "forbidden") return `You may not share files in this room.`;
-  if (f.status === 401 || code === "unauthenticated") return `${name} was not uploaded: your session has ended. Sign in again.`;
-  if (f.status === 400) return `${name} was not uploaded: the server refused the request${f.message ? ` (${f.message})` : ""}.`;
-  return `${name} was not uploaded: the server had a problem (${f.status}). Try again.`;
+  if (f.status === 403 || code === "forbidden") return t("upload.forbidden");
+  if (f.status === 401 || code === "unauthenticated") return t("upload.session", { name });
+  if (f.status === 400) return f.message ? t("upload.refusedBecause", { name, message: f.message }) : t("upload.refused", { name });
+  return t("upload.server", { name, status: f.status });
 }
 
 const retryable = (f: UploadFailure) => f.status === 0 || f.status === 429 || f.status >= 500;

@@ -3,6 +3,7 @@
  * a dialog), other files as a card with a download button. Every image and file is fetched
  * with the client's auth (ui/files.ts) and shown through an object URL.
  */
+import { t } from "../i18n/index.js";
 import { useLayoutEffect, useRef, useState } from "preact/hooks";
 import type { Message } from "../../../src/shared/wire.js";
 import { attachmentsOf, formatBytes, isInlineImage, thumbBox, type Attachment, type UploadedFile } from "../state/attachments.js";
@@ -18,7 +19,7 @@ export function MessageAttachments({ message }: { message: Message }) {
   const files = attachmentsOf(message);
   if (files.length === 0) return null;
   return (
-    <ul class="attachments" aria-label={files.length === 1 ? "Attachment" : `${files.length} attachments`}>
+    <ul class="attachments" aria-label={t("files.attachments", { count: files.length })}>
       {files.map((a) => (
         <li key={a.id}>{isInlineImage(a) ? <ImageThumb a={a} /> : <FileCard a={a} />}</li>
       ))}
@@ -30,7 +31,7 @@ export function MessageAttachments({ message }: { message: Message }) {
 export function PendingFiles({ files }: { files?: readonly UploadedFile[] }) {
   if (!files || files.length === 0) return null;
   return (
-    <ul class="attachments pending" aria-label="Attachments">
+    <ul class="attachments pending" aria-label={t("files.attachments", { count: files.length })}>
       {files.map((f) => (
         <li key={f.id} class="attachment-card">
           <PaperclipIcon />
@@ -67,14 +68,14 @@ function ImageThumb({ a }: { a: Attachment }) {
   const box = thumbBox(a);
   return (
     <>
-      <button type="button" class="attachment-image" title={`Open ${a.name}`} aria-haspopup="dialog" onClick={() => setOpen(true)}>
+      <button type="button" class="attachment-image" title={t("files.open", { name: a.name })} aria-haspopup="dialog" onClick={() => setOpen(true)}>
         {url ? (
           <img src={url} alt={a.name} width={box.width} height={box.height} />
         ) : (
           <>
             {/* Holds the image's place (attributes, not styles: the CSP allows no inline style). */}
             <svg class="thumb-space" width={box.width} height={box.height} viewBox={`0 0 ${box.width} ${box.height}`} aria-hidden="true" focusable="false" />
-            <span class="attachment-placeholder">{error ? `${a.name}: ${error}` : `${a.name} (loading)`}</span>
+            <span class="attachment-placeholder">{error ? `${a.name}: ${error}` : t("files.loadingName", { name: a.name })}</span>
           </>
         )}
       </button>
@@ -110,14 +111,14 @@ function ImageDialog({ a, onClose }: { a: Attachment; onClose(): void }) {
         </h2>
         <span class="file-size">{formatBytes(a.size)}</span>
         <button class="btn small" type="button" onClick={dl.start} disabled={dl.busy}>
-          {dl.busy ? "Downloading..." : "Download"}
+          {t(dl.busy ? "files.downloading" : "files.download")}
         </button>
-        <button class="icon-btn" type="button" aria-label="Close" onClick={onClose}>
+        <button class="icon-btn" type="button" aria-label={t("browse.close")} onClick={onClose}>
           <Icon name="close" />
         </button>
       </div>
       {(error || dl.error) && <p role="alert">{error ?? dl.error}</p>}
-      {url ? <img src={url} alt={a.name} /> : !error && <p class="muted">Loading {a.name}...</p>}
+      {url ? <img src={url} alt={a.name} /> : !error && <p class="muted">{t("files.loading", { name: a.name })}</p>}
     </dialog>
   );
 }
@@ -131,8 +132,8 @@ function FileCard({ a }: { a: Attachment }) {
         {a.name}
       </span>
       <span class="file-size">{formatBytes(a.size)}</span>
-      <button class="btn small" type="button" aria-label={`Download ${a.name}`} onClick={dl.start} disabled={dl.busy}>
-        {dl.busy ? "Downloading..." : "Download"}
+      <button class="btn small" type="button" aria-label={t("files.downloadName", { name: a.name })} onClick={dl.start} disabled={dl.busy}>
+        {t(dl.busy ? "files.downloading" : "files.download")}
       </button>
       {dl.error && (
         <span class="file-error" role="alert">

@@ -209,13 +209,13 @@ export function Composer(p: Props) {
       )}
       {dropping && (
         <p class="drop-hint" aria-hidden="true">
-          Drop files to attach them to your message
+          {t("files.dropHint")}
         </p>
       )}
       {p.uploads && <UploadTray room={p.room} uploads={p.uploads} />}
       {uploading && (
         <p class="sr-only" aria-live="polite">
-          Sending waits for the files to finish uploading.
+          {t("files.sendWaits")}
         </p>
       )}
       <div class="composer-box">

@@ -3,6 +3,7 @@
  * with progress and errors, and drag-and-drop onto the room. The queue itself is
  * state/uploads.ts.
  */
+import { t } from "../i18n/index.js";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { formatBytes } from "../state/attachments.js";
 import type { Uploads } from "../state/uploads.js";
@@ -28,7 +29,7 @@ export function AttachButton({ onFiles }: { onFiles(files: File[]): void }) {
         multiple
         hidden
         tabIndex={-1}
-        aria-label="Attach files"
+        aria-label={t("files.attach")}
         onChange={(e) => {
           const files = [...(e.currentTarget.files ?? [])];
           // Cleared so that choosing the same file again (after removing it) fires again.
@@ -36,7 +37,7 @@ export function AttachButton({ onFiles }: { onFiles(files: File[]): void }) {
           if (files.length > 0) onFiles(files);
         }}
       />
-      <button class="attach icon-btn" type="button" aria-label="Attach files" title="Attach files" onClick={() => input.current?.click()}>
+      <button class="attach icon-btn" type="button" aria-label={t("files.attach")} title={t("files.attach")} onClick={() => input.current?.click()}>
         <PaperclipIcon />
       </button>
     </>
@@ -47,7 +48,7 @@ export function UploadTray({ room, uploads }: { room: string; uploads: Uploads }
   const list = uploads.list(room);
   if (list.length === 0) return null;
   return (
-    <ul class="upload-tray" aria-label="Files to send">
+    <ul class="upload-tray" aria-label={t("files.toSend")}>
       {list.map((u) => (
         <li key={u.key} class={`upload-chip ${u.status}`} data-upload={u.name}>
           <PaperclipIcon />
@@ -56,12 +57,12 @@ export function UploadTray({ room, uploads }: { room: string; uploads: Uploads }
           </span>
           <span class="upload-size">{formatBytes(u.size)}</span>
           {u.status === "uploading" && (
-            <progress max={Math.max(1, u.size)} value={u.loaded} aria-label={`Uploading ${u.name}`}>
+            <progress max={Math.max(1, u.size)} value={u.loaded} aria-label={t("files.uploading", { name: u.name })}>
               {Math.round((u.loaded / Math.max(1, u.size)) * 100)}%
             </progress>
           )}
-          {u.status === "queued" && <span class="upload-size">waiting</span>}
-          {u.status === "done" && <span class="sr-only">uploaded</span>}
+          {u.status === "queued" && <span class="upload-size">{t("files.waiting")}</span>}
+          {u.status === "done" && <span class="sr-only">{t("files.uploaded")}</span>}
           {u.status === "failed" && (
             <span class="upload-error" role="alert">
               {u.error}
@@ -69,10 +70,10 @@ export function UploadTray({ room, uploads }: { room: string; uploads: Uploads }
           )}
           {u.status === "failed" && u.retryable && (
             <button class="btn link" type="button" onClick={() => uploads.retry(room, u.key)}>
-              Retry
+              {t("msg.retry")}
             </button>
           )}
-          <button class="icon-btn small" type="button" aria-label={`Remove ${u.name}`} title="Remove" onClick={() => uploads.remove(room, u.key)}>
+          <button class="icon-btn small" type="button" aria-label={t("files.removeName", { name: u.name })} title={t("files.remove")} onClick={() => uploads.remove(room, u.key)}>
             <Icon name="close" />
           </button>
         </li>
