@@ -66,7 +66,8 @@ function literalsIn(file: string): string[] {
   const src = ts.createSourceFile(file, fs.readFileSync(file, "utf8"), ts.ScriptTarget.Latest, true, ts.ScriptKind.TSX);
   const found: string[] = [];
   const where = (n: ts.Node) => `${path.basename(file)}:${src.getLineAndCharacterOfPosition(n.getStart()).line + 1}`;
-  const wordy = (s: string) => !ALLOWED.has(s) && (/^[A-Z][a-z]+/.test(s) || /[A-Za-z]{2,}(?: |[,.:!?] )[A-Za-z]{2,}/.test(s));
+  // A selector list ("a[href], button") is code, not prose.
+  const wordy = (s: string) => !ALLOWED.has(s) && !/^[a-z][\w\-[\]=':(), ]*$/.test(s) && (/^[A-Z][a-z]+/.test(s) || /[A-Za-z]{2,}(?: |[,.:!?] )[A-Za-z]{2,}/.test(s));
   const visit = (n: ts.Node, inCodeCall: boolean, inOtherAttr: boolean, inChild = false) => {
     // Inside `{...}` between tags, any word is shown: `{n === 1 ? "member" : "members"}`.
     if (ts.isJsxExpression(n) && (ts.isJsxElement(n.parent) || ts.isJsxFragment(n.parent))) inChild = true;

@@ -5,6 +5,7 @@
  * settings (on or off, sound, muted rooms) are plain data here; ui/notifications.ts keeps
  * them in localStorage and talks to the browser's Notification API and Web Audio.
  */
+import { t } from "../i18n/index.js";
 import { dmParticipants, type Message } from "../../../src/shared/wire.js";
 import { mentionsMe } from "./rich.js";
 
@@ -103,7 +104,9 @@ export class NotifyPolicy {
     const reason = this.reason(m, followed);
     if (!reason) return undefined;
     const title =
-      reason === "dm" ? m.user : reason === "mention" ? `${m.user} mentioned you in ${roomLabel(m.room)}` : `${m.user} replied in ${roomLabel(m.room)}`;
+      reason === "dm"
+        ? m.user
+        : t(reason === "mention" ? "notify.mentioned" : "notify.replied", { from: m.user, room: roomLabel(m.room) });
     const n: Notice = { key: `${m.room}:${m.seq}`, room: m.room, seq: m.seq, reason, title, body: shorten(m.body) };
     if (m.threadOf !== undefined) n.root = m.threadOf;
     return this.once(n);
@@ -115,7 +118,9 @@ export class NotifyPolicy {
    */
   mention(ev: { room: string; seq: number; from: string }, ctx: NotifyContext, known: boolean): Notice | undefined {
     if (known || ev.from === this.me || !this.allowed(ev.room, ctx)) return undefined;
-    const title = `${ev.from} mentioned you in ${dmParticipants(ev.room) ? "a direct message" : roomLabel(ev.room)}`;
+    const title = dmParticipants(ev.room)
+      ? t("notify.mentionedInDm", { from: ev.from })
+      : t("notify.mentioned", { from: ev.from, room: roomLabel(ev.room) });
     return this.once({ key: `${ev.room}:${ev.seq}`, room: ev.room, seq: ev.seq, reason: "mention", title, body: "" });
   }
 

@@ -231,7 +231,7 @@ export class MessageList extends Component<MessageListProps, State> {
         if (lineHere) {
           items.push(
             <li key="unread-line" class="unread-line" role="none">
-              <span id="unread-line-text">New messages</span>
+              <span id="unread-line-text">{t("list.newMessages")}</span>
             </li>,
           );
         }
@@ -287,7 +287,7 @@ export class MessageList extends Component<MessageListProps, State> {
           )}
           {/* The feed pattern: the list's own semantics give way to the feed's articles (a feed
               has at least one). */}
-          <div {...(p.messages.length + p.outgoing.length > 0 ? { role: "feed", "aria-label": "Messages", "aria-busy": p.loadingOlder } : {})}>
+          <div {...(p.messages.length + p.outgoing.length > 0 ? { role: "feed", "aria-label": t("list.label"), "aria-busy": p.loadingOlder } : {})}>
             <ol class="message-list" ref={this.list} role="none">
               {items}
             </ol>
@@ -295,7 +295,7 @@ export class MessageList extends Component<MessageListProps, State> {
         </div>
         {this.state.lineAbove && p.unreadLine?.kind !== "none" && (
           <button class="new-pill unread-pill" type="button" onClick={this.jumpToLine}>
-            <Icon name="up" /> Jump to first unread
+            <Icon name="up" /> {t("list.jumpUnread")}
           </button>
         )}
         {this.state.newBelow && (

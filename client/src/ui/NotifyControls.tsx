@@ -1,4 +1,5 @@
 /** The notification settings (a menu by the signed-in name), a room's mute switch, and the muted mark. */
+import { t } from "../i18n/index.js";
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { Notifications } from "./notifications.js";
 
@@ -44,8 +45,8 @@ export function NotifyMenu({ n }: { n: Notifications }) {
         ref={button}
         class="icon-btn"
         type="button"
-        aria-label="Notifications"
-        title="Notifications"
+        aria-label={t("notify.label")}
+        title={t("notify.label")}
         aria-expanded={open}
         aria-controls="notify-panel"
         onClick={() => setOpen(!open)}
@@ -53,8 +54,8 @@ export function NotifyMenu({ n }: { n: Notifications }) {
         <BellIcon off={!n.settings.desktop && !n.settings.sound} />
       </button>
       {open && (
-        <div class="notify-panel" id="notify-panel" role="group" aria-label="Notifications">
-          <p class="small muted">For direct messages, mentions and replies in threads you follow, while this tab is hidden.</p>
+        <div class="notify-panel" id="notify-panel" role="group" aria-label={t("notify.label")}>
+          <p class="small muted">{t("notify.intro")}</p>
           <label class="check">
             <input
               type="checkbox"
@@ -62,16 +63,16 @@ export function NotifyMenu({ n }: { n: Notifications }) {
               disabled={blocked || unsupported}
               onChange={(e) => void n.setDesktop(e.currentTarget.checked)}
             />
-            Desktop notifications
+            {t("notify.desktop")}
           </label>
           {(blocked || unsupported) && (
             <p class="small muted">
-              {blocked ? "Blocked for this site: allow them in the browser's site settings." : "This browser cannot show them."}
+              {t(blocked ? "notify.blocked" : "notify.unsupported")}
             </p>
           )}
           <label class="check">
             <input type="checkbox" checked={n.settings.sound} onChange={(e) => n.setSound(e.currentTarget.checked)} />
-            Play a sound
+            {t("notify.sound")}
           </label>
         </div>
       )}
@@ -87,8 +88,8 @@ export function MuteButton({ room, label, n }: { room: string; label: string; n:
       class={`icon-btn mute-toggle${muted ? " on" : ""}`}
       type="button"
       aria-pressed={muted}
-      aria-label={`Mute ${label}`}
-      title={muted ? `${label} is muted: it notifies nothing` : `Mute ${label}`}
+      aria-label={t("notify.mute", { room: label })}
+      title={muted ? t("notify.isMuted", { room: label }) : t("notify.mute", { room: label })}
       onClick={() => n.setMuted(room, !muted)}
     >
       <BellIcon off={muted} />
@@ -99,9 +100,9 @@ export function MuteButton({ room, label, n }: { room: string; label: string; n:
 /** The sidebar's mark on a muted room. */
 export function MutedMark() {
   return (
-    <span class="muted-mark" title="Muted">
+    <span class="muted-mark" title={t("notify.muted")}>
       <BellIcon off />
-      <span class="sr-only"> muted</span>
+      <span class="sr-only"> {t("notify.mutedShort")}</span>
     </span>
   );
 }
