@@ -100,6 +100,7 @@ export function Sidebar({ me, rooms, active, onSelect, onJoin, onSignOut, onSear
       <div class="brand">
         <span class="brand-mark" aria-hidden="true" />
         <span>{t("app.name")}</span>
+        <LanguageSelect id="language" />
       </div>
       <form
         class="join-box search-box"
@@ -169,7 +170,6 @@ export function Sidebar({ me, rooms, active, onSelect, onJoin, onSignOut, onSear
           {me}
         </span>
         {tools}
-        <LanguageSelect id="language" />
         <button class="icon-btn" type="button" onClick={onSignOut} aria-label={t("sidebar.signOut")} title={t("sidebar.signOut")}>
           <Icon name="logout" />
         </button>
