@@ -1,26 +1,32 @@
 import { useEffect, useMemo, useState } from "preact/hooks";
-import type { Credentials, Room } from "../state/chat.js";
+import type { Credentials } from "../state/chat.js";
 import { t } from "../i18n/index.js";
-import { attachmentsOf, attachmentSummary } from "../state/attachments.js";
 import { connectErrorText, errorText, roomTitle } from "../state/format.js";
-import { plainText } from "../state/markdown.js";
 import { lastEditable } from "../state/rich.js";
 import { typingText } from "../state/typing.js";
-import { Avatar, Icon } from "./bits.js";
 import { BrowseRooms } from "./BrowseRooms.js";
-import { LeaveRoom } from "./LeaveRoom.js";
 import { useDrawerFocus } from "./focus.js";
 import { Composer } from "./Composer.js";
-import { MessageList, type MessageActions } from "./MessageList.js";
+import { MessageList } from "./MessageList.js";
 import { ConnectionBanner, Members, NodeFooter, Toasts, Welcome } from "./Panels.js";
 import { QuickSwitcher } from "./QuickSwitcher.js";
+import { RoomHeader } from "./RoomHeader.js";
+import {
+  focusComposer,
+  sortRooms,
+  useAnnouncement,
+  useChatKeys,
+  useMessageActions,
+  usePeople,
+  useUnreadTotals,
+} from "./screenHooks.js";
 import { SearchPanel } from "./SearchPanel.js";
 import { clearDrafts, loadDrafts, saveDraft } from "./drafts.js";
 import { FilesContext, useFilesKit } from "./files.js";
 import { useChat, useMentionToasts, useNow, useReadReceipts } from "./hooks.js";
 import { useNavigation } from "./navigation.js";
 import { useNotifications } from "./notifications.js";
-import { MuteButton, NotifyMenu } from "./NotifyControls.js";
+import { NotifyMenu } from "./NotifyControls.js";
 import { clearCredentials, loadCredentials, saveCredentials } from "./session.js";
 import { Sidebar } from "./Sidebar.js";
 import { ThreadPanel } from "./ThreadPanel.js";
@@ -74,14 +80,6 @@ export function App() {
   );
 }
 
-function sortRooms(rooms: Room[]): Room[] {
-  const activity = (r: Room) => {
-    const m = r.log.newest();
-    return m ? Date.parse(m.createdAt) : 0;
-  };
-  return rooms.sort((a, b) => activity(b) - activity(a) || a.listRank - b.listRank || a.room.localeCompare(b.room));
-}
-
 interface ChatProps {
   credentials: Credentials;
   onRefused(why: string): void;
@@ -118,29 +116,7 @@ function Chat({ credentials, onRefused, onSignOut }: ChatProps) {
     setDrawer(drawer === which ? "none" : which);
   };
 
-  const focusComposer = () => setTimeout(() => document.getElementById("composer-input")?.focus(), 0);
-
-  // One actions object per room, so message rows that did not change skip re-rendering.
-  const actions = useMemo<MessageActions | undefined>(() => {
-    if (!active) return undefined;
-    const room = active;
-    return {
-      startEdit: (seq) => setEditing({ room, seq }),
-      saveEdit: (seq, body) => chat.edit(room, seq, body),
-      cancelEdit: () => {
-        setEditing(undefined);
-        focusComposer();
-      },
-      remove: (seq) => {
-        void chat.remove(room, seq).then((ok) => {
-          if (ok) focusComposer();
-        });
-      },
-      react: (seq, emoji) => void chat.react(room, seq, emoji),
-      dismissError: (seq) => chat.clearMessageError(room, seq),
-      openThread: (seq) => chat.threads.open(room, seq),
-    };
-  }, [chat, active]);
+  const actions = useMessageActions(chat, active, setEditing);
   const thread = chat.threads.current?.room === active ? chat.threads.current : undefined;
   // A thread belongs to its room: going to another room closes it.
   useEffect(() => {
@@ -155,38 +131,10 @@ function Chat({ credentials, onRefused, onSignOut }: ChatProps) {
   const alerts = useMentionToasts(chat, active, searchOpen);
   const seeNewest = useReadReceipts(chat, active);
 
-  // Ctrl/Cmd+K: the quick room switcher, from anywhere in the chat.
-  useEffect(() => {
-    const onKey = (e: KeyboardEvent) => {
-      if ((e.ctrlKey || e.metaKey) && !e.altKey && !e.shiftKey && e.key.toLowerCase() === "k") {
-        e.preventDefault();
-        setSwitcher((open) => !open);
-      }
-    };
-    addEventListener("keydown", onKey);
-    return () => removeEventListener("keydown", onKey);
-  }, []);
-
+  useChatKeys({ drawer, setDrawer, searchOpen, setSearchOpen, setSwitcher });
   useDrawerFocus(drawer === "none" ? undefined : drawer === "rooms" ? "sidebar" : "members");
 
-  // Escape closes the drawers.
-  useEffect(() => {
-    const onKey = (e: KeyboardEvent) => {
-      if (e.key === "Escape" && drawer !== "none") setDrawer("none");
-      else if (e.key === "Escape" && searchOpen) {
-        setSearchOpen(false);
-        focusComposer();
-      }
-    };
-    addEventListener("keydown", onKey);
-    return () => removeEventListener("keydown", onKey);
-  }, [drawer, searchOpen]);
-
-  const totalUnread = rooms.reduce((n, r) => n + (r.room === active ? 0 : r.log.unread()), 0);
-  const totalMentions = rooms.reduce((n, r) => n + (r.room === active ? 0 : r.log.mentions()), 0);
-  useEffect(() => {
-    document.title = totalUnread > 0 ? t("app.titleUnread", { count: totalUnread }) : t("app.name");
-  }, [totalUnread]);
+  const { totalUnread, totalMentions } = useUnreadTotals(rooms, active);
 
   const openDm = async (user: string) => {
     const r = await chat.openDm(user);
@@ -196,26 +144,10 @@ function Chat({ credentials, onRefused, onSignOut }: ChatProps) {
 
   const title = current ? roomTitle(current.room, me) : undefined;
   const typingUsers = current ? chat.typingUsers(current.room) : [];
-  const incoming = chat.lastIncoming;
-  // The live region speaks a message once, when it arrives in the open room: switching rooms
-  // empties it, and coming back does not say the last message again.
-  const [announced, setAnnounced] = useState("");
-  useEffect(() => setAnnounced(""), [active]);
-  useEffect(() => {
-    if (incoming && incoming.room === active) {
-      setAnnounced(`${incoming.user}: ${incoming.body ? plainText(incoming.body) : attachmentSummary(attachmentsOf(incoming))}`);
-    }
-  }, [incoming]);
+  const announced = useAnnouncement(chat, active);
   const editingSeq = current && editing?.room === current.room ? editing.seq : undefined;
   const editingLive = editingSeq !== undefined && current?.log.get(editingSeq)?.deleted !== true ? editingSeq : undefined;
-  const people = useMemo(() => {
-    if (!current) return [];
-    if (title?.dm) return title.peer ? [title.peer] : [];
-    const names = new Set(current.members);
-    const list = current.log.messages();
-    for (let i = list.length - 1; i >= 0 && i >= list.length - 300; i--) names.add(list[i]!.user);
-    return [...names];
-  }, [current, current?.log.version, current?.members]);
+  const people = usePeople(current, title);
 
   return (
     <FilesContext.Provider value={files}>
@@ -245,66 +177,17 @@ function Chat({ credentials, onRefused, onSignOut }: ChatProps) {
       />
       <div class="scrim" onClick={() => setDrawer("none")} aria-hidden="true" />
       <main class="room" aria-label={title ? (title.dm ? t("app.dmWith", { name: title.title }) : `#${title.title}`) : t("app.name")}>
-        <header class="room-header">
-          <button
-            class="icon-btn only-narrow"
-            type="button"
-            aria-label={t("app.roomsButton")}
-            aria-expanded={drawer === "rooms"}
-            aria-controls="sidebar"
-            onClick={() => toggleDrawer("rooms")}
-          >
-            <Icon name="menu" />
-            {totalUnread > 0 && (
-              <span
-                class={`dot${totalMentions > 0 ? " mention" : ""}`}
-                aria-label={
-                  totalMentions > 0
-                    ? t("app.unreadMentions", { unread: totalUnread, mentions: totalMentions })
-                    : t("app.unread", { unread: totalUnread })
-                }
-              />
-            )}
-          </button>
-          <h1 class="room-title">
-            {title ? (
-              title.dm ? (
-                <>
-                  <Avatar name={title.title} size="sm" /> {title.title}
-                </>
-              ) : (
-                <>
-                  <span class="hash" aria-hidden="true">
-                    #
-                  </span>
-                  {title.title}
-                </>
-              )
-            ) : (
-              t("app.name")
-            )}
-          </h1>
-          {current && !title?.dm && <LeaveRoom key={current.room} chat={chat} room={current.room} onLeft={nav.left} />}
-          {current && <MuteButton room={current.room} label={title!.dm ? title!.title : `#${title!.title}`} n={notifications} />}
-          {current && (
-            <button
-              class="members-toggle"
-              type="button"
-              aria-expanded={drawer === "members"}
-              aria-controls="members"
-              onClick={() => toggleDrawer("members")}
-            >
-              {chat.conn === "connected" ? (
-                <>
-                  <span class="online-dot" aria-hidden="true" />
-                  {t("app.online", { count: current.members.size })}
-                </>
-              ) : (
-                t("conn.notConnected")
-              )}
-            </button>
-          )}
-        </header>
+        <RoomHeader
+          chat={chat}
+          current={current}
+          title={title}
+          drawer={drawer}
+          toggleDrawer={toggleDrawer}
+          totalUnread={totalUnread}
+          totalMentions={totalMentions}
+          notifications={notifications}
+          onLeft={nav.left}
+        />
         <ConnectionBanner conn={chat.conn} />
         {roomError && (
           <p class="room-error" role="alert">
