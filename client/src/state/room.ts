@@ -1,8 +1,8 @@
 /**
  * One room as the controller keeps it: its log, who is online and typing, and the requests
- * that concern it alone (join and catch-up, the outbox, history paging, edits and
- * reactions). The room owns its flags; `ChatClient` owns the socket and the registry and
- * lends each room what it needs through `RoomHost`.
+ * that concern it alone (join and catch-up, the outbox in outbox.ts, history paging, edits
+ * and reactions in messageChanges.ts). The room owns its flags; `ChatClient` owns the socket
+ * and the registry and lends each room what it needs through `RoomHost`.
  */
 import {
   DEFAULT_HISTORY_LIMIT,
@@ -13,9 +13,10 @@ import {
   type Message,
 } from "../../../src/shared/wire.js";
 import type { UploadedFile } from "./attachments.js";
-import { tooLongLimit, type ClientError } from "./format.js";
-import { actionErrorText, reactionToggle, withReaction, type MessageAction } from "./rich.js";
+import type { ClientError } from "./format.js";
 import type { JoinQueue } from "./joinQueue.js";
+import { MessageChanges } from "./messageChanges.js";
+import { Outbox } from "./outbox.js";
 import { RoomLog } from "./roomLog.js";
 import { RoomThreads } from "./thread.js";
 
@@ -60,8 +61,6 @@ export class Room {
   /** Another join was asked for while one was running (a gap, a resync). */
   rejoinWanted = false;
   loadingOlder = false;
-  /** A `message:send` is in flight (sends go one at a time, in order). */
-  sending = false;
   /** The newest send/join error, shown next to the composer. */
   error?: ClientError;
   /** `dm:invited`: who opened this DM with us. */
@@ -70,19 +69,17 @@ export class Room {
   listRank = Number.POSITIVE_INFINITY;
   /** The newest edit/delete/react error per message seq, in plain words, shown on it. */
   readonly messageErrors = new Map<number, string>();
-  /** Text of sends refused as too long, for the composer to take back (`takeReturned`). */
-  returned?: string;
-  /** Files of those sends, for the composer's tray to take back (`takeReturnedFiles`). */
-  private returnedFiles: UploadedFile[] = [];
+  private readonly outbox: Outbox;
+  private readonly changes: MessageChanges;
   private idleArmed = false;
-  /** Rate-limited until then (epoch ms): no send starts before. */
-  private holdUntil = 0;
 
   constructor(
     readonly room: string,
     private readonly host: RoomHost,
   ) {
     this.log = new RoomLog(room, host.me);
+    this.outbox = new Outbox(this, host);
+    this.changes = new MessageChanges(this, host);
     this.log.counts = (m) => this.threads.counts(this.log, m);
     this.emitter = new TypingEmitter((typing) => {
       if (this.joined) void host.call("typing", { room, typing });
@@ -163,7 +160,7 @@ export class Room {
       return failure;
     }
     if (this.error?.code === "not_joined" || this.error?.code === "disconnected") this.error = undefined;
-    void this.pump();
+    void this.outbox.pump();
     if (this.rejoinWanted) {
       void this.join();
     } else if (this.log.hasGap()) {
@@ -177,13 +174,13 @@ export class Room {
     return undefined;
   }
 
-  /** Joins again if joined: the log has a gap, or the server asked. */
-  private lostTrack() {
+  /** Joins again if joined: the log has a gap, or the server asked (the outbox too). */
+  lostTrack() {
     this.joined = false;
     void this.join();
   }
 
-  // ---- the outbox ----
+  // ---- the outbox (outbox.ts) ----
 
   /**
    * Sends a message (a reply with `threadOf`): shown at once as pending, sent when the room
@@ -191,105 +188,36 @@ export class Room {
    * waits in the outbox like any other); with files the body may be empty.
    */
   send(body: string, threadOf?: number, files: UploadedFile[] = []): string | undefined {
-    const text = body.trim();
-    if (text === "" && files.length === 0) return undefined;
-    const clientId = this.host.newClientId();
-    const o = this.log.addOutgoing(clientId, text, new Date(this.host.now()), threadOf);
-    if (files.length > 0) o.files = files;
-    this.emitter.stop();
-    this.error = undefined;
-    this.retry(clientId);
-    return clientId;
+    return this.outbox.send(body, threadOf, files);
   }
 
   /** Sends a failed message again, with the same clientId (the server de-duplicates). */
   retry(clientId: string) {
-    this.error = undefined;
-    this.log.requeue(clientId);
-    void this.pump();
-    this.host.changed();
+    this.outbox.retry(clientId);
   }
 
   discard(clientId: string) {
-    this.log.discardOutgoing(clientId);
-    if (this.log.outgoing().every((o) => o.status !== "failed")) this.error = undefined;
-    this.host.changed();
+    this.outbox.discard(clientId);
   }
 
-  /**
-   * Sends the pending messages one at a time, in the order they were written: the server
-   * handles a socket's events concurrently, so two sends in flight at once could be stored
-   * (and numbered) in either order.
-   */
-  private async pump(): Promise<void> {
-    const host = this.host;
-    if (this.sending || !this.joined || !host.isConnected() || host.now() < this.holdUntil) return;
-    const next = this.log.outgoing().find((o) => o.status === "pending");
-    if (!next) return;
-    const o = this.log.attempt(next.clientId)!;
-    this.sending = true;
-    host.changed();
-    let ack: CallResult<{ message: Message }>;
-    try {
-      const payload = { room: this.room, body: o.body, clientId: o.clientId };
-      const attachments = o.files?.map((f) => f.id);
-      ack = await host.call<{ message: Message }>("message:send", {
-        ...payload,
-        ...(o.threadOf !== undefined && { threadOf: o.threadOf }),
-        ...(attachments && { attachments }),
-      });
-    } finally {
-      this.sending = false;
-    }
-    if (ack.ok) {
-      this.log.applyAck(ack.message);
-    } else if (ack.error.code === "disconnected") {
-      // Lost with the connection: the re-join sends it again with the same clientId.
-      host.changed();
-      return;
-    } else if (ack.error.code === "not_joined") {
-      this.lostTrack();
-      host.changed();
-      return;
-    } else if (ack.error.code === "rate_limited") {
-      // The server said when to ask again: this message and the ones after it wait that
-      // long, in order, and go by themselves.
-      const ms = Math.max(0, ack.error.retryAfterMs ?? 1000);
-      this.holdUntil = host.now() + ms;
-      this.log.waitOutgoing(o.clientId, this.holdUntil);
-      host.later(ms, () => {
-        this.holdUntil = 0;
-        if (host.isCurrent(this)) void this.pump();
-      });
-      host.changed();
-      return;
-    } else if (tooLongLimit(ack.error) !== undefined) {
-      // Sending it again cannot help: it goes back to the composer to be shortened.
-      const limit = tooLongLimit(ack.error)!;
-      if (limit > 0) host.limitLearnt(limit);
-      this.log.discardOutgoing(o.clientId);
-      this.returned = this.returned === undefined ? o.body : `${this.returned}\n${o.body}`;
-      if (o.files) this.returnedFiles.push(...o.files);
-      this.error = ack.error;
-    } else {
-      this.log.failOutgoing(o.clientId, ack.error);
-      this.error = ack.error;
-    }
-    host.changed();
-    if (host.isCurrent(this)) void this.pump();
+  /** A `message:send` is in flight (sends go one at a time, in order). */
+  get sending(): boolean {
+    return this.outbox.sending;
+  }
+
+  /** Text of sends refused as too long, for the composer to take back (`takeReturned`). */
+  get returned(): string | undefined {
+    return this.outbox.returned;
   }
 
   /** The files of refused sends, for the composer's tray, once (still uploaded and unlinked). */
   takeReturnedFiles(): UploadedFile[] {
-    return this.returnedFiles.splice(0);
+    return this.outbox.takeReturnedFiles();
   }
 
   /** The refused text for the composer, once. */
   takeReturned(): string | undefined {
-    const text = this.returned;
-    this.returned = undefined;
-    if (text !== undefined) this.host.changed();
-    return text;
+    return this.outbox.takeReturned();
   }
 
   // ---- history ----
@@ -339,61 +267,21 @@ export class Room {
     });
   }
 
-  // ---- changes to messages ----
-
-  private actionFailed(seq: number, action: MessageAction, error: ClientError) {
-    this.messageErrors.set(seq, actionErrorText(action, error));
-    if (error.code === "not_joined") this.lostTrack();
-    this.host.changed();
-  }
+  // ---- changes to messages (messageChanges.ts) ----
 
   /** Edits this user's message. Resolves to true when the server took it. */
-  async edit(seq: number, body: string): Promise<boolean> {
-    const text = body.trim();
-    if (text === "") return false;
-    this.messageErrors.delete(seq);
-    const current = this.log.get(seq);
-    if (current && current.body === text) return true;
-    const ack = await this.host.call<{ message: Message }>("message:edit", { room: this.room, seq, body: text });
-    if (!ack.ok) {
-      this.actionFailed(seq, "edit", ack.error);
-      return false;
-    }
-    this.log.applyChange(ack.message);
-    this.host.updated(ack.message);
-    this.host.changed();
-    return true;
+  edit(seq: number, body: string): Promise<boolean> {
+    return this.changes.edit(seq, body);
   }
 
   /** Deletes this user's message (the others see a tombstone). */
-  async remove(seq: number): Promise<boolean> {
-    this.messageErrors.delete(seq);
-    const ack = await this.host.call("message:delete", { room: this.room, seq });
-    if (!ack.ok) {
-      this.actionFailed(seq, "delete", ack.error);
-      return false;
-    }
-    this.host.changed();
-    return true;
+  remove(seq: number): Promise<boolean> {
+    return this.changes.remove(seq);
   }
 
   /** Toggles this user's `emoji` on a message: shown at once, settled by the server's answer. */
-  async react(seq: number, emoji: string): Promise<void> {
-    const m = this.log.get(seq);
-    if (!m || m.deleted) return;
-    this.messageErrors.delete(seq);
-    const me = this.host.me;
-    const on = reactionToggle(m, emoji, me);
-    const old = this.log.applyOptimistic(withReaction(m, emoji, me, on));
-    this.host.changed();
-    const ack = await this.host.call<{ message: Message }>("message:react", { room: this.room, seq, emoji, on });
-    if (!ack.ok) {
-      if (old) this.log.revert(old);
-      this.actionFailed(seq, "react", ack.error);
-      return;
-    }
-    this.log.applyChange(ack.message);
-    this.host.changed();
+  react(seq: number, emoji: string): Promise<void> {
+    return this.changes.react(seq, emoji);
   }
 
   // ---- what the server says about this room (roomEvents.ts routes it here) ----
