@@ -5,7 +5,8 @@ import { buildRows, dayLabel, relativeTime } from "../state/format.js";
 import type { Notice, Outgoing } from "../state/roomLog.js";
 import type { LinePlace } from "../state/unreadLine.js";
 import { Icon } from "./bits.js";
-import { MessageRow, PendingRow, type MessageActions } from "./MessageRow.js";
+import { MessageRow, type MessageActions } from "./MessageRow.js";
+import { PendingRow } from "./PendingRow.js";
 import { Roving } from "./roving.js";
 import { describeLine, lineAbove } from "./unread.js";
 

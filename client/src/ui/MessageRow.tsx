@@ -1,13 +1,13 @@
-/** One message in a room (body, reactions, edit box, actions) and one message still being sent. */
-import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
+/** One message in a room: body, reactions, actions (the edit box is EditBox.tsx; a message still being sent, PendingRow.tsx). */
+import { useLayoutEffect, useRef, useState } from "preact/hooks";
 import type { Message } from "../../../src/shared/wire.js";
 import { t } from "../i18n/index.js";
-import { errorText, fullTime } from "../state/format.js";
+import { fullTime } from "../state/format.js";
 import { mentionsMe, REACTION_CHOICES, reactionViews } from "../state/rich.js";
-import type { Outgoing } from "../state/roomLog.js";
-import { MessageAttachments, PendingFiles } from "./Attachments.js";
+import { MessageAttachments } from "./Attachments.js";
 import { Avatar, Icon, memo } from "./bits.js";
 import { trapTab } from "./focus.js";
+import { EditBox } from "./EditBox.js";
 import { ThreadSummary } from "./ThreadSummary.js";
 import { Markdown } from "./Markdown.js";
 
@@ -229,121 +229,3 @@ export const MessageRow = memo(function MessageRow(p: RowProps) {
     </li>
   );
 });
-
-/** The inline editor: Enter saves, Shift+Enter is a new line, Escape cancels. */
-function EditBox({ message: m, actions }: { message: Message; actions: MessageActions }) {
-  const [text, setText] = useState(m.body);
-  const [saving, setSaving] = useState(false);
-  const box = useRef<HTMLTextAreaElement>(null);
-  useEffect(() => {
-    const el = box.current;
-    if (!el) return;
-    el.focus();
-    el.setSelectionRange(el.value.length, el.value.length);
-  }, []);
-  const save = async () => {
-    if (saving || text.trim() === "") return;
-    setSaving(true);
-    const ok = await actions.saveEdit(m.seq, text);
-    setSaving(false);
-    if (ok) actions.cancelEdit();
-  };
-  return (
-    <form
-      class="edit-box"
-      onSubmit={(e) => {
-        e.preventDefault();
-        void save();
-      }}
-    >
-      <label class="sr-only" for={`edit-${m.seq}`}>
-        {t("msg.editMessage")}
-      </label>
-      <textarea
-        id={`edit-${m.seq}`}
-        ref={box}
-        rows={1}
-        value={text}
-        aria-describedby={`edit-help-${m.seq}`}
-        onInput={(e) => setText(e.currentTarget.value)}
-        onKeyDown={(e) => {
-          if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
-            e.preventDefault();
-            void save();
-          } else if (e.key === "Escape") {
-            e.preventDefault();
-            e.stopPropagation();
-            actions.cancelEdit();
-          }
-        }}
-      />
-      <div class="edit-bar">
-        <span id={`edit-help-${m.seq}`} class="muted small">
-          {t("msg.editHelp")}
-        </span>
-        <button class="btn small" type="button" onClick={() => actions.cancelEdit()}>
-          {t("msg.cancel")}
-        </button>
-        <button class="btn small primary" type="submit" disabled={saving || text.trim() === ""}>
-          {t("msg.save")}
-        </button>
-      </div>
-    </form>
-  );
-}
-
-export interface PendingProps {
-  me: string;
-  outgoing: Outgoing;
-  groupStart: boolean;
-  onRetry(clientId: string): void;
-  onDiscard(clientId: string): void;
-  role?: "article";
-}
-
-export function PendingRow({ me, outgoing: o, groupStart, onRetry, onDiscard, role }: PendingProps) {
-  return (
-    <li class={`msg mine ${o.status}${groupStart ? " group-start" : ""}`} role={role} data-client-id={o.clientId}>
-      {groupStart ? <Avatar name={me} /> : <span class="avatar-gap" aria-hidden="true" />}
-      <div class="msg-main">
-        {groupStart && (
-          <div class="msg-meta">
-            <span class="author">{me}</span>
-          </div>
-        )}
-        <div class="body">
-          <Body text={o.body} me={me} />
-        </div>
-        <PendingFiles files={o.files} />
-        {o.status === "pending" && o.retryAt !== undefined ? (
-          <p class="send-state muted">
-            <Countdown until={o.retryAt} />
-          </p>
-        ) : o.status === "pending" ? (
-          <p class="send-state muted">{t("msg.sending")}</p>
-        ) : (
-          <p class="send-state failed-text">
-            {o.error ? t("msg.notSentBecause", { reason: errorText(o.error) }) : t("msg.notSent")}{" "}
-            <button class="btn link" type="button" onClick={() => onRetry(o.clientId)}>
-              {t("msg.retry")}
-            </button>{" "}
-            <button class="btn link" type="button" onClick={() => onDiscard(o.clientId)}>
-              {t("msg.discard")}
-            </button>
-          </p>
-        )}
-      </div>
-    </li>
-  );
-}
-
-/** "Sending again in N s.", counting down to a rate-limited message's own retry. */
-function Countdown({ until }: { until: number }) {
-  const [now, setNow] = useState(() => Date.now());
-  useEffect(() => {
-    const t = setInterval(() => setNow(Date.now()), 500);
-    return () => clearInterval(t);
-  }, [until]);
-  const left = Math.ceil((until - now) / 1000);
-  return <>{left > 0 ? t("msg.sendingAgain", { seconds: left }) : t("msg.sending")}</>;
-}

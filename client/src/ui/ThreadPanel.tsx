@@ -12,7 +12,8 @@ import { replyCountText } from "../state/thread.js";
 import type { OpenThread } from "../state/threadPanel.js";
 import { Icon } from "./bits.js";
 import { trapTab } from "./focus.js";
-import { MessageRow, PendingRow, type MessageActions } from "./MessageRow.js";
+import { MessageRow, type MessageActions } from "./MessageRow.js";
+import { PendingRow } from "./PendingRow.js";
 
 /** Narrow screens show the panel as a modal drawer (styles.css uses the same width). */
 const NARROW = "(max-width: 759px)";
