@@ -1,8 +1,8 @@
 /**
  * One room's view of the server's log: ordering by `seq`, de-duplication by
  * `(room, seq)`, gap detection, paging of older history, the outgoing queue
- * (pending / failed sends) and the read state. Plain data, no DOM, no socket: the
- * controller (chat.ts) feeds it what the server says and asks it what to do next.
+ * (pending / failed sends, in outgoing.ts) and the read state. Plain data, no DOM, no
+ * socket: the controller (chat.ts) feeds it what the server says and asks it what to do next.
  *
  * Positions: every log entry has a position `seq`. A new message takes one, and so
  * does every later change to a message (its `updateSeq`). `highWater` is the highest
@@ -10,28 +10,11 @@
  * `highWater + 1` means a gap that must be fetched (`room:join` with `since`).
  */
 import type { HistoryResult, JoinResult, Message } from "../../../src/shared/wire.js";
-import type { UploadedFile } from "./attachments.js";
 import type { ClientError } from "./format.js";
+import { OutgoingQueue, type Outgoing } from "./outgoing.js";
 import { mentionsMe } from "./rich.js";
 
-export type SendStatus = "pending" | "failed";
-
-export interface Outgoing {
-  clientId: string;
-  body: string;
-  status: SendStatus;
-  error?: ClientError;
-  /** When the person pressed Enter (ISO-8601), to order and show the bubble. */
-  createdAt: string;
-  /** Send attempts so far; a retry reuses the clientId. */
-  attempts: number;
-  /** Rate-limited: sent again by itself at this time (epoch ms). */
-  retryAt?: number;
-  /** A reply: its thread's root (sent as `threadOf`). */
-  threadOf?: number;
-  /** Files uploaded for it, linked by `attachments` when it is sent. */
-  files?: UploadedFile[];
-}
+export type { Outgoing, SendStatus } from "./outgoing.js";
 
 export interface Notice {
   id: number;
@@ -72,7 +55,7 @@ export class RoomLog {
   /** A first join has been acknowledged, so later joins use `since`. */
   joinedOnce = false;
   /** Outgoing messages not yet stored, in the order they were written. */
-  readonly outbox = new Map<string, Outgoing>();
+  readonly outbox = new OutgoingQueue(() => this.changed());
   /** Other people's read markers, from `message:read` events. */
   readonly readers = new Map<string, number>();
   readonly notices: Notice[] = [];
@@ -278,60 +261,37 @@ export class RoomLog {
     this.changed();
   }
 
-  // ---- outgoing ----
+  // ---- outgoing (outgoing.ts) ----
 
   addOutgoing(clientId: string, body: string, now: Date, threadOf?: number): Outgoing {
-    const o: Outgoing = { clientId, body, status: "pending", createdAt: now.toISOString(), attempts: 0 };
-    if (threadOf !== undefined) o.threadOf = threadOf;
-    this.outbox.set(clientId, o);
-    this.changed();
-    return o;
+    return this.outbox.addOutgoing(clientId, body, now, threadOf);
   }
 
   /** Marks a send attempt started (pending). Returns the entry, or undefined if it is settled. */
   attempt(clientId: string): Outgoing | undefined {
-    const o = this.outbox.get(clientId);
-    if (!o) return undefined;
-    o.status = "pending";
-    o.error = undefined;
-    o.retryAt = undefined;
-    o.attempts++;
-    this.changed();
-    return o;
+    return this.outbox.attempt(clientId);
   }
 
   /** Puts a failed message back in the queue (a retry keeps its clientId and its place). */
   requeue(clientId: string) {
-    const o = this.outbox.get(clientId);
-    if (!o || o.status === "pending") return;
-    o.status = "pending";
-    o.error = undefined;
-    this.changed();
+    this.outbox.requeue(clientId);
   }
 
   /** The server said `rate_limited`: still pending, sent again at `at` (epoch ms). */
   waitOutgoing(clientId: string, at: number) {
-    const o = this.outbox.get(clientId);
-    if (!o) return;
-    o.status = "pending";
-    o.retryAt = at;
-    this.changed();
+    this.outbox.waitOutgoing(clientId, at);
   }
 
   failOutgoing(clientId: string, error: ClientError) {
-    const o = this.outbox.get(clientId);
-    if (!o) return;
-    o.status = "failed";
-    o.error = error;
-    this.changed();
+    this.outbox.failOutgoing(clientId, error);
   }
 
   discardOutgoing(clientId: string) {
-    if (this.outbox.delete(clientId)) this.changed();
+    this.outbox.discardOutgoing(clientId);
   }
 
   outgoing(): Outgoing[] {
-    return [...this.outbox.values()];
+    return this.outbox.outgoing();
   }
 
   // ---- reading ----
