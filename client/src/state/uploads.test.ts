@@ -36,6 +36,21 @@ describe("Uploads", () => {
     assert.deepEqual(u.list("random"), [], "each room has its own tray");
   });
 
+  test("a file chosen while its room is still joining waits for the join (only members may upload)", () => {
+    const t = new HandTransport();
+    const joined = new Set<string>();
+    const u = new Uploads({ transport: t, ready: (room) => joined.has(room) });
+    u.add("general", [file("a.png", 100)]);
+    assert.equal(t.calls.length, 0);
+    assert.equal(u.list("general")[0]!.status, "queued");
+    joined.add("general");
+    u.wake();
+    assert.deepEqual(
+      t.calls.map((c) => c.room),
+      ["general"],
+    );
+  });
+
   test("removing a file stops its upload, and a late answer does not bring it back", async () => {
     const t = new HandTransport();
     const u = new Uploads({ transport: t });

@@ -114,6 +114,11 @@ export interface UploadsOptions {
   later?: (ms: number, fn: () => void) => void;
   maxFiles?: number;
   maxConcurrent?: number;
+  /**
+   * Whether `room`'s uploads may start: only its members may upload, so a file chosen while
+   * the room is still joining waits for the join (call `wake` when that may have changed).
+   */
+  ready?: (room: string) => boolean;
 }
 
 export class Uploads {
@@ -253,6 +258,11 @@ export class Uploads {
     }
   }
 
+  /** Starts what became ready (a room's join was answered). */
+  wake() {
+    this.pump();
+  }
+
   /** Starts queued uploads, oldest first, while fewer than maxConcurrent run. */
   private pump() {
     const max = this.opts.maxConcurrent ?? MAX_CONCURRENT_UPLOADS;
@@ -261,6 +271,7 @@ export class Uploads {
         if (this.active.size >= max) return;
         const run = this.running.get(item.key);
         if (item.status !== "queued" || !run || run.notBefore > this.now()) continue;
+        if (this.opts.ready && !this.opts.ready(run.room)) continue;
         this.launch(item, run);
       }
     }

@@ -31,17 +31,20 @@ export function useFilesKit(chat: ChatClient): FilesKit {
       credentials: () => chat.credentials,
       freshToken: pageTokenSource,
     });
-    return { api, urls: new ObjectUrls((p) => api.blob(p)), uploads: new Uploads({ transport: xhrTransport(api) }) };
+    const uploads = new Uploads({ transport: xhrTransport(api), ready: (room) => chat.rooms.get(room)?.joined === true });
+    return { api, urls: new ObjectUrls((p) => api.blob(p)), uploads };
   }, [chat]);
   const [, setVersion] = useState(0);
   useEffect(() => {
     const off = kit.uploads.subscribe(() => setVersion(kit.uploads.version));
+    const offChat = chat.subscribe(() => kit.uploads.wake());
     return () => {
       off();
+      offChat();
       kit.uploads.stop();
       kit.urls.clear();
     };
-  }, [kit]);
+  }, [kit, chat]);
   return kit;
 }
 
