@@ -325,11 +325,11 @@ describe("browser client, one node", () => {
     await b.join("design-review");
     await a.join("general");
     await b.join("design-review");
-    await b.send("Morning! The new sidebar is up on staging: https://staging.example.com/chat");
+    await b.send("Morning! The **new sidebar** is up on staging: https://staging.example.com/chat");
     await b.send("Keyboard only works too: Tab through rooms, Enter to send, Shift+Enter for a new line.");
     await a.join("design-review");
     await a.send("Looks great. Dark mode follows the system setting?");
-    await b.send("@maria yes, prefers-color-scheme. And the footer says which node you're on.");
+    await b.send("@maria yes, `prefers-color-scheme`. And the footer says which node you're on.");
     await a.page.locator(".seen-by").waitFor();
     await b.composer().pressSequentially("Shipping it");
     await a.page.locator(".typing", { hasText: "li.wei is typing..." }).waitFor();
