@@ -278,8 +278,12 @@ describe("a client that stops reading", () => {
       const r = await fetch(`${base}&sid=${sid}`, { method: "POST", body, headers: { "Content-Type": "text/plain" } });
       assert.equal(r.status, 200, await r.text());
     };
-    // Connect, then ask for pages without ever polling for the answers (Engine.IO queues them).
+    // Connect and read the CONNECT answer (a client sends events only after it: the server
+    // may still be admitting the user), then ask for pages without ever polling for the
+    // answers (Engine.IO queues them).
     await post(`40${JSON.stringify({ username: "nopoll" })}`);
+    const connected = await (await fetch(`${base}&sid=${sid}`)).text();
+    assert.match(connected, /^40\{"sid"/, connected);
     const asks = Array.from({ length: 10 }, (_, i) => `42${i}${JSON.stringify(["room:history", { room }])}`);
     await post(asks.join("\x1e"));
     // At least this one: a connection of an earlier test may be counted meanwhile.
