@@ -89,7 +89,8 @@ test("browse the public rooms, join one from the list, leave it; after a reload 
   await confirm.waitFor({ state: "detached" });
   await sidebar.getByRole("button", { name: "design" }).waitFor({ state: "detached" });
   await bob.waitFor(bob.roomHeading("devops")); // the room left is not open any more
-  assert.equal(new URL(bob.page.url()).hash.includes("design"), false, bob.page.url());
+  // The address follows the room shown (an effect after the render): waited for, not raced.
+  await waitUntil(`the address off design (${bob.page.url()})`, async () => !new URL(bob.page.url()).hash.includes("design"));
   await sidebar2.getByRole("button", { name: "design" }).waitFor({ state: "detached" });
   await tab2.locator("h1.room-title", { hasText: "devops" }).waitFor();
   await tab2.close();
