@@ -1,4 +1,4 @@
-import { attachmentUrl, type Attachment, type Message } from "../shared/protocol.js";
+import { attachmentUrl, type Attachment, type Message, type UploadResult } from "../shared/protocol.js";
 
 /** Columns every message query selects, in the shape `toMessage` reads. */
 export const MESSAGE_COLUMNS =
@@ -24,13 +24,7 @@ export interface MessageRow {
 }
 
 /** An attachment as a message row keeps it (messages.attachments): the url is derived. */
-export interface StoredAttachment {
-  id: string;
-  name: string;
-  size: number;
-  type: string;
-  width?: number;
-  height?: number;
+export interface StoredAttachment extends UploadResult {
   thumb?: boolean;
 }
 

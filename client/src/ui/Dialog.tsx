@@ -4,8 +4,8 @@
  * focus back to where it was, unless something opened meanwhile took it.
  */
 import type { ComponentChildren, RefObject } from "preact";
-import { useLayoutEffect, useRef } from "preact/hooks";
-import { focusables, trapTab } from "./focus.js";
+import { useRef } from "preact/hooks";
+import { focusables, trapTab, useModalFocus } from "./focus.js";
 
 interface Props {
   /** The id of the element that names the dialog (its heading). */
@@ -19,15 +19,7 @@ interface Props {
 
 export function Dialog({ labelledBy, class: cls, role = "dialog", initial, onClose, children }: Props) {
   const root = useRef<HTMLDivElement>(null);
-  useLayoutEffect(() => {
-    const back = document.activeElement instanceof HTMLElement ? document.activeElement : undefined;
-    const dialog = root.current;
-    (initial?.current ?? (dialog && focusables(dialog)[0]))?.focus();
-    return () => {
-      const now = document.activeElement;
-      if (back?.isConnected && (!now || now === document.body || dialog?.contains(now))) back.focus();
-    };
-  }, []);
+  useModalFocus(root, (dialog) => initial?.current ?? (dialog && focusables(dialog)[0]));
 
   const onKeyDown = (e: KeyboardEvent) => {
     if (e.key === "Escape") {

@@ -2,11 +2,11 @@
  * Ctrl/Cmd+K: a small dialog to go to a room by typing part of its name. Arrow keys move,
  * Enter opens, Escape closes; Tab stays inside, and closing gives the focus back.
  */
-import { useLayoutEffect, useRef, useState } from "preact/hooks";
+import { useRef, useState } from "preact/hooks";
 import { t } from "../i18n/index.js";
 import type { Room } from "../state/chat.js";
 import { roomTitle } from "../state/format.js";
-import { trapTab } from "./focus.js";
+import { trapTab, useModalFocus } from "./focus.js";
 
 interface Props {
   me: string;
@@ -33,16 +33,7 @@ export function QuickSwitcher({ me, rooms, onPick, onClose }: Props) {
   const matches = switcherMatches(rooms, me, query);
   const active = Math.min(pick, matches.length - 1);
 
-  useLayoutEffect(() => {
-    const back = document.activeElement instanceof HTMLElement ? document.activeElement : undefined;
-    const dialog = root.current;
-    input.current?.focus();
-    return () => {
-      // Unless a room chosen here gave the cursor to its composer meanwhile.
-      const now = document.activeElement;
-      if (back?.isConnected && (!now || now === document.body || dialog?.contains(now))) back.focus();
-    };
-  }, []);
+  useModalFocus(root, () => input.current);
 
   const onKeyDown = (e: KeyboardEvent) => {
     if (e.key === "Escape") {

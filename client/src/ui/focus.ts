@@ -1,4 +1,5 @@
 /** Keeping the keyboard focus where a person expects it in the modal parts of the page. */
+import type { RefObject } from "preact";
 import { useLayoutEffect } from "preact/hooks";
 
 const FOCUSABLE = "a[href], button:not([disabled]), input:not([disabled]), textarea:not([disabled]), select, [tabindex]:not([tabindex='-1'])";
@@ -27,6 +28,23 @@ export function trapTab(e: KeyboardEvent, root: HTMLElement): void {
     e.preventDefault();
     first.focus();
   }
+}
+
+/**
+ * A modal's focus for as long as it is shown: `first()` takes it when it opens, and when it
+ * closes it goes back to where it was, unless something opened meanwhile took it (a room
+ * chosen in it gives the cursor to its composer). Call it once from the modal's component.
+ */
+export function useModalFocus(root: RefObject<HTMLElement | null>, first: (modal: HTMLElement | null) => HTMLElement | null | undefined): void {
+  useLayoutEffect(() => {
+    const back = document.activeElement instanceof HTMLElement ? document.activeElement : undefined;
+    const modal = root.current;
+    first(modal)?.focus();
+    return () => {
+      const now = document.activeElement;
+      if (back?.isConnected && (!now || now === document.body || modal?.contains(now))) back.focus();
+    };
+  }, []);
 }
 
 /**
