@@ -17,6 +17,7 @@ import { createClusterAdapter } from "./adapter.js";
 import { createRedisClients, trackPublishes, type RedisClient } from "./clients.js";
 import { RedisPresence, type RedisPresenceOptions } from "./redis-presence.js";
 import { instrumentRedis } from "./redis-metrics.js";
+import { withTimeout } from "../timing.js";
 
 export interface ClusterLink {
   presence: RedisPresence;
@@ -175,23 +176,17 @@ export async function connectCluster({ config, io, log, metrics, onReaped, onRed
  */
 async function allSlotsServed(cluster: Cluster): Promise<boolean> {
   try {
-    const slots = (await within(cluster.cluster("SLOTS"))) as unknown as [number, number, [string, number]][];
+    const slots = (await withTimeout(cluster.cluster("SLOTS"), 1000)) as unknown as [number, number, [string, number]][];
     if (slots.reduce((n, [from, to]) => n + to - from + 1, 0) < 16384) return false;
     const pool = new Map(cluster.nodes("master").map((n) => [`${n.options.host}:${n.options.port}`, n]));
     const owners = new Set(slots.map(([, , [host, port]]) => `${host}:${port}`));
     const pings = [...owners].map((key) => {
       const node = pool.get(key);
-      return node ? within(node.ping()) : Promise.reject(new Error(`no connection to ${key}`));
+      return node ? withTimeout(node.ping(), 1000) : Promise.reject(new Error(`no connection to ${key}`));
     });
     await Promise.all(pings);
     return true;
   } catch {
     return false;
   }
-}
-
-function within<T>(p: Promise<T>, ms = 1000): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error("no answer")), ms)));
-  return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }

@@ -10,6 +10,7 @@ import { alignHeartbeats, setHeartbeatGrid } from "./heartbeat.js";
 import type { ConnectionSlots } from "./connection-limits.js";
 import type { SessionClock } from "./sessions.js";
 import { SocketState, state, type SocketStateFactory } from "./socket-state.js";
+import { withTimeout } from "../timing.js";
 
 export const PROTOCOL_VERSION = 1;
 
@@ -152,7 +153,7 @@ export function createIo(http: HttpServer, options: IoOptions): Server {
     // Nothing reads the handshake after this point; its headers, time and auth payload
     // would otherwise stay for the connection's lifetime.
     (socket as { handshake: unknown }).handshake = EMPTY_HANDSHAKE;
-    if (admitted && user !== undefined) await atMost(admitted(user), ADMIT_WAIT_MS);
+    if (admitted && user !== undefined) await withTimeout(admitted(user), ADMIT_WAIT_MS).catch(() => undefined);
     next();
   });
 
@@ -162,12 +163,6 @@ export function createIo(http: HttpServer, options: IoOptions): Server {
     next(new Error("too_many_connections"));
   }
   return io;
-}
-
-function atMost(work: Promise<void>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
-  return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }
 
 function corsOrigin(origins: string[]): string[] | boolean {
