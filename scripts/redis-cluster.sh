@@ -27,10 +27,13 @@ start() {
   echo "$dir" > "$pointer"
   for p in "${ports[@]}"; do
     mkdir -p "$dir/$p"
-    # Failover within a second or two of a primary's death; nothing written to disk.
+    # Failover within a second or two of a primary's death; nothing written to disk. A
+    # replica syncs at once (no diskless delay) and may always be promoted: on a loaded
+    # machine its link to the primary can look stale for longer than the validity factor allows.
     redis-server --port "$p" --bind 127.0.0.1 --dir "$dir/$p" --daemonize yes \
       --pidfile "$dir/$p/redis.pid" --logfile "$dir/$p/redis.log" \
       --cluster-enabled yes --cluster-config-file "$dir/$p/nodes.conf" --cluster-node-timeout 1000 \
+      --repl-diskless-sync-delay 0 --cluster-replica-validity-factor 0 \
       --save "" --appendonly no
   done
   for p in "${ports[@]}"; do
@@ -46,6 +49,17 @@ start() {
     sleep 0.1
   done
   [ "$ok" = 1 ] || { echo "cluster did not become ready; see $dir" >&2; exit 1; }
+  # A replica that never finished its first sync cannot take over: wait for every link.
+  for _ in $(seq 1 100); do
+    ok=1
+    for p in "${ports[@]}"; do
+      role=$(cli "$p" info replication 2>/dev/null | tr -d '\r')
+      if grep -q '^role:slave' <<<"$role" && ! grep -q '^master_link_status:up' <<<"$role"; then ok=0; fi
+    done
+    [ "$ok" = 1 ] && break
+    sleep 0.1
+  done
+  [ "$ok" = 1 ] || { echo "replicas did not sync; see $dir" >&2; exit 1; }
   echo "Redis Cluster up: REDIS_CLUSTER_NODES=$(IFS=,; echo "${hosts[*]:0:3}")"
 }
 

@@ -7,6 +7,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Cluster, Redis } from "ioredis";
+import { withTimeout } from "../../src/timing.js";
 
 const SCRIPT = new URL("../../scripts/redis-cluster.sh", import.meta.url).pathname;
 
@@ -73,7 +74,8 @@ export function startRedisCluster(first = 7101): LocalRedisCluster {
     async ownerOf(key) {
       const c = new Cluster(seeds.map((s) => ({ host: "127.0.0.1", port: Number(s.split(":")[1]) })));
       try {
-        const slot = Number(await c.cluster("KEYSLOT", key));
+        // A cluster that is not serving every slot never becomes ready: fail instead of hanging the file.
+        const slot = Number(await withTimeout(c.cluster("KEYSLOT", key), 10_000));
         return Number(c.slots[slot]![0]!.split(":")[1]);
       } finally {
         c.disconnect();
