@@ -104,7 +104,13 @@ export async function connectCluster({ config, io, log, metrics, onReaped, onRed
       probing = true;
       void allSlotsServed(commands as Cluster).then((ok) => {
         probing = false;
-        if (!ok || !shardDown) return;
+        if (!ok) {
+          // ioredis learns a promotion only from a MOVED reply or a failed command; a client
+          // with nothing bound for those slots would keep naming the dead primary.
+          for (const c of Object.values(clients)) (c as Cluster).refreshSlotsCache();
+          return;
+        }
+        if (!shardDown) return;
         clearInterval(probe);
         shardDown = false;
         onStatus();
@@ -163,7 +169,8 @@ export async function connectCluster({ config, io, log, metrics, onReaped, onRed
     close: () =>
       (closing ??= (async () => {
         clearInterval(probe);
-        await presence.close();
+        // Best effort: the other nodes reap what is left after PRESENCE_TTL_MS.
+        await withTimeout(presence.close(), 5000).catch((err: unknown) => log.warn({ err }, "presence cleanup did not finish"));
         for (const c of Object.values(clients)) c.disconnect();
       })()),
   };
