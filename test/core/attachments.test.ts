@@ -137,8 +137,10 @@ test("uploads in progress per user and node: over MAX_UPLOADS_IN_FLIGHT_PER_USER
       });
       held.on("error", reject);
     });
-    held.write(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="slow.txt"\r\n\r\nsome text`);
-    await eventually(async () => (await upload(one.url, "inflight", "ivy", pdf(), "x.pdf")).status === 429, 10_000, "a second upload refused");
+    held.write(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="slow.txt"\r\n\r\n${"some text ".repeat(2000)}`);
+    // Only once it holds the slot: a second upload sent alongside could take the slot first.
+    await eventually(async () => (await count("attachments WHERE name = 'slow.txt'")) === 1, 10_000, "the held upload begun");
+    assert.equal((await upload(one.url, "inflight", "ivy", pdf(), "x.pdf")).status, 429, "a second upload refused");
     const other = await connect(one.url, { username: "jay" });
     await call(other, "room:join", { room: "inflight" });
     assert.equal((await upload(one.url, "inflight", "jay", pdf(), "y.pdf")).status, 201, "another user is not held");
