@@ -1,6 +1,6 @@
 /**
  * npm run bench -- [--only S1,S3] [--quick] [--no-baseline] [--cpu-prof] [--adapter classic|sharded] [--workers N]
- *                   [--client lean|socket.io] [--s1-runs N] [--socketio] [--node PATH] [--out DIR]
+ *                   [--client lean|socket.io] [--runs N] [--socketio] [--node PATH] [--out DIR]
  *                   [--search-messages N]
  *
  * Starts a local 2-node chat cluster (scripts/cluster startCluster, nodes addressed
@@ -16,10 +16,10 @@
  * delivery; `socket.io` (socket.io-client) 1.3–1.4 times that, CPU taken from the servers
  * on a shared machine. The table's header names the one used.
  *
- * `--s1-runs N` (default 3, 1 with --quick) runs S1 N times per target, alternating the
- * targets, and reports each row as the median of a target's runs, with every pair's CPU
- * ratio under the table: on these VMs the speed of the machine drifts by 15 % between
- * runs, which one pair cannot tell from a difference between the targets.
+ * `--runs N` (default 3, 1 with --quick) runs S1 and S4 N times per server, alternating the
+ * servers, and reports each row as the median of a server's runs, with every pair's ratio
+ * under the table: on these VMs the speed of the machine drifts by 15 % between runs, which
+ * one pair cannot tell from a difference between the servers.
  *
  * `--socketio` adds a third target to S1's alternation, S2 and S4: a plain Socket.IO cluster
  * with the Redis adapter that stores nothing (loadtest/baselines/socketio-relay.ts), driven
@@ -86,7 +86,7 @@ async function main() {
       adapter: { type: "string" },
       workers: { type: "string" },
       client: { type: "string" },
-      "s1-runs": { type: "string" },
+      runs: { type: "string" },
       "body-text": { type: "string" },
       socketio: { type: "boolean" },
       node: { type: "string" },
@@ -98,7 +98,7 @@ async function main() {
   if (values.help) {
     console.log(
       "Usage: npm run bench -- [--only S1,S3] [--quick] [--no-baseline] [--cpu-prof] [--adapter classic|sharded] [--workers N]" +
-        " [--client lean|socket.io] [--s1-runs N] [--socketio] [--node PATH] [--body-text pad|words] [--out DIR]" +
+        " [--client lean|socket.io] [--runs N] [--socketio] [--node PATH] [--body-text pad|words] [--out DIR]" +
         " [--search-messages N]",
     );
     return;
@@ -110,8 +110,8 @@ async function main() {
   }
   const workers = Number(values.workers ?? 1);
   if (!(Number.isInteger(workers) && workers >= 1 && workers <= 64)) throw new Error("--workers must be 1 to 64");
-  const s1Runs = Number(values["s1-runs"] ?? 3);
-  if (!(Number.isInteger(s1Runs) && s1Runs >= 1 && s1Runs <= 20)) throw new Error("--s1-runs must be 1 to 20");
+  const runs = Number(values.runs ?? 3);
+  if (!(Number.isInteger(runs) && runs >= 1 && runs <= 20)) throw new Error("--runs must be 1 to 20");
   const client = values.client ?? "lean";
   if (client !== "lean" && client !== "socket.io") throw new Error("--client must be lean or socket.io");
   const searchMessages = values["search-messages"] === undefined ? undefined : Number(values["search-messages"]);
@@ -151,7 +151,7 @@ async function main() {
     adapter: values.adapter,
     workers,
     client,
-    s1Runs,
+    runs,
     socketio: !!values.socketio,
     bodyText,
     searchMessages,

@@ -28,8 +28,8 @@ export interface BenchContext {
   workers: number;
   /** The load tester's client for the chat target. */
   client: ClientKind;
-  /** S1 runs per target, interleaved. */
-  s1Runs: number;
+  /** S1 and S4 runs per server, alternating (--runs); each row is the median. */
+  runs: number;
   /** S1, S2 and S4 also measure the plain Socket.IO cluster (--socketio). */
   socketio: boolean;
   /** What fills the bodies after their timestamp (--body-text): the load tester's `bodyText`. */
@@ -175,6 +175,8 @@ export interface Row {
   metric: string;
   chat?: number;
   baseline?: number;
+  /** The plain Socket.IO cluster (--socketio). */
+  socketio?: number;
   target?: string;
   /** For the ratio column: whether bigger is better. */
   higherIsBetter?: boolean;
@@ -209,7 +211,35 @@ export function median(xs: number[]): number | undefined {
   return v.length % 2 === 1 ? v[mid] : (v[mid - 1]! + v[mid]!) / 2;
 }
 
-export function otherRow(name: string, pick: (f: (m: Measured) => number) => { chat?: number; baseline?: number }): Row {
+/** A row's three columns from each server's measured runs: the median of each server's. */
+export type Picker = (f: (m: Measured) => number) => Pick<Row, ServerName>;
+
+export function medianPicker(runs: Partial<Record<ServerName, Measured[]>>): Picker {
+  return (f) => ({
+    chat: median((runs.chat ?? []).map(f)),
+    baseline: median((runs.baseline ?? []).map(f)),
+    socketio: median((runs.socketio ?? []).map(f)),
+  });
+}
+
+/**
+ * `count` rounds, each measuring every server once in turn: a drift of the machine's speed
+ * (15 % between runs on these VMs) then shows in every column rather than in one.
+ */
+export async function alternate(
+  servers: ServerName[],
+  count: number,
+  run: (server: ServerName, label: string) => Promise<Measured>,
+  scenario: string,
+): Promise<Record<ServerName, Measured[]>> {
+  const runs: Record<ServerName, Measured[]> = { chat: [], baseline: [], socketio: [] };
+  for (let i = 0; i < count; i++) {
+    for (const t of servers) runs[t].push(await run(t, count > 1 ? `${scenario} ${t} #${i + 1}` : `${scenario} ${t}`));
+  }
+  return runs;
+}
+
+export function otherRow(name: string, pick: Picker): Row {
   return { scenario: name, metric: "other CPU on the machine (cores: PG, Redis, other jobs)", ...pick((m) => m.otherCores) };
 }
 

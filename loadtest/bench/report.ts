@@ -18,16 +18,21 @@ export function fmt(x: number | undefined): string {
   return x.toFixed(2);
 }
 
+/** chat-cluster's figure over another server's (read it with the metric: for a latency, below 1 is better). */
+function ratio(chat: number | undefined, other: number | undefined): string {
+  return chat !== undefined && other !== undefined && other !== 0 ? `${(chat / other).toFixed(2)}×` : "–";
+}
+
 export function markdownTable(rows: Row[]): string {
   const out = [
-    "| scenario | metric | chat-cluster | baseline (ws relay) | chat / baseline | target |",
-    "|---|---|---:|---:|---:|---|",
+    "| scenario | metric | chat-cluster | plain Socket.IO | ws relay | chat / plain SIO | chat / relay | target |",
+    "|---|---|---:|---:|---:|---:|---:|---|",
   ];
   let last = "";
   for (const r of rows) {
-    const ratio = r.chat !== undefined && r.baseline !== undefined && r.baseline !== 0 ? `${(r.chat / r.baseline).toFixed(2)}×` : "–";
     out.push(
-      `| ${r.scenario === last ? "" : r.scenario} | ${r.metric} | ${fmt(r.chat)} | ${fmt(r.baseline)} | ${ratio} | ${r.target ?? ""} |`,
+      `| ${r.scenario === last ? "" : r.scenario} | ${r.metric} | ${fmt(r.chat)} | ${fmt(r.socketio)} | ${fmt(r.baseline)} | ` +
+        `${ratio(r.chat, r.socketio)} | ${ratio(r.chat, r.baseline)} | ${r.target ?? ""} |`,
     );
     last = r.scenario;
   }
