@@ -1,6 +1,7 @@
 /**
  * npm run bench -- [--only S1,S3] [--quick] [--no-baseline] [--cpu-prof] [--adapter classic|sharded] [--workers N]
  *                   [--client lean|socket.io] [--runs N] [--socketio] [--node PATH] [--out DIR]
+ *                   [--without corking,adapter,deliveries]
  *                   [--search-messages N]
  *
  * Starts a local 2-node chat cluster (scripts/cluster startCluster, nodes addressed
@@ -21,13 +22,18 @@
  * under the table: on these VMs the speed of the machine drifts by 15 % between runs, which
  * one pair cannot tell from a difference between the servers.
  *
- * `--socketio` adds a third target to S1's alternation, S2 and S4: a plain Socket.IO cluster
+ * `--socketio` adds a third target to S1 and S4 (alternating), S2 and S3: a plain Socket.IO cluster
  * with the Redis adapter that stores nothing (loadtest/baselines/socketio-relay.ts), driven
  * by the same client as chat-cluster. The issue's targets take its ratio to the ws relay (about
  * 0.8×) as given; this measures it on the machine at hand, in the notes under the table.
  *
  * `--node PATH` runs the servers (chat nodes and references) on another Node.js binary, e.g.
  * the LTS the production image uses; the load tester stays on the Node that runs the bench.
+ *
+ * `--without corking,adapter,deliveries` runs the chat nodes without those patches on
+ * Socket.IO's internals (realtime/corking.ts, cluster/adapter.ts's overrides,
+ * realtime/deliveries.ts), through preloads in loadtest/bench/without/ that leave the server
+ * code as it is: what a patch buys is its run's ratio to plain Socket.IO against a normal run's.
  *
  * `--only search` runs SEARCH (loadtest/bench/search.ts, not in the default list: it seeds
  * 1,000,000 messages first, or `--search-messages N`): search latency over a large store and
@@ -52,6 +58,7 @@ import { SEARCH } from "./bench/search.js";
 import { S1, S2 } from "./bench/steady.js";
 
 const SCENARIOS: Record<string, Scenario> = { S1, S2, S3, S4, S5, SEARCH };
+const WITHOUT = ["corking", "adapter", "deliveries"];
 
 async function createDatabase(baseUrl: string, name: string): Promise<string> {
   const admin = new pg.Client({ connectionString: baseUrl });
@@ -87,6 +94,7 @@ async function main() {
       workers: { type: "string" },
       client: { type: "string" },
       runs: { type: "string" },
+      without: { type: "string" },
       "body-text": { type: "string" },
       socketio: { type: "boolean" },
       node: { type: "string" },
@@ -98,7 +106,7 @@ async function main() {
   if (values.help) {
     console.log(
       "Usage: npm run bench -- [--only S1,S3] [--quick] [--no-baseline] [--cpu-prof] [--adapter classic|sharded] [--workers N]" +
-        " [--client lean|socket.io] [--runs N] [--socketio] [--node PATH] [--body-text pad|words] [--out DIR]" +
+        " [--client lean|socket.io] [--runs N] [--socketio] [--node PATH] [--body-text pad|words] [--out DIR] [--without corking,adapter,deliveries]" +
         " [--search-messages N]",
     );
     return;
@@ -112,6 +120,8 @@ async function main() {
   if (!(Number.isInteger(workers) && workers >= 1 && workers <= 64)) throw new Error("--workers must be 1 to 64");
   const runs = Number(values.runs ?? 3);
   if (!(Number.isInteger(runs) && runs >= 1 && runs <= 20)) throw new Error("--runs must be 1 to 20");
+  const without = (values.without ?? "").split(",").filter(Boolean);
+  for (const w of without) if (!WITHOUT.includes(w)) throw new Error(`--without takes ${WITHOUT.join(", ")}`);
   const client = values.client ?? "lean";
   if (client !== "lean" && client !== "socket.io") throw new Error("--client must be lean or socket.io");
   const searchMessages = values["search-messages"] === undefined ? undefined : Number(values["search-messages"]);
@@ -152,6 +162,7 @@ async function main() {
     workers,
     client,
     runs,
+    without,
     socketio: !!values.socketio,
     bodyText,
     searchMessages,
@@ -185,7 +196,8 @@ async function main() {
     `Run ${started.toISOString()} – ${new Date().toISOString()}${values.quick ? " (--quick)" : ""}` +
       (values.adapter ? `, REDIS_ADAPTER=${values.adapter}` : "") +
       (ctx.workers > 1 ? `, ${ctx.workers} load-generator processes` : "") +
-      (bodyText === "words" ? ", bodies of English words (--body-text words)" : ""),
+      (bodyText === "words" ? ", bodies of English words (--body-text words)" : "") +
+      (without.length > 0 ? `, chat nodes without ${without.join(", ")} (--without)` : ""),
     "",
     `Load tester's chat client: ${CLIENT_NOTE[client]}; the baseline is driven by a plain ws client.`,
     "",

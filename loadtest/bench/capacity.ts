@@ -15,6 +15,7 @@ import {
   type Measured,
   type Row,
   type Scenario,
+  type ServerName,
   type TargetName,
 } from "./harness.js";
 import { sample, type ProcSample } from "../procstat.js";
@@ -26,6 +27,7 @@ function openFileLimit(): number {
   return Number.isFinite(n) && n > 0 ? n : Infinity;
 }
 
+/** Idle connections on one node each of chat-cluster, the ws relay and (--socketio) plain Socket.IO. */
 export const S3: Scenario = async (ctx, targets) => {
   const rows: Row[] = [];
   const raw: Record<string, unknown> = {};
@@ -33,15 +35,15 @@ export const S3: Scenario = async (ctx, targets) => {
   // fewer where the file limit (one descriptor per connection, in the node and the tester) is lower.
   const clients = q(ctx, Math.min(20_000, openFileLimit() - 500), 1000);
   const name = `S3 connections (${clients} idle, 1 node)`;
-  const rssPer: Partial<Record<TargetName, number>> = {};
-  const rssEarlyPer: Partial<Record<TargetName, number>> = {};
+  const rssPer: Partial<Record<ServerName, number>> = {};
+  const rssEarlyPer: Partial<Record<ServerName, number>> = {};
   const holdSeconds = q(ctx, 90, 12);
-  const heapPer: Partial<Record<TargetName, number>> = {};
-  const connectP99: Partial<Record<TargetName, number>> = {};
-  const cpuPerConnect: Partial<Record<TargetName, number>> = {};
-  const holdCpu: Partial<Record<TargetName, number>> = {};
-  const errors: Partial<Record<TargetName, number>> = {};
-  for (const t of targets) {
+  const heapPer: Partial<Record<ServerName, number>> = {};
+  const connectP99: Partial<Record<ServerName, number>> = {};
+  const cpuPerConnect: Partial<Record<ServerName, number>> = {};
+  const holdCpu: Partial<Record<ServerName, number>> = {};
+  const errors: Partial<Record<ServerName, number>> = {};
+  for (const t of serversOf(ctx, targets)) {
     await withNodes(ctx, t, 1, async (n) => {
       // The JS heap grows and shrinks with garbage: take the lowest of several samples
       // (the state after a GC) before connecting and during the hold. The connect storm
@@ -60,7 +62,7 @@ export const S3: Scenario = async (ctx, targets) => {
       const report = await runLoad({
         workers: ctx.workers,
         client: ctx.client,
-        target: t,
+        target: protocolOf(t),
         urls: n.urls,
         clients,
         rooms: q(ctx, 200, 10), // 100 per room: filling them is 100 × 100²/2 presence events

@@ -38,6 +38,8 @@ export interface BenchContext {
   searchMessages?: number;
   /** The servers' Node.js binary (--node); the bench's own by default. */
   nodeBin: string;
+  /** Patches the chat nodes run without (--without): preloads under loadtest/bench/without/. */
+  without: string[];
   log(line: string): void;
 }
 
@@ -61,7 +63,8 @@ export async function withNodes<T>(ctx: BenchContext, target: ServerName, count:
   prefixes.push(prefix);
   // Both targets are profiled, into a folder each, so that their profiles compare.
   const nodeArgs = ctx.cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${path.join(ctx.cpuProfDir, target)}`] : [];
-  const command = [ctx.nodeBin, ...nodeArgs, "--import", "tsx", SERVER_ENTRY[target]];
+  const without = target === "chat" ? ctx.without.flatMap((w) => ["--import", path.join(ROOT, "loadtest/bench/without", `${w}.ts`)]) : [];
+  const command = [ctx.nodeBin, ...nodeArgs, "--import", "tsx", ...without, SERVER_ENTRY[target]];
   const cluster = await startCluster({
     nodes: count,
     port: 0,
