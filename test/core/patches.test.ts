@@ -97,6 +97,11 @@ test("a real connection has the fields the patches read, with the expected shape
   assert.equal(timer.refresh.name, "refreshOnGrid", "heartbeat.ts re-arms Engine.IO's ping timer on the grid");
   assert.equal(typeof timer._idleStart, "number");
   assert.equal(typeof timer._idleTimeout, "number");
+  // Direct writes taken: an ack on a WebSocket goes past Engine.IO's packet path entirely.
+  const created: string[] = [];
+  (conn as unknown as { on(e: string, f: (p: { type: string }) => void): void }).on("packetCreate", (p) => created.push(p.type));
+  assert.equal((await call(s, "room:join", { room: "shape" })).ok, true);
+  assert.deepEqual(created, [], "corking.ts: the ack went through Engine.IO, not straight to the WebSocket");
   s.close();
 });
 
