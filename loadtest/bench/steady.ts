@@ -86,7 +86,13 @@ function socketIoNote(runs: Record<ServerName, Measured[]>): string {
 }
 
 /**
- * One S2 step's outcome: `held` (p99 ≤ 200 ms, nothing lost, no error, the sends made),
+ * The delivery p99 an S2 step must keep to count as held: issue 23's line (200 ms until
+ * 2026-12-02).
+ */
+export const S2_P99_MS = 50;
+
+/**
+ * One S2 step's outcome: `held` (p99 ≤ S2_P99_MS, nothing lost, no error, the sends made),
  * `again` (only too slow: one fsync stall or one long collection in 10 s is not
  * saturation, so the step is tried once more and both tries are reported) or `failed`
  * (loss, errors or sends not made, which a second try would not excuse).
@@ -98,7 +104,7 @@ export function s2Verdict(r: {
 }): "held" | "again" | "failed" {
   const clean = r.delivery.lost === 0 && r.errors === 0 && r.send.acked >= r.send.attempted * 0.99;
   if (!clean) return "failed";
-  return r.delivery.latency.p99Ms <= 200 ? "held" : "again";
+  return r.delivery.latency.p99Ms <= S2_P99_MS ? "held" : "again";
 }
 
 export const S2: Scenario = async (ctx, targets) => {
@@ -149,7 +155,7 @@ export const S2: Scenario = async (ctx, targets) => {
   }
   // 0: not even the first step held.
   for (const t of serversOf(ctx, targets)) sustained[t] ??= 0;
-  rows.push({ scenario: name, metric: `highest rate with p99 ≤ 200 ms, no loss (msg/s; 0 = not even ${rates[0]})`, ...sustained, higherIsBetter: true });
+  rows.push({ scenario: name, metric: `highest rate with p99 ≤ ${S2_P99_MS} ms, no loss (msg/s; 0 = not even ${rates[0]})`, ...sustained, target: "≥ 1.0× plain SIO", higherIsBetter: true });
   rows.push({ scenario: name, metric: "deliveries/s at that rate", ...deliveriesAt, higherIsBetter: true });
   // Per step, for each server: where the 20 ms line is crossed.
   const notes = (Object.keys(p99At) as ServerName[]).map(
