@@ -81,7 +81,8 @@ const envSchema = z.object({
   MAX_MESSAGE_CHARS: int(1, 100_000).default(4000),
   RATE_LIMIT_SENDS: int(1, 1_000_000).default(30),
   RATE_LIMIT_WINDOW_MS: int(100, 3_600_000).default(10_000),
-  SEARCH_CONCURRENCY: int(1, 100).default(4),
+  // 1: with 20 users searching, other users' send-ack p99 49 ms at 1, 74 at 2, 88 at 4 (docs/benchmarks.md).
+  SEARCH_CONCURRENCY: int(1, 100).default(1),
   SEARCH_TIMEOUT_MS: int(100, 60_000).default(2000),
   SEARCH_RATE_LIMIT: int(1, 1_000_000).default(20),
   SEARCH_RATE_WINDOW_MS: int(100, 3_600_000).default(10_000),

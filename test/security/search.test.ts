@@ -154,7 +154,7 @@ describe("prefix matching, built safely from any input", () => {
 });
 
 test("settings: safe defaults; every bad SEARCH_* variable named at once", () => {
-  assert.deepEqual(loadConfig({}).search, { concurrency: 4, timeoutMs: 2000, limit: 20, windowMs: 10_000 });
+  assert.deepEqual(loadConfig({}).search, { concurrency: 1, timeoutMs: 2000, limit: 20, windowMs: 10_000 });
   const bad = { SEARCH_CONCURRENCY: "0", SEARCH_TIMEOUT_MS: "abc", SEARCH_RATE_LIMIT: "-1", SEARCH_RATE_WINDOW_MS: "5" };
   assert.throws(
     () => loadConfig(bad),
