@@ -24,8 +24,8 @@
  *
  * `--socketio` adds a third target to S1 and S4 (alternating), S2 and S3: a plain Socket.IO cluster
  * with the Redis adapter that stores nothing (loadtest/baselines/socketio-relay.ts), driven
- * by the same client as chat-cluster. The issue's targets take its ratio to the ws relay (about
- * 0.8×) as given; this measures it on the machine at hand, in the notes under the table.
+ * by the same client as chat-cluster. It has a column of its own, and issue 23's targets are
+ * read from chat-cluster's ratio to it.
  *
  * `--node PATH` runs the servers (chat nodes and references) on another Node.js binary, e.g.
  * the LTS the production image uses; the load tester stays on the Node that runs the bench.

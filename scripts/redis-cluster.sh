@@ -18,6 +18,25 @@ pointer="${TMPDIR:-/tmp}/chat-redis-cluster-${first}.dir"
 
 cli() { redis-cli -h 127.0.0.1 -p "$1" "${@:2}"; }
 
+# Polls `$1 PORT` for every port, 10 times a second for up to 10 s; fails with message $2.
+wait_all() {
+  for _ in $(seq 1 100); do
+    ok=1
+    for p in "${ports[@]}"; do "$1" "$p" || ok=0; done
+    [ "$ok" = 1 ] && return 0
+    sleep 0.1
+  done
+  echo "$2; see $dir" >&2
+  exit 1
+}
+cluster_ok() { cli "$1" cluster info 2>/dev/null | grep -q '^cluster_state:ok'; }
+# A replica that never finished its first sync cannot take over.
+replica_synced() {
+  local role
+  role=$(cli "$1" info replication 2>/dev/null | tr -d '\r')
+  ! grep -q '^role:slave' <<<"$role" || grep -q '^master_link_status:up' <<<"$role"
+}
+
 start() {
   if [ -f "$pointer" ]; then
     echo "already started in $(cat "$pointer") (run: $0 stop $first)" >&2
@@ -42,24 +61,8 @@ start() {
   hosts=()
   for p in "${ports[@]}"; do hosts+=("127.0.0.1:$p"); done
   redis-cli --cluster create "${hosts[@]}" --cluster-replicas 1 --cluster-yes >"$dir/create.log"
-  for _ in $(seq 1 100); do
-    ok=1
-    for p in "${ports[@]}"; do cli "$p" cluster info 2>/dev/null | grep -q '^cluster_state:ok' || ok=0; done
-    [ "$ok" = 1 ] && break
-    sleep 0.1
-  done
-  [ "$ok" = 1 ] || { echo "cluster did not become ready; see $dir" >&2; exit 1; }
-  # A replica that never finished its first sync cannot take over: wait for every link.
-  for _ in $(seq 1 100); do
-    ok=1
-    for p in "${ports[@]}"; do
-      role=$(cli "$p" info replication 2>/dev/null | tr -d '\r')
-      if grep -q '^role:slave' <<<"$role" && ! grep -q '^master_link_status:up' <<<"$role"; then ok=0; fi
-    done
-    [ "$ok" = 1 ] && break
-    sleep 0.1
-  done
-  [ "$ok" = 1 ] || { echo "replicas did not sync; see $dir" >&2; exit 1; }
+  wait_all cluster_ok "cluster did not become ready"
+  wait_all replica_synced "replicas did not sync"
   echo "Redis Cluster up: REDIS_CLUSTER_NODES=$(IFS=,; echo "${hosts[*]:0:3}")"
 }
 

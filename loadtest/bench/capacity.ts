@@ -7,6 +7,7 @@ import {
   median,
   medianPicker,
   otherRow,
+  pairRatios,
   protocolOf,
   q,
   sampleMin,
@@ -154,8 +155,8 @@ export const S4: Scenario = async (ctx, targets) => {
   rows.push(otherRow(name, pick));
   const notes: string[] = [];
   if (count > 1 && runs.socketio.length > 0) {
-    const pairs = runs.chat.flatMap((m, i) => (runs.socketio[i] ? [`${(acked(m) / acked(runs.socketio[i]!)).toFixed(2)}×`] : []));
-    notes.push(`S4: ${count} runs per server, alternating; each row is the median of a server's runs. Messages acked per s, chat-cluster / plain Socket.IO, pair by pair: ${pairs.join(", ")}.`);
+    const pairs = pairRatios(runs.chat, runs.socketio, acked);
+    notes.push(`S4: ${count} runs per server, alternating; each row is the median of a server's runs. Messages acked per s, chat-cluster / plain Socket.IO, pair by pair: ${pairs}.`);
   }
   return { rows, raw: runs, notes };
 };

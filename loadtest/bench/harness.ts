@@ -30,7 +30,7 @@ export interface BenchContext {
   client: ClientKind;
   /** S1 and S4 runs per server, alternating (--runs); each row is the median. */
   runs: number;
-  /** S1, S2 and S4 also measure the plain Socket.IO cluster (--socketio). */
+  /** S1 to S4 also measure the plain Socket.IO cluster (--socketio). */
   socketio: boolean;
   /** What fills the bodies after their timestamp (--body-text): the load tester's `bodyText`. */
   bodyText: "pad" | "words";
@@ -240,6 +240,11 @@ export async function alternate(
     for (const t of servers) runs[t].push(await run(t, count > 1 ? `${scenario} ${t} #${i + 1}` : `${scenario} ${t}`));
   }
   return runs;
+}
+
+/** `f(a[i]) / f(b[i])` for every alternating pair both servers completed, as "0.85×, 0.87×". */
+export function pairRatios(a: Measured[], b: Measured[], f: (m: Measured) => number): string {
+  return a.flatMap((m, i) => (b[i] ? [`${(f(m) / f(b[i]!)).toFixed(2)}×`] : [])).join(", ");
 }
 
 export function otherRow(name: string, pick: Picker): Row {

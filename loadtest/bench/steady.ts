@@ -6,6 +6,7 @@ import {
   medianPicker,
   measure,
   otherRow,
+  pairRatios,
   protocolOf,
   q,
   serversOf,
@@ -41,11 +42,10 @@ export const S1: Scenario = async (ctx, targets) => {
   const pick = medianPicker(runs);
   const notes: string[] = [];
   if (count > 1) {
-    const ratios = runs.chat.map((m, i) => runs.baseline[i] && deliveriesPerCpuSecond(m) / deliveriesPerCpuSecond(runs.baseline[i]!));
-    const shown = ratios.filter((r): r is number => r !== undefined).map((r) => `${r.toFixed(2)}×`);
+    const shown = pairRatios(runs.chat, runs.baseline, deliveriesPerCpuSecond);
     notes.push(
       `S1: ${count} runs per server, alternating; each S1 row is the median of a server's runs.` +
-        (shown.length > 0 ? ` Deliveries per server CPU-s, chat-cluster / baseline, pair by pair: ${shown.join(", ")}.` : ""),
+        (shown ? ` Deliveries per server CPU-s, chat-cluster / baseline, pair by pair: ${shown}.` : ""),
     );
   }
   const s = steadyShape(ctx);
@@ -73,15 +73,13 @@ export const S1: Scenario = async (ctx, targets) => {
 /** S1's plain Socket.IO runs against the ws relay's and chat-cluster's, pair by pair. */
 function socketIoNote(runs: Record<ServerName, Measured[]>): string {
   const sio = runs.socketio.map(deliveriesPerCpuSecond);
-  const per = (other: Measured[]) =>
-    sio.flatMap((x, i) => (other[i] ? [`${(x / deliveriesPerCpuSecond(other[i]!)).toFixed(2)}×`] : [])).join(", ");
   const p99 = median(runs.socketio.map((m) => m.report.delivery.latency.p99Ms));
   const lost = runs.socketio.reduce((n, m) => n + m.report.delivery.lost + m.report.errors, 0);
   return (
     `S1, plain Socket.IO cluster (loadtest/baselines/socketio-relay.ts, stores nothing), median of ${sio.length} run(s):` +
     ` ${fmt(median(sio))} deliveries per server CPU-s, delivery p99 ${fmt(p99)} ms, ${lost} lost or failed.` +
-    (runs.baseline.length > 0 ? ` Its ratio to the ws relay, pair by pair: ${per(runs.baseline)}.` : "") +
-    (runs.chat.length > 0 ? ` chat-cluster / plain Socket.IO, pair by pair: ${runs.chat.map((m, i) => (sio[i] ? `${(deliveriesPerCpuSecond(m) / sio[i]!).toFixed(2)}×` : "–")).join(", ")}.` : "")
+    (runs.baseline.length > 0 ? ` Its ratio to the ws relay, pair by pair: ${pairRatios(runs.socketio, runs.baseline, deliveriesPerCpuSecond)}.` : "") +
+    (runs.chat.length > 0 ? ` chat-cluster / plain Socket.IO, pair by pair: ${pairRatios(runs.chat, runs.socketio, deliveriesPerCpuSecond)}.` : "")
   );
 }
 
