@@ -115,6 +115,8 @@ export function createPgDb(
 
 export async function createPgliteDb(dataDir: string | undefined): Promise<Db> {
   const { PGlite } = await import("@electric-sql/pglite");
+  // Migration 013's window index keys rows by a bigint: PGlite ships btree_gin as a contrib module.
+  const { btree_gin } = await import("@electric-sql/pglite/contrib/btree_gin");
   let release = () => {};
   if (dataDir) {
     fs.mkdirSync(dataDir, { recursive: true });
@@ -124,6 +126,7 @@ export async function createPgliteDb(dataDir: string | undefined): Promise<Db> {
   try {
     db = await PGlite.create(dataDir ?? "memory://", {
       parsers: { [INT8_OID]: (v: string) => Number(v) },
+      extensions: { btree_gin },
     });
   } catch (err) {
     release();

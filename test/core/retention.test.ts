@@ -78,7 +78,7 @@ for (const kind of ["pg", "pglite"] as const) {
       const indexes = (await db.query<{ indexname: string }>("SELECT indexname FROM pg_indexes WHERE tablename = 'messages'")).map(
         (r) => r.indexname,
       );
-      for (const name of ["messages_client", "messages_id", "messages_search", "messages_room_update_seq"]) {
+      for (const name of ["messages_client", "messages_id", "messages_search_window", "messages_room_update_seq"]) {
         assert.ok(indexes.includes(name), `${name} missing: ${indexes.join(", ")}`);
       }
 

@@ -12,7 +12,7 @@ import { ConfigError, loadConfig } from "../../src/config.js";
 import type { Message } from "../../src/shared/protocol.js";
 import { createPgliteDb, type Queryable } from "../../src/store/db.js";
 import { migrate } from "../../src/store/migrations.js";
-import { SEARCH_SQL, searchParams, toTsQuery } from "../../src/store/search.js";
+import { searchMessages, searchSteps, toTsQuery, type SearchStep } from "../../src/store/search.js";
 import { call, closeAll, connect } from "../helpers/client.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
 import { clusterEnv, startNode, startNodes, tempDir, uniquePrefix, type RunningNode } from "../helpers/node.js";
@@ -27,6 +27,7 @@ interface PlanNode {
   "Index Name"?: string;
   "Relation Name"?: string;
   "Scan Direction"?: string;
+  "Index Cond"?: string;
   Plans?: PlanNode[];
 }
 const nodesOf = (p: PlanNode): PlanNode[] => [p, ...(p.Plans ?? []).flatMap(nodesOf)];
@@ -37,19 +38,50 @@ async function planOf(db: Queryable, sql: string, params: unknown[]): Promise<Pl
   return nodesOf((typeof plan === "string" ? JSON.parse(plan) : plan)[0].Plan);
 }
 
-// messages is partitioned by week (migration 007): messages_search is a partitioned index,
-// planned as each partition's own (messages_YYYYMMDD_to_tsvector_idx), and likewise messages_id.
-const WORD_INDEX = /^(messages_search|messages_(\d{8}|default)_to_tsvector_idx)$/;
-const ID_INDEX = /^(messages_id|messages_(\d{8}|default)_id_idx)$/;
+/** The partitions' own indexes of a partitioned index (messages is partitioned by week, migration 009). */
+const partsOf = async (db: Queryable, index: string) =>
+  new Set(
+    (
+      await db.query<{ name: string }>(
+        `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+          JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = $1`,
+        [index],
+      )
+    ).map((r) => r.name),
+  );
+let windowIndex = new Set<string>();
+let idIndex = new Set<string>();
 /** Partitions holding rows (filled in before the tests): a scan of an empty one reads nothing. */
 const filled = new Set<string>(["messages"]);
-const usesWordIndex = (plan: PlanNode[]) =>
-  plan.some((n) => n["Node Type"] === "Bitmap Index Scan" && WORD_INDEX.test(String(n["Index Name"])));
+const show = (plan: PlanNode[]) => JSON.stringify(plan.map((n) => [n["Node Type"], n["Index Name"], n["Index Cond"]]));
+const wordScans = (plan: PlanNode[]) => plan.filter((n) => n["Node Type"] === "Bitmap Index Scan" && windowIndex.has(String(n["Index Name"])));
 
-/** What every search must never do: read messages in id order, or all of them. */
+/** What no step may do: read every row of a partition, or read by id without a lower bound (a lookup of one id is fine). */
 function assertNoFullRead(plan: PlanNode[], what: string) {
-  const bad = plan.filter((n) => filled.has(String(n["Relation Name"])) && (n["Node Type"] === "Seq Scan" || ID_INDEX.test(String(n["Index Name"])) && n["Scan Direction"] === "Backward"));
-  assert.deepEqual(bad.map((n) => n["Node Type"]), [], `${what}: ${JSON.stringify(plan.map((n) => [n["Node Type"], n["Index Name"]]))}`);
+  const bad = plan.filter(
+    (n) =>
+      filled.has(String(n["Relation Name"])) &&
+      (n["Node Type"] === "Seq Scan" || (idIndex.has(String(n["Index Name"])) && !/id >= |^\(id = /.test(String(n["Index Cond"])))),
+  );
+  assert.deepEqual(bad.map((n) => n["Node Type"]), [], `${what}: ${show(plan)}`);
+}
+
+/** Every step's plan for a query: recent reads a bounded id range only; window and all start from the window index. */
+async function assertStepPlans(db: Queryable, query: string, room: string | undefined, top: number, tiny = false) {
+  const what = `${query} in ${room ?? "every room"}`;
+  for (const { step, sql, params } of searchSteps("ann", query, { room, limit: 50 }, top)!) {
+    const plan = await planOf(db, sql, params);
+    // In a tiny store, reading a partition whole is the cheap plan for the page's final join.
+    if (!tiny) assertNoFullRead(plan, `${what}, ${step}`);
+    const scans = wordScans(plan);
+    if (step === "recent") {
+      assert.deepEqual(scans, [], `${what}, recent reads no index entries of the word: ${show(plan)}`);
+      assert.ok(plan.some((n) => idIndex.has(String(n["Index Name"]))), `${what}, recent reads by id: ${show(plan)}`);
+    } else {
+      assert.equal(scans.length > 0, true, `${what}, ${step} starts from the window index: ${show(plan)}`);
+      if (step === "window") assert.ok(scans.every((n) => /id >> 12/.test(String(n["Index Cond"]))), `${what}, window: ${show(plan)}`);
+    }
+  }
 }
 
 /** The search every query shape of the issue's report had: the match, the room and the order in one statement. */
@@ -71,6 +103,8 @@ before(async () => {
   // as in the issue's store, and so reads backwards by id when it may.
   await seedMessages(pool, { rooms: ["big"], messages: BIG, draw: "flat" });
   for (const r of (await pool.query("SELECT DISTINCT tableoid::regclass::text AS p FROM messages")).rows) filled.add(r.p);
+  windowIndex = await partsOf(db, "messages_search_window");
+  idIndex = await partsOf(db, "messages_id");
 });
 after(async () => {
   await pool.end();
@@ -78,29 +112,72 @@ after(async () => {
 });
 afterEach(() => closeAll());
 
-describe("the plan starts from the word index", () => {
+describe("each step's plan reads what it must and no more", () => {
   test("PostgreSQL, a room of 100,000 messages: matched, unmatched, prefix, phrase, room or not", async () => {
-    // The setup is one where a plan that may order by id does: without a match it reads every row.
-    assert.equal(usesWordIndex(await planOf(db, ID_ORDER_SQL, [NOWHERE, "big"])), false, "the id-order plan this test guards against");
+    // The setup is one where a plan that may order by id does, for a word it expects often:
+    // it reads backwards by id with no bound, every row when the room holds no match.
+    const naive = await planOf(db, ID_ORDER_SQL, ["private", "big"]);
+    assert.throws(() => assertNoFullRead(naive, "the id-order plan"), "the id-order plan this test guards against");
     for (const query of [NOWHERE, "privat", "private", "bug fix", '"private plan"', "deploy or release -friday", "the"]) {
       for (const room of [undefined, "big"]) {
-        const plan = await planOf(db, SEARCH_SQL, searchParams("ann", query, { room, limit: 50 })!);
-        assert.ok(usesWordIndex(plan), `${query} in ${room ?? "every room"}: ${JSON.stringify(plan.map((n) => [n["Node Type"], n["Index Name"]]))}`);
-        assertNoFullRead(plan, `${query} in ${room ?? "every room"}`);
+        for (const top of [BIG + 1, BIG / 2]) await assertStepPlans(db, query, room, top);
       }
     }
   });
 
-  test("PGlite (the embedded default): the same statement uses the index", async () => {
+  test("the steps answer what one read of every match answers, page by page", async () => {
+    // Rare words at known places: some among the newest rows, some in the window, some older;
+    // in the big room and in a second one. An update keeps the id, so the rows stay where they are.
+    const plant = async (word: string, ids: number[]) =>
+      pool.query("UPDATE messages SET body = body || ' ' || $1 WHERE id = ANY ($2::bigint[])", [word, ids]);
+    await plant("quasarone", [BIG - 3, BIG - 500, BIG - 20_000, BIG - 60_000, 5, 6, 7]);
+    await plant("nebulatwo", Array.from({ length: 30 }, (_, i) => 100 + i * 1000));
+    await plant("cometthree", Array.from({ length: 40 }, (_, i) => BIG - 2000 - i * 997));
+    await pool.query("INSERT INTO rooms (name) VALUES ('small') ON CONFLICT DO NOTHING");
+    await pool.query(
+      `INSERT INTO messages (room, seq, user_name, body, client_id)
+       SELECT 'small', g, 'seed', 'small room cometthree ' || g, 'small-' || g FROM generate_series(1, 30) g`,
+    );
+    const everyMatch = async (query: string, room: string | undefined) => {
+      const rows = await db.query<{ room: string; seq: number }>(
+        `SELECT room, seq FROM messages WHERE (to_tsvector('simple', body) @@ to_tsquery('simple', $1)) AND NOT deleted
+            AND ($2::text IS NULL OR room = $2) ORDER BY id DESC`,
+        [toTsQuery(query), room ?? null],
+      );
+      return rows.map((r) => `${r.room}:${r.seq}`);
+    };
+    const answered = new Set<SearchStep>();
+    for (const query of ["quasarone", "quasaro", "nebulatwo", "cometthree", "comet -small", "the", "privat", NOWHERE]) {
+      for (const room of [undefined, "big", "small"]) {
+        const ids: string[] = [];
+        let before: number | undefined;
+        for (let pages = 0; pages < 5; pages++) {
+          const r = await searchMessages(db, "ann", query, { room, before, limit: 10 }, (s) => answered.add(s));
+          ids.push(...r.messages.map((m) => `${m.room}:${m.seq}`));
+          if (!r.hasMore) break;
+          before = r.nextBefore;
+        }
+        const want = (await everyMatch(query, room)).slice(0, ids.length < 50 ? undefined : 50);
+        assert.deepEqual(ids, want, `${query} in ${room ?? "every room"}`);
+      }
+    }
+    assert.deepEqual([...answered].sort(), ["all", "recent", "window"], "every step answered some search");
+  });
+
+  test("PGlite (the embedded default): the same steps use the same indexes", async () => {
     const lite = await createPgliteDb(undefined);
+    const saved = [windowIndex, idIndex];
     try {
       await migrate(lite);
       await seedMessages(lite, { rooms: ["big"], messages: 5000 });
-      for (const query of [NOWHERE, "privat"]) {
-        const plan = await planOf(lite, SEARCH_SQL, searchParams("ann", query, { room: "big", limit: 50 })!);
-        assert.ok(usesWordIndex(plan), `${query}: ${JSON.stringify(plan.map((n) => [n["Node Type"], n["Index Name"]]))}`);
-      }
+      windowIndex = await partsOf(lite, "messages_search_window");
+      idIndex = await partsOf(lite, "messages_id");
+      for (const query of [NOWHERE, "privat"]) await assertStepPlans(lite, query, "big", 5001, true);
+      const r = await searchMessages(lite, "ann", "privat", { room: "big", limit: 5 });
+      assert.equal(r.messages.length, 5);
+      assert.ok(r.messages.every((m) => /\bprivat/.test(m.body)), JSON.stringify(r.messages.map((m) => m.body)));
     } finally {
+      [windowIndex, idIndex] = saved as [Set<string>, Set<string>];
       await lite.close();
     }
   });

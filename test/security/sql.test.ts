@@ -1,7 +1,7 @@
 /**
  * Parameterised SQL only. A grep over src/store: no SQL text is built from a value; the
  * only interpolations in SQL strings are fixed column lists, the fixed first_seq join of
- * history.ts, the writer's fixed chat_append_messages call, and fixed SET fragments (each call site of `apply` passes a string literal). And a message body of SQL is stored and
+ * history.ts, the writer's fixed chat_append_messages call, search.ts's fixed match and page fragments, and fixed SET fragments (each call site of `apply` passes a string literal). And a message body of SQL is stored and
  * returned verbatim.
  */
 import assert from "node:assert/strict";
@@ -13,7 +13,9 @@ import { createTestDatabase, queryDb } from "../helpers/db.js";
 import { startNode } from "../helpers/node.js";
 
 const STORE = path.resolve(import.meta.dirname, "../../src/store");
-const ALLOWED = new Set(["MESSAGE_COLUMNS", "WITH_FIRST_SEQ", "APPEND_BATCH", "set"]);
+/** search.ts's fragments are string literals of its own, checked below. */
+const SEARCH_FRAGMENTS = ["MATCH_BODY", "MATCH_FILES", "READABLE", "PAGE_ROWS"];
+const ALLOWED = new Set(["MESSAGE_COLUMNS", "WITH_FIRST_SEQ", "APPEND_BATCH", "set", ...SEARCH_FRAGMENTS]);
 const SQL_WORD = /\b(SELECT|INSERT|UPDATE|DELETE|WHERE|FROM|VALUES|CREATE|ALTER|DROP)\b/;
 
 test("src/store: SQL strings interpolate only fixed fragments", () => {
@@ -43,6 +45,12 @@ test("src/store: SQL strings interpolate only fixed fragments", () => {
   const cols = /export const MESSAGE_COLUMNS\s*=\s*(["'`])([^"'`]*)\1/.exec(rows);
   assert.ok(cols, "MESSAGE_COLUMNS is a string literal");
   assert.match(cols[2]!, /^[a-z_,\s]+$/);
+  const search = fs.readFileSync(path.join(STORE, "search.ts"), "utf8");
+  for (const name of SEARCH_FRAGMENTS) {
+    const def = new RegExp(`^const ${name} = (["\`])([^"\`]*)\\1;$`, "m").exec(search);
+    assert.ok(def, `${name} is a string literal`);
+    assert.ok(!/\$\{(?!MESSAGE_COLUMNS\})/.test(def[2]!), `${name} interpolates only MESSAGE_COLUMNS`);
+  }
   assert.ok(sqlTemplates > 5, `found ${sqlTemplates} SQL templates`);
   assert.deepEqual(problems, []);
 });
