@@ -21,6 +21,7 @@ export interface Metrics {
   redisUp: client.Gauge;
   dbUp: client.Gauge;
   dbReads: client.Counter<"target">;
+  searchSteps: client.Counter<"step">;
   httpRequests: client.Counter<"route" | "status">;
   ready: client.Gauge;
   deliveries: client.Counter<"dialect">;
@@ -151,6 +152,12 @@ export function createMetrics(nodeId: string): Metrics {
       name: "chat_db_reads_total",
       help: "Reads (history, catch-up, rooms:list, search, REST) by the server that answered them: primary or replica",
       labelNames: ["target"],
+      registers: [registry],
+    }),
+    searchSteps: new client.Counter({
+      name: "chat_search_steps_total",
+      help: "Searches by the step that answered them (store/search.ts): recent rows, the id window, or every match",
+      labelNames: ["step"],
       registers: [registry],
     }),
     ready: new client.Gauge({

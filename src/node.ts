@@ -200,7 +200,7 @@ export function createNode(config: Config, log: Logger): ChatNode {
       users: userChannel(io, users, cluster !== undefined),
       takeUser: (socket, user) => slots.takeUser(socketState(socket), socket, user),
       ...createUserLimiters(config, limiterRedis),
-      search: createSearcher({ ...config.search, db: searchDb ?? db, limiter: lookupLimiter }),
+      search: createSearcher({ ...config.search, db: searchDb ?? db, limiter: lookupLimiter, onStep: (step) => metrics.searchSteps.inc({ step }) }),
       lookupLimiter,
       metrics,
       log: log.child({ module: "chat" }),

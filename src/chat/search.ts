@@ -7,7 +7,7 @@
 import { RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
 import type { SearchResult } from "../shared/protocol.js";
 import type { Queryable } from "../store/db.js";
-import { searchMessages, type SearchOptions } from "../store/search.js";
+import { searchMessages, type SearchOptions, type SearchStep } from "../store/search.js";
 import { ChatError } from "./errors.js";
 
 export interface Searcher {
@@ -20,6 +20,8 @@ export interface SearcherDeps {
   limiter: RateLimiterAbstract;
   concurrency: number;
   timeoutMs: number;
+  /** Hears which step answered each search (chat_search_steps_total). */
+  onStep?: (step: SearchStep) => void;
 }
 
 /** SQLSTATE query_canceled: statement_timeout ended the query. */
@@ -35,7 +37,7 @@ export function createSearcher(deps: SearcherDeps): Searcher {
         throw new ChatError("unavailable", `too many searches on this server; try again in ${seconds} s`);
       }
       try {
-        return await searchMessages(deps.db, user, query, opts);
+        return await searchMessages(deps.db, user, query, opts, deps.onStep);
       } catch (err) {
         if ((err as { code?: unknown }).code !== QUERY_CANCELED) throw err;
         throw new ChatError("unavailable", `the search took longer than ${deps.timeoutMs} ms; try more specific words`);

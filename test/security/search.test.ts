@@ -223,6 +223,11 @@ describe("prefix matching, built safely from any input", () => {
       assert.deepEqual(await bodies("pr"), [], "a two-letter prefix is not a word");
       assert.deepEqual(await bodies(NOWHERE), []);
       for (const q of ODD) await bodies(q);
+      // Which step answered is counted: a word of most rows in the newest ones, a rare word by reading every match.
+      assert.equal((await call(ann, "messages:search", { room: "big", query: "the" })).hasMore, true);
+      const text = await (await fetch(`${node.url}/metrics`)).text();
+      const steps = (step: string) => Number(new RegExp(`^chat_search_steps_total\\{step="${step}"[^}]*\\} (\\d+)`, "m").exec(text)?.[1]);
+      assert.ok(steps("recent") >= 1 && steps("all") >= 10, text.split("\n").filter((l) => l.includes("search_steps")).join("\n"));
     } finally {
       closeAll();
       await node.stop();
