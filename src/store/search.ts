@@ -26,9 +26,12 @@ const PAGE_ROWS = `SELECT ${MESSAGE_COLUMNS}, id FROM messages WHERE id IN (SELE
  * match costs a table read per match (75,000 of a million messages for a common word). So a
  * search takes up to three steps, and stops at the first that fills its page (limit + 1
  * rows), since no match it has not read is newer:
- * - recent: the newest RECENT_ROWS rows below the cursor, in id order, matched one by one.
- *   A frequent word fills its page here without touching its index entries (half a million
- *   for "the", prefixes included). The id range is fenced (below), so no plan reads further.
+ * - recent: the newest RECENT_ROWS rows below the cursor, matched one by one: in id order,
+ *   or in the room's seq order when the search names a room (within a room both orders
+ *   agree), so that a room's share of the traffic does not thin its recent rows out. A
+ *   frequent word fills its page here without touching its index entries (half a million
+ *   for "the", prefixes included). The read is fenced (below) and bounded by its range or
+ *   its LIMIT, so no plan reads further.
  * - window: the window index (messages_search_window, migration 013) keys each row by its
  *   word and its id's bucket, so the word among the newest WINDOW_BUCKETS buckets is one
  *   index scan, and only those matches are read from the table.
@@ -40,9 +43,10 @@ const PAGE_ROWS = `SELECT ${MESSAGE_COLUMNS}, id FROM messages WHERE id IN (SELE
  * to a tuplestore first.) Attachment names have an index of their own
  * (messages_attachment_search, migration 011): the two matches are a BitmapOr of both.
  * Parameters: $1 tsquery, $2 room or null, $3 the id the search starts below, $4 the user,
- * $5 limit + 1, $6 the step's lower bound (an id for recent, a bucket for window).
+ * $5 limit + 1, $6 the step's bound (the lowest id for recent, the number of rows for
+ * recent in a room, the lowest bucket for window).
  */
-export const SEARCH_STEPS: Record<SearchStep, string> = {
+export const SEARCH_STEPS: Record<SearchStep | "recentInRoom", string> = {
   recent: `
     WITH page AS (
       SELECT id FROM (
@@ -52,6 +56,19 @@ export const SEARCH_STEPS: Record<SearchStep, string> = {
       ) newest
       WHERE (${MATCH_BODY} OR ${MATCH_FILES}) AND ${READABLE} AND ($2::text IS NULL OR room = $2)
       ORDER BY id DESC LIMIT $5
+    ) ${PAGE_ROWS}`,
+  // The cursor's seq bounds the read when the cursor is a message of the room (as nextBefore
+  // is); any other cursor only filters, and the read stays $6 rows. In seq order the outer
+  // LIMIT stops the read at the page's last match, as in id order above.
+  recentInRoom: `
+    WITH page AS (
+      SELECT id FROM (
+        SELECT id, seq, room, body, attachment_names, deleted FROM messages
+         WHERE room = $2 AND seq < COALESCE((SELECT seq FROM messages WHERE id = $3 AND room = $2), 9223372036854775807)
+         ORDER BY seq DESC LIMIT $6
+      ) newest
+      WHERE id < $3 AND (${MATCH_BODY} OR ${MATCH_FILES}) AND ${READABLE}
+      ORDER BY seq DESC LIMIT $5
     ) ${PAGE_ROWS}`,
   window: `
     WITH page AS (
@@ -91,7 +108,9 @@ export function searchSteps(user: string, query: string, opts: SearchOptions, to
   // Not `>>`: JavaScript shifts 32-bit integers, and ids are bigint.
   const bucket = Math.floor(top / 2 ** BUCKET_BITS);
   return [
-    { step: "recent", sql: SEARCH_STEPS.recent, params: [...base, top - RECENT_ROWS] },
+    opts.room === undefined
+      ? { step: "recent", sql: SEARCH_STEPS.recent, params: [...base, top - RECENT_ROWS] }
+      : { step: "recent", sql: SEARCH_STEPS.recentInRoom, params: [...base, RECENT_ROWS] },
     { step: "window", sql: SEARCH_STEPS.window, params: [...base, bucket - WINDOW_BUCKETS] },
     { step: "all", sql: SEARCH_STEPS.all, params: base },
   ];
