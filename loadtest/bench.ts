@@ -49,11 +49,12 @@ import { mkdirSync, writeFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import pg from "pg";
+import { CONFIG_VARIABLES } from "../src/config.js";
 import { deleteKeysByPrefix } from "./redis-keys.js";
 import { S3, S4, S5 } from "./bench/capacity.js";
 import { prefixes, ROOT, type BenchContext, type Row, type Scenario, type TargetName } from "./bench/harness.js";
 import { CommitProbe, describeCommits, type CommitStats } from "./bench/commit-probe.js";
-import { CLIENT_NOTE, gitCommit, machine, markdownTable, runRecord } from "./bench/report.js";
+import { CLIENT_NOTE, gitCommit, machine, markdownTable, runEnvironment, runRecord } from "./bench/report.js";
 import { SEARCH } from "./bench/search.js";
 import { S1, S2 } from "./bench/steady.js";
 
@@ -223,7 +224,7 @@ async function main() {
   writeFileSync(`${base}.json`, `${JSON.stringify({ machine: { start: startMachine, end: endMachine }, commits, client, rows, raw }, null, 1)}\n`);
   console.error(`written ${base}.md and ${base}.json`);
   if (runsDir) {
-    const run = runRecord(started, process.argv.slice(2), gitCommit(ROOT), md);
+    const run = runRecord(started, process.argv.slice(2), gitCommit(ROOT), md, runEnvironment(process.env, ["DATABASE_URL", "REDIS_URL", ...CONFIG_VARIABLES]));
     writeFileSync(path.join(runsDir, run.file), run.text);
     console.error(`written ${path.join(runsDir, run.file)}`);
   }

@@ -63,13 +63,36 @@ export function gitCommit(dir: string): string {
  * A run as it is kept under docs/bench-runs/ (`--out`): a dated file name, and the report
  * under a heading that says when, how (the bench's arguments) and on which commit.
  */
-export function runRecord(started: Date, args: string[], commit: string, report: string): { file: string; text: string } {
+export function runRecord(started: Date, args: string[], commit: string, report: string, env: string[] = []): { file: string; text: string } {
   const iso = started.toISOString();
   const day = iso.slice(0, 10);
   const time = iso.slice(11, 16);
   const command = ["npm run bench", ...(args.length ? ["--", ...args] : [])].join(" ");
+  const given = env.length ? `Environment: ${env.map((e) => `\`${e}\``).join(", ")}.\n\n` : "";
   return {
     file: `${day}-${time.replace(":", "")}.md`,
-    text: `# ${day} ${time} UTC, \`${command}\`\n\nCode: \`${commit}\`.\n\n${report.trimEnd()}\n`,
+    text: `# ${day} ${time} UTC, \`${command}\`\n\nCode: \`${commit}\`.\n\n${given}${report.trimEnd()}\n`,
   };
+}
+
+/**
+ * The variables of the bench's environment among `names` (the database and Redis it was
+ * pointed at, and the server settings the nodes inherit), as `NAME=value`, secrets hidden:
+ * a run with `STORE_BATCHES_IN_FLIGHT=1` or a `DATABASE_URL` with `options` is another run.
+ */
+export function runEnvironment(env: Record<string, string | undefined>, names: readonly string[]): string[] {
+  return [...new Set(names)]
+    .filter((n) => env[n] !== undefined && env[n] !== "")
+    .map((n) => `${n}=${/SECRET|PASSWORD|PRIVATE/.test(n) ? "***" : withoutPassword(env[n]!)}`);
+}
+
+function withoutPassword(value: string): string {
+  try {
+    const u = new URL(value);
+    if (!u.password) return value;
+    u.password = "***";
+    return u.toString();
+  } catch {
+    return value;
+  }
 }

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { runRecord } from "../../loadtest/bench/report.js";
+import { runEnvironment, runRecord } from "../../loadtest/bench/report.js";
 
 test("a recorded run: dated file name, heading with the command and the commit, the report as it is", () => {
   const report = "Run ...\n\n| scenario | metric |\n|---|---|\n";
@@ -16,4 +16,24 @@ test("a recorded run: dated file name, heading with the command and the commit, 
   assert.equal(code, "Code: `4c6c63e`.");
   assert.equal(rest.join("\n"), report);
   assert.match(runRecord(new Date("2026-12-02T23:59:00Z"), [], "x", report).text, /^# 2026-12-02 23:59 UTC, `npm run bench`\n/);
+});
+
+test("a recorded run names the settings it was given, secrets hidden", () => {
+  const env = {
+    DATABASE_URL: "postgres://chat:hunter2@db:5432/postgres?options=-c%20synchronous_commit%3Doff",
+    STORE_BATCHES_IN_FLIGHT: "1",
+    JWT_SECRET: "s3cret",
+    PATH: "/usr/bin",
+    SEARCH_CONCURRENCY: "",
+  };
+  const given = runEnvironment(env, ["DATABASE_URL", "STORE_BATCHES_IN_FLIGHT", "JWT_SECRET", "SEARCH_CONCURRENCY", "DATABASE_URL"]);
+  assert.deepEqual(given, [
+    "DATABASE_URL=postgres://chat:***@db:5432/postgres?options=-c%20synchronous_commit%3Doff",
+    "STORE_BATCHES_IN_FLIGHT=1",
+    "JWT_SECRET=***",
+  ]);
+  const [, , , , environment, , ...rest] = runRecord(new Date("2026-12-02T07:05:09Z"), [], "x", "Run ...\n", given).text.split("\n");
+  assert.equal(environment, `Environment: ${given.map((g) => `\`${g}\``).join(", ")}.`);
+  assert.equal(rest.join("\n"), "Run ...\n");
+  assert.doesNotMatch(runRecord(new Date(), [], "x", "Run\n").text, /Environment/);
 });
