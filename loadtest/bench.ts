@@ -224,7 +224,7 @@ async function main() {
   writeFileSync(`${base}.json`, `${JSON.stringify({ machine: { start: startMachine, end: endMachine }, commits, client, rows, raw }, null, 1)}\n`);
   console.error(`written ${base}.md and ${base}.json`);
   if (runsDir) {
-    const run = runRecord(started, process.argv.slice(2), gitCommit(ROOT), md, runEnvironment(process.env, ["DATABASE_URL", "REDIS_URL", ...CONFIG_VARIABLES]));
+    const run = runRecord(started, process.argv.slice(2), gitCommit(ROOT), md, runEnvironment(process.env, CONFIG_VARIABLES));
     writeFileSync(path.join(runsDir, run.file), run.text);
     console.error(`written ${path.join(runsDir, run.file)}`);
   }
