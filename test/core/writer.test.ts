@@ -136,8 +136,17 @@ test("a session's sends stay on the indexes after the messages table grows", asy
         rooms.map(() => `body ${k}`),
         rooms.map((r) => `${r}-${k}`),
       ]);
+    // A batch of one send takes its own statements (migration 014).
+    const sendOne = (k: number) =>
+      c.query("SELECT * FROM chat_append_messages($1::text[], $2::text[], $3::text[], $4::text[], '{}'::int[], '{}'::text[])", [
+        [rooms[0]],
+        ["bob"],
+        [`alone ${k}`],
+        [`alone-${k}`],
+      ]);
     // Past the plan cache's five custom plans, while the table is small.
     for (let k = 0; k < 8; k++) await send(k);
+    for (let k = 0; k < 8; k++) await sendOne(k);
     await c.query(
       `INSERT INTO messages (room, seq, user_name, body, client_id)
        SELECT 'bulk', g, 'bob', 'filler', 'f' || g FROM generate_series(1, 50000) g`,
@@ -155,6 +164,8 @@ test("a session's sends stay on the indexes after the messages table grows", asy
       );
     const before = await seqScans();
     await send(100);
+    await sendOne(100);
+    await sendOne(5); // a retry
     assert.equal((await seqScans()) - before, 0, "chat_append_messages scanned the whole messages table");
   } finally {
     await c.end();
@@ -194,6 +205,87 @@ test("identifiers compare bytewise, and lookups by text parameters still use the
       const p = await plan(sql, [...params]);
       assert.doesNotMatch(p, /Seq Scan/, `${sql}\n${p}`);
     }
+  } finally {
+    await c.end();
+  }
+});
+
+/**
+ * Migration 014: a batch of one send that is not a reply takes plain statements instead of
+ * the batch statement. Two rooms get the same history, one through batches of one send,
+ * the other through batches of two (its sends beside a send to a third room); every answer
+ * and every stored row must be the same. Replies take the batch statement in both.
+ */
+test("a batch of one send answers and stores what the batch statement does", async () => {
+  const c = new pg.Client({ connectionString: tdb.url });
+  await c.connect();
+  try {
+    await c.query("INSERT INTO rooms (name) VALUES ('eq-one'), ('eq-two'), ('eq-pad') ON CONFLICT DO NOTHING");
+    const attach = JSON.stringify([{ id: "a1", name: "q3-report.pdf", size: 10, type: "application/pdf" }]);
+    let pads = 0;
+    type Send = { user: string; body: string; clientId: string; threadOf?: number; attach?: string; mentions?: string[] };
+    const send = async (room: string, s: Send, alone: boolean) => {
+      const batch = alone ? [{ room, ...s }] : [{ room, ...s }, { room: "eq-pad", user: "pad", body: "pad", clientId: `pad${pads++}` }];
+      const { rows } = await c.query(`SELECT * FROM chat_append_messages($1, $2, $3, $4, $5, $6, $7, $8::jsonb[])`, [
+        batch.map((b) => b.room),
+        batch.map((b) => b.user),
+        batch.map((b) => b.body),
+        batch.map((b) => b.clientId),
+        (s.mentions ?? []).map(() => 1),
+        s.mentions ?? [],
+        batch.map((b) => ("threadOf" in b ? (b.threadOf ?? null) : null)),
+        batch.map((b) => ("attach" in b ? (b.attach ?? null) : null)),
+      ]);
+      assert.equal(rows.length, batch.length);
+      // Times differ between the rooms: only whether one is there is compared.
+      const { created_at, last_reply_at, root, ...rest } = rows[0];
+      return { ...rest, created_at: created_at !== null, last_reply_at: last_reply_at !== null, root: root && { ...root, created_at: null, last_reply_at: null, id: null, room: null } };
+    };
+    const history: Send[] = [
+      { user: "ann", body: "hello @bob and @carl", clientId: "s1", mentions: ["bob", "carl"] },
+      { user: "bob", body: "the report", clientId: "s2", attach },
+      { user: "ann", body: "hello again, another body", clientId: "s1", mentions: ["dan"] }, // a retry
+      { user: "carl", body: "a reply", clientId: "s3", threadOf: 1 },
+      { user: "ann", body: "retried after its replies", clientId: "s1" },
+      { user: "bob", body: "retried with its file", clientId: "s2" },
+      { user: "dan", body: "@ann late", clientId: "s4", mentions: ["ann"] },
+    ];
+    for (const [k, s] of history.entries()) {
+      if (k === 4) {
+        // A retry answers the stored row as it is now: edited, reacted to.
+        await c.query(
+          `UPDATE messages SET edited_at = now(), reactions = '{"👍":["bob"]}', update_seq = 9
+            WHERE room IN ('eq-one', 'eq-two') AND seq = 1`,
+        );
+      }
+      assert.deepEqual(await send("eq-one", s, true), await send("eq-two", s, false), `send ${k}: ${s.body}`);
+    }
+    const stored = async (room: string) => ({
+      messages: (
+        await c.query(
+          `SELECT seq, user_name, body, client_id, edited_at IS NOT NULL AS edited, deleted, update_seq, reactions,
+                  thread_of, reply_count, repliers, attachments, attachment_names
+             FROM messages WHERE room = $1 ORDER BY seq`,
+          [room],
+        )
+      ).rows,
+      mentions: (await c.query("SELECT user_name, seq::int AS seq FROM mentions WHERE room = $1 ORDER BY seq, user_name", [room])).rows,
+      room: (await c.query("SELECT last_seq, last_message_at IS NOT NULL AS touched FROM rooms WHERE name = $1", [room])).rows,
+      follows: (await c.query("SELECT user_name, root FROM thread_follows WHERE room = $1 ORDER BY 1, 2", [room])).rows,
+    });
+    const one = await stored("eq-one");
+    assert.deepEqual(one, await stored("eq-two"));
+    // And the history is what it says: four messages (one a reply), its root's change at 4.
+    assert.deepEqual(
+      one.messages.map((m: { seq: number; client_id: string }) => `${m.seq}:${m.client_id}`),
+      ["1:s1", "2:s2", "3:s3", "5:s4"],
+    );
+    assert.deepEqual(one.mentions, [
+      { user_name: "bob", seq: 1 },
+      { user_name: "carl", seq: 1 },
+      { user_name: "ann", seq: 5 },
+    ]);
+    assert.equal(one.messages[1].attachment_names, "q3-report.pdf q3 report pdf");
   } finally {
     await c.end();
   }

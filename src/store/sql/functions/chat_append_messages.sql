@@ -1,4 +1,4 @@
--- chat_append_messages, current definition (migration 011 applies it with `\ir`; to change
+-- chat_append_messages, current definition (migration 014 applies it with `\ir`; to change
 -- it, follow docs/architecture.md: a migration must replay as it ran).
 -- The write path in one round trip: the room locks are held only while the database itself
 -- works, never across a network round trip to the node. Sends of one batch come as arrays,
@@ -18,6 +18,11 @@
 -- none), which the message keeps, with their names for search (messages_attachment_search);
 -- the caller has claimed them. It replaces chat_append_batch (010), which the previous
 -- version's nodes keep calling during a rolling upgrade.
+-- One send that is not a reply (migration 014) takes a path of plain statements with the
+-- same answer: most batches hold one message when sends are spread over many users, and
+-- there the batch statement's executor start-up (every partition of messages, for the
+-- thread lookups and the roots' UPDATE) and its hash joins cost twice the work itself
+-- (docs/benchmarks.md, S2).
 
 -- The last three distinct repliers, the most recent last.
 CREATE OR REPLACE FUNCTION chat_repliers(p_old text[], p_new text[]) RETURNS text[]
@@ -43,7 +48,41 @@ AS $fn$
 #variable_conflict use_column
 DECLARE
   locked int;
+  top_seq bigint;
+  stored_at timestamptz;
+  o record;
 BEGIN
+  IF cardinality(p_room) = 1 AND (p_thread IS NULL OR p_thread[1] IS NULL) THEN
+    SELECT r.last_seq INTO top_seq FROM rooms r WHERE r.name = p_room[1] FOR UPDATE;
+    IF NOT FOUND THEN
+      RAISE EXCEPTION 'chat_append_messages: missing rooms' USING ERRCODE = 'CH001';
+    END IF;
+    SELECT m.seq, m.body, m.created_at, m.edited_at, m.deleted, m.update_seq, m.reactions,
+           m.thread_of, m.reply_count, m.last_reply_at, m.repliers, m.attachments INTO o
+      FROM messages m
+     WHERE m.room = p_room[1] AND m.user_name = p_user[1] AND m.client_id = p_client[1]
+     LIMIT 1;
+    IF FOUND THEN
+      RETURN QUERY SELECT 1, o.seq, false, o.body, o.created_at, o.edited_at, o.deleted, o.update_seq,
+        o.reactions, o.thread_of, o.reply_count, o.last_reply_at, o.repliers, false, NULL::jsonb, o.attachments;
+      RETURN;
+    END IF;
+    INSERT INTO messages (room, seq, user_name, body, client_id, attachments, attachment_names)
+    VALUES (p_room[1], top_seq + 1, p_user[1], p_body[1], p_client[1], p_attach[1],
+            (SELECT string_agg((a->>'name') || ' ' || regexp_replace(a->>'name', '[^[:alnum:]]+', ' ', 'g'), ' ')
+               FROM jsonb_array_elements(p_attach[1]) a))
+    RETURNING messages.created_at INTO stored_at;
+    UPDATE rooms SET last_seq = top_seq + 1, last_message_at = now() WHERE name = p_room[1];
+    IF cardinality(p_mention_user) > 0 THEN
+      INSERT INTO mentions (user_name, room, seq)
+      SELECT mu.u, p_room[1], top_seq + 1 FROM unnest(p_mention_idx, p_mention_user) AS mu(idx, u) WHERE mu.idx = 1
+      ON CONFLICT DO NOTHING;
+    END IF;
+    RETURN QUERY SELECT 1, top_seq + 1, true, p_body[1], stored_at, NULL::timestamptz, false, NULL::bigint,
+      NULL::jsonb, NULL::bigint, 0, NULL::timestamptz, NULL::text[], false, NULL::jsonb, p_attach[1];
+    RETURN;
+  END IF;
+  -- A batch: every send in one statement.
   -- Lock the batch's rooms in name order (writers never deadlock). The next statement
   -- starts after the locks, so it sees every earlier writer's commit.
   PERFORM 1 FROM rooms WHERE name = ANY (p_room) ORDER BY name FOR UPDATE;

@@ -59,4 +59,4 @@ CREATE INDEX messages_attachment_search ON messages USING gin (to_tsvector('simp
 -- eighth array) and returns them. A new function beside the old one, which the previous
 -- version's nodes keep calling during a rolling upgrade (docs/deploy.md); a later release
 -- drops it.
-\ir ../functions/chat_append_messages.sql
+\ir ../functions/replaced/chat_append_messages.sql
