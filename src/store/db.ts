@@ -2,13 +2,35 @@
  * One database interface over PostgreSQL (`pg`) and the embedded PGlite, so that the same
  * SQL and migrations serve the laptop default and production.
  */
+import { createHash } from "node:crypto";
 import fs from "node:fs";
 import pg from "pg";
 import type { PGlite as PGliteType } from "@electric-sql/pglite";
 import { lockDataDir } from "./datadir-lock.js";
 
+/**
+ * A statement each PostgreSQL connection parses and plans once and then reuses (a named
+ * prepared statement), for the reads every connect and send makes. An unnamed statement is
+ * planned at each execution, and planning one over the partitioned `messages` costs more
+ * than running it (docs/benchmarks.md). Only for key-driven statements, whose one generic
+ * plan fits every parameter, and with a fixed result (no `*` of a table whose columns a
+ * migration may add). PGlite runs the text.
+ */
+export interface Prepared {
+  readonly name: string;
+  readonly text: string;
+}
+export type Sql = string | Prepared;
+
+/** The statement, named after its text: one text, one name, on every connection. */
+export function prepared(text: string): Prepared {
+  return { name: `cc_${createHash("sha1").update(text).digest("hex").slice(0, 16)}`, text };
+}
+
+const textOf = (sql: Sql) => (typeof sql === "string" ? sql : sql.text);
+
 export interface Queryable {
-  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+  query<T = Record<string, unknown>>(sql: Sql, params?: unknown[]): Promise<T[]>;
 }
 
 /** A transaction's handle: queries, and scripts of several statements (migrations). */
@@ -63,7 +85,7 @@ export function createPgDb(
   pool.on("error", onError);
   return {
     kind: "pg",
-    async query<T>(sql: string, params?: unknown[]) {
+    async query<T>(sql: Sql, params?: unknown[]) {
       const r = await pool.query(sql, params as unknown[]);
       return r.rows as T[];
     },
@@ -79,7 +101,7 @@ export function createPgDb(
       try {
         await client.query("BEGIN");
         const tx: Transaction = {
-          async query<R>(sql: string, params?: unknown[]) {
+          async query<R>(sql: Sql, params?: unknown[]) {
             const r = await client.query(sql, params as unknown[]);
             return r.rows as R[];
           },
@@ -133,8 +155,8 @@ export async function createPgliteDb(dataDir: string | undefined): Promise<Db> {
     throw err;
   }
   const wrap = (q: Pick<PGliteType, "query" | "exec">): Transaction => ({
-    async query<R>(sql: string, params?: unknown[]) {
-      const r = await q.query<R>(sql, params);
+    async query<R>(sql: Sql, params?: unknown[]) {
+      const r = await q.query<R>(textOf(sql), params);
       return r.rows;
     },
     async exec(sql: string) {

@@ -1,6 +1,6 @@
 /** Reading room logs: the latest page, pages before a position, and entries since a position. */
 import { MAX_SINCE_BATCH, type Message } from "../shared/protocol.js";
-import type { Queryable } from "./db.js";
+import { prepared, type Queryable } from "./db.js";
 import { MESSAGE_COLUMNS, toMessage, type MessageRow } from "./rows.js";
 
 export interface Page {
@@ -25,6 +25,16 @@ const WITH_FIRST_SEQ = `SELECT f.first_seq, m.* FROM
   (SELECT coalesce((SELECT first_seq FROM rooms WHERE name = $1), 1) AS first_seq) f
   LEFT JOIN LATERAL`;
 
+// Prepared: every join and reconnect reads one of these, and planning them over the
+// partitioned messages table cost more than running them (docs/benchmarks.md).
+const READ_PAGE = prepared(`${WITH_FIRST_SEQ} (
+  SELECT ${MESSAGE_COLUMNS} FROM messages
+   WHERE room = $1 AND seq < $2 AND seq >= f.first_seq ORDER BY seq DESC LIMIT $3) m ON true`);
+const READ_SINCE = prepared(`${WITH_FIRST_SEQ} (
+  SELECT ${MESSAGE_COLUMNS} FROM messages
+   WHERE room = $1 AND (seq > $2 OR update_seq > $2) AND seq >= f.first_seq
+   ORDER BY greatest(seq, coalesce(update_seq, 0)) LIMIT $3) m ON true`);
+
 function split(rows: FirstSeqRow[]): { rows: MessageRow[]; firstSeq: number } {
   return { rows: rows.filter((r) => r.seq !== null), firstSeq: rows[0]?.first_seq ?? 1 };
 }
@@ -32,12 +42,7 @@ function split(rows: FirstSeqRow[]): { rows: MessageRow[]; firstSeq: number } {
 /** The `limit` messages below `before` (or the newest), oldest first. */
 export async function readPage(db: Queryable, room: string, limit: number, before?: number): Promise<Page> {
   const { rows, firstSeq } = split(
-    await db.query<FirstSeqRow>(
-      `${WITH_FIRST_SEQ} (
-         SELECT ${MESSAGE_COLUMNS} FROM messages
-          WHERE room = $1 AND seq < $2 AND seq >= f.first_seq ORDER BY seq DESC LIMIT $3) m ON true`,
-      [room, before ?? Number.MAX_SAFE_INTEGER, limit + 1],
-    ),
+    await db.query<FirstSeqRow>(READ_PAGE, [room, before ?? Number.MAX_SAFE_INTEGER, limit + 1]),
   );
   rows.sort((a, b) => b.seq - a.seq); // the lateral's order, made explicit
   const hasMore = rows.length > limit;
@@ -59,13 +64,7 @@ export async function readSince(
   maxBytes = Number.POSITIVE_INFINITY,
 ): Promise<Page> {
   const { rows, firstSeq } = split(
-    await db.query<FirstSeqRow>(
-      `${WITH_FIRST_SEQ} (
-         SELECT ${MESSAGE_COLUMNS} FROM messages
-          WHERE room = $1 AND (seq > $2 OR update_seq > $2) AND seq >= f.first_seq
-          ORDER BY greatest(seq, coalesce(update_seq, 0)) LIMIT $3) m ON true`,
-      [room, since, limit + 1],
-    ),
+    await db.query<FirstSeqRow>(READ_SINCE, [room, since, limit + 1]),
   );
   const position = (r: MessageRow) => Math.max(r.seq, r.update_seq ?? 0);
   rows.sort((a, b) => position(a) - position(b)); // the lateral's order, made explicit

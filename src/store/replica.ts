@@ -8,7 +8,7 @@
  * the read goes to the primary. When the primary cannot be reached, to the replica: writes
  * are refused then anyway, and a page from the replica beats an error.
  */
-import type { Db, Queryable } from "./db.js";
+import type { Db, Queryable, Sql } from "./db.js";
 import { isUnavailableError } from "./errors.js";
 
 export type ReadTarget = "primary" | "replica";
@@ -61,20 +61,20 @@ export function createReplicaReads(primary: Queryable, replica: Db, opts: Replic
     return replayed >= needed;
   }
 
-  async function onReplica<T>(sql: string, params?: unknown[]): Promise<T[]> {
+  async function onReplica<T>(sql: Sql, params?: unknown[]): Promise<T[]> {
     const rows = await replica.query<T>(sql, params);
     opts.onRead?.("replica");
     return rows;
   }
 
-  async function onPrimary<T>(sql: string, params?: unknown[]): Promise<T[]> {
+  async function onPrimary<T>(sql: Sql, params?: unknown[]): Promise<T[]> {
     const rows = await primary.query<T>(sql, params);
     opts.onRead?.("primary");
     return rows;
   }
 
   return {
-    async query<T>(sql: string, params?: unknown[]): Promise<T[]> {
+    async query<T>(sql: Sql, params?: unknown[]): Promise<T[]> {
       const needed = await primaryPosition();
       if (needed === undefined) return onReplica<T>(sql, params);
       try {

@@ -1,13 +1,21 @@
 /** Rooms, memberships and read markers. */
 import type { RoomSummary } from "../shared/protocol.js";
-import type { Queryable } from "./db.js";
+import { prepared, type Queryable } from "./db.js";
+
+// Prepared (db.ts): each connect joins its rooms through these two.
+const ROOM_EXISTS = prepared("SELECT 1 FROM rooms WHERE name = $1");
+const JOIN = prepared(`WITH ins AS (
+    INSERT INTO memberships (user_name, room) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING read_seq
+  )
+  SELECT coalesce((SELECT read_seq FROM ins), (SELECT read_seq FROM memberships WHERE user_name = $1 AND room = $2)) AS read_seq,
+         (SELECT last_seq FROM rooms WHERE name = $2) AS last_seq`);
 
 /**
  * Creates the room if it does not exist, after `beforeCreate` (which may refuse by throwing).
  * A room that exists costs one primary-key read, no more than the insert it replaces.
  */
 async function ensureRoom(db: Queryable, room: string, beforeCreate: () => Promise<void>): Promise<void> {
-  if ((await db.query("SELECT 1 FROM rooms WHERE name = $1", [room])).length > 0) return;
+  if ((await db.query(ROOM_EXISTS, [room])).length > 0) return;
   await beforeCreate();
   await db.query("INSERT INTO rooms (name) VALUES ($1) ON CONFLICT DO NOTHING", [room]);
 }
@@ -20,14 +28,7 @@ export async function joinRoom(
   beforeCreate: () => Promise<void>,
 ): Promise<{ readSeq: number; lastSeq: number }> {
   await ensureRoom(db, room, beforeCreate);
-  const rows = await db.query<{ read_seq: number; last_seq: number }>(
-    `WITH ins AS (
-       INSERT INTO memberships (user_name, room) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING read_seq
-     )
-     SELECT coalesce((SELECT read_seq FROM ins), (SELECT read_seq FROM memberships WHERE user_name = $1 AND room = $2)) AS read_seq,
-            (SELECT last_seq FROM rooms WHERE name = $2) AS last_seq`,
-    [user, room],
-  );
+  const rows = await db.query<{ read_seq: number; last_seq: number }>(JOIN, [user, room]);
   const r = rows[0]!;
   return { readSeq: r.read_seq ?? 0, lastSeq: r.last_seq ?? 0 };
 }

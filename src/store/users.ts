@@ -1,8 +1,11 @@
 /** Users who have connected at least once (migration 007): who may be opened a DM with. */
-import type { Queryable } from "./db.js";
+import { prepared, type Queryable } from "./db.js";
+
+// Prepared (db.ts): every connect records its user.
+const RECORD = prepared("INSERT INTO users (name) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING");
 
 export async function recordUsers(db: Queryable, users: string[]): Promise<void> {
-  await db.query("INSERT INTO users (name) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING", [users]);
+  await db.query(RECORD, [users]);
 }
 
 export async function userExists(db: Queryable, user: string): Promise<boolean> {

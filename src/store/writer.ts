@@ -12,7 +12,7 @@
  * position below N.
  */
 import { mentionTargets, type Message } from "../shared/protocol.js";
-import type { Db, Queryable } from "./db.js";
+import { prepared, type Db, type Prepared, type Queryable } from "./db.js";
 import { toMessage, type MessageRow, type StoredAttachment } from "./rows.js";
 
 export interface AppendRequest {
@@ -83,7 +83,7 @@ export class MessageWriter {
   private idle: (() => void)[] = [];
   private readonly maxBatch: number;
   private readonly concurrency: number;
-  private readonly statement: string;
+  private readonly statement: Prepared;
 
   constructor(
     private readonly db: Db,
@@ -91,7 +91,8 @@ export class MessageWriter {
   ) {
     this.maxBatch = opts.maxBatch ?? 500;
     this.concurrency = opts.concurrency ?? 2;
-    this.statement = opts.afterLock?.statement ?? `SELECT * FROM ${APPEND_BATCH}`;
+    // Prepared (db.ts): the after-lock read's wrapper is planned once per connection, not per batch.
+    this.statement = prepared(opts.afterLock?.statement ?? `SELECT * FROM ${APPEND_BATCH}`);
   }
 
   /** Resolves after the message is committed. */
@@ -196,7 +197,7 @@ interface AppendRow {
  */
 async function writeBatch(
   db: Queryable,
-  statement: string,
+  statement: Prepared,
   batch: AppendRequest[],
 ): Promise<({ result: AppendResult; afterLock: boolean } | "refused")[]> {
   const mentionIdx: number[] = [];
