@@ -50,6 +50,7 @@ const envSchema = z.object({
     z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL").optional(),
   ),
   DATABASE_POOL_MAX: int(1, 1000).default(10),
+  DATABASE_PREPARED_STATEMENTS: z.enum(["true", "false"]).default("true"),
   DATABASE_REPLICA_URL: optionalText.pipe(
     z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL").optional(),
   ),
@@ -150,6 +151,12 @@ export interface Config {
   /** PostgreSQL URL, or undefined for the embedded PGlite under `dataDir`. */
   databaseUrl?: string;
   databasePoolMax: number;
+  /**
+   * Name the hot statements (store/db.ts `prepared`) so that each connection plans them once;
+   * false for a pooler that cannot carry named statements (PgBouncer before 1.21, or without
+   * `max_prepared_statements`).
+   */
+  databasePreparedStatements: boolean;
   /**
    * A streaming replica for reads (history, catch-up, rooms:list, search, REST); each read
    * goes there only when it has replayed what the primary had when the read began.
@@ -286,6 +293,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.LOG_LEVEL,
     databaseUrl: e.DATABASE_URL,
     databasePoolMax: e.DATABASE_POOL_MAX,
+    databasePreparedStatements: e.DATABASE_PREPARED_STATEMENTS === "true",
     databaseReplicaUrl: e.DATABASE_REPLICA_URL,
     dataDir: path.resolve(e.DATA_DIR),
     migrateOnStart: e.MIGRATE_ON_START === "true",

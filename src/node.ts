@@ -228,7 +228,9 @@ export function createNode(config: Config, log: Logger): ChatNode {
   /** The replica needs no migrations and may be down at startup: its reads fall back to the primary. */
   function connectReplica(url: string, primary: Db): ReplicaReads {
     const rlog = log.child({ module: "replica" });
-    const replica = createPgDb(url, config.databasePoolMax, (err) => rlog.warn({ err }, "idle replica client failed"));
+    const replica = createPgDb(url, config.databasePoolMax, (err) => rlog.warn({ err }, "idle replica client failed"), {
+      prepared: config.databasePreparedStatements,
+    });
     return createReplicaReads(primary, replica, {
       onRead: (target) => metrics.dbReads.inc({ target }),
       onReplicaError: (err) => rlog.warn({ err }, "replica read failed; reading from the primary"),

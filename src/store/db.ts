@@ -59,18 +59,26 @@ const pgTypes = {
 
 /** PostgreSQL when a URL is set, else the embedded PGlite under dataDir (the laptop default). */
 export async function openDb(
-  c: { databaseUrl?: string; databasePoolMax: number; dataDir: string },
+  c: { databaseUrl?: string; databasePoolMax: number; databasePreparedStatements: boolean; dataDir: string },
   onIdleError: (err: Error) => void,
 ): Promise<Db> {
-  return c.databaseUrl ? createPgDb(c.databaseUrl, c.databasePoolMax, onIdleError) : createPgliteDb(c.dataDir);
+  return c.databaseUrl
+    ? createPgDb(c.databaseUrl, c.databasePoolMax, onIdleError, { prepared: c.databasePreparedStatements })
+    : createPgliteDb(c.dataDir);
 }
 
 export function createPgDb(
   url: string,
   poolMax: number,
   onError: (err: Error) => void,
-  opts: { statementTimeoutMs?: number; name?: string } = {},
+  opts: {
+    statementTimeoutMs?: number;
+    name?: string;
+    /** Run `prepared()` statements as named ones (DATABASE_PREPARED_STATEMENTS). @default true */
+    prepared?: boolean;
+  } = {},
 ): Db {
+  const statement = opts.prepared === false ? textOf : (sql: Sql) => sql;
   const pool = new pg.Pool({
     connectionString: url,
     max: poolMax,
@@ -86,7 +94,7 @@ export function createPgDb(
   return {
     kind: "pg",
     async query<T>(sql: Sql, params?: unknown[]) {
-      const r = await pool.query(sql, params as unknown[]);
+      const r = await pool.query(statement(sql), params as unknown[]);
       return r.rows as T[];
     },
     async transaction<T>(fn: (tx: Transaction) => Promise<T>) {
@@ -102,7 +110,7 @@ export function createPgDb(
         await client.query("BEGIN");
         const tx: Transaction = {
           async query<R>(sql: Sql, params?: unknown[]) {
-            const r = await client.query(sql, params as unknown[]);
+            const r = await client.query(statement(sql), params as unknown[]);
             return r.rows as R[];
           },
           // Without parameters pg uses the simple protocol, which takes several statements.

@@ -73,3 +73,15 @@ test("PGlite runs the same statements by their text", async () => {
     await lite.close();
   }
 });
+
+test("DATABASE_PREPARED_STATEMENTS=false: the same statements run unnamed, for a pooler that cannot carry named ones", async () => {
+  const plain = createPgDb(tdb.url, 1, () => {}, { prepared: false });
+  try {
+    await joinRoom(plain, "unnamed", "bob", async () => {});
+    await new MessageWriter(plain).append({ room: "unnamed", user: "bob", body: "hi", clientId: "u1" });
+    assert.deepEqual(bodies(await readPage(plain, "unnamed", 5)), ["hi"]);
+    assert.deepEqual(await plain.query("SELECT name FROM pg_prepared_statements"), []);
+  } finally {
+    await plain.close();
+  }
+});
