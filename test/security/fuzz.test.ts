@@ -120,10 +120,15 @@ function wellFormedAck(a: unknown): string | undefined {
 
 let db: TestDatabase;
 let node: RunningNode;
+/** The node's error lines (an `internal` ack's cause, under its ref), shown when the fuzz fails. */
+const serverErrors: string[] = [];
 before(async () => {
   db = await createTestDatabase("fuzz");
-    // Frames up to 1 MB here: oversize frames are another test's subject (limits.test.ts).
-  node = await startNode({ DATABASE_URL: db.url, RATE_LIMIT_SENDS: "1000000", EVENT_RATE_LIMIT: "0", MAX_HTTP_BUFFER_SIZE: String(2 ** 20) });
+  // Frames up to 1 MB here: oversize frames are another test's subject (limits.test.ts).
+  node = await startNode(
+    { DATABASE_URL: db.url, RATE_LIMIT_SENDS: "1000000", EVENT_RATE_LIMIT: "0", MAX_HTTP_BUFFER_SIZE: String(2 ** 20), LOG_LEVEL: "error" },
+    { logTo: (line) => void (serverErrors.length < 20 && serverErrors.push(line.slice(0, 3000))) },
+  );
 });
 after(async () => {
   closeAll();
@@ -208,7 +213,7 @@ test(`fuzz: ${ROUNDS} rounds of ${PER_ROUND} generated payloads over every event
   const line = `FUZZ: ${stats.calls} calls, ${stats.acked} acks (${stats.ok} ok), codes ${JSON.stringify(stats.byCode)}, disconnects ${stats.disconnects}; heap after GC per round ${mb.join(" / ")} MB`;
   console.log(line);
   t.diagnostic(line);
-  assert.deepEqual(problems, []);
+  assert.deepEqual(problems, [], `${problems.join("\n")}\nthe node logged:\n${serverErrors.join("\n")}`);
   assert.equal(stats.noAck, 0);
   assert.ok(stats.ok > 50, "near-valid payloads got through (the fuzz reached the handlers)");
   assert.ok((stats.byCode.invalid_payload ?? 0) > 500, "invalid payloads were refused as such");
