@@ -59,29 +59,3 @@ export function createRedisClients(config: Config): RedisClients {
     cluster: true,
   };
 }
-
-/**
- * Counts the publishes in flight so that a caller can wait until Redis has answered every
- * one issued so far (`published`), whichever connection or shard each went to: a leave is
- * settled only after its announcement was processed. Failures go to `onFailure`.
- */
-export function trackPublishes(pub: RedisClient, onFailure: (err: unknown) => void): () => Promise<boolean> {
-  const pending = new Set<Promise<unknown>>();
-  const client = pub as unknown as Record<"publish" | "spublish", (...a: unknown[]) => Promise<unknown>>;
-  for (const name of ["publish", "spublish"] as const) {
-    const send = client[name].bind(pub);
-    client[name] = (...args: unknown[]) => {
-      const sent = send(...args);
-      pending.add(sent);
-      sent.then(
-        () => pending.delete(sent),
-        (err: unknown) => {
-          pending.delete(sent);
-          onFailure(err);
-        },
-      );
-      return sent;
-    };
-  }
-  return async () => (await Promise.allSettled([...pending])).every((r) => r.status === "fulfilled");
-}
