@@ -61,6 +61,11 @@ export class LocalPresence {
     return true;
   }
 
+  /** Whether the room has a connection on this node, without listing its users. */
+  hasLocalMembers(room: string): boolean {
+    return this.rooms.has(room);
+  }
+
   localMembers(room: string): string[] {
     return [...(this.rooms.get(room)?.keys() ?? [])];
   }

@@ -120,7 +120,8 @@ export class RedisPresence {
    * Decided synchronously: a later add's SADD goes to the same key, so Redis sees it after.
    */
   private unlistIfEmpty(room: string): void {
-    if (!this.indexed.has(room) || this.busy.has(room) || this.local.localMembers(room).length > 0) return;
+    // Once per join and leave: a room of thousands must not be listed for it.
+    if (!this.indexed.has(room) || this.busy.has(room) || this.local.hasLocalMembers(room)) return;
     this.indexed.delete(room);
     this.o.redis.srem(this.keys.index(this.o.nodeId), room).catch((err: unknown) => this.degrade(err));
   }
