@@ -2,13 +2,17 @@
 import type { RoomSummary } from "../shared/protocol.js";
 import { prepared, type Queryable } from "./db.js";
 
-// Prepared (db.ts): each connect joins its rooms through these two.
+// Prepared (db.ts): each connect joins its rooms through these.
 const ROOM_EXISTS = prepared("SELECT 1 FROM rooms WHERE name = $1");
-const JOIN = prepared(`WITH ins AS (
-    INSERT INTO memberships (user_name, room) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING read_seq
+// The membership only where the room exists: `last_seq` NULL says it does not (nothing
+// written), so that a join of an existing room is one statement, not a check and a write.
+const JOIN = prepared(`WITH r AS (SELECT last_seq FROM rooms WHERE name = $2),
+  ins AS (
+    INSERT INTO memberships (user_name, room) SELECT $1, $2 WHERE EXISTS (SELECT 1 FROM r)
+    ON CONFLICT DO NOTHING RETURNING read_seq
   )
   SELECT coalesce((SELECT read_seq FROM ins), (SELECT read_seq FROM memberships WHERE user_name = $1 AND room = $2)) AS read_seq,
-         (SELECT last_seq FROM rooms WHERE name = $2) AS last_seq`);
+         (SELECT last_seq FROM r) AS last_seq`);
 
 /**
  * Creates the room if it does not exist, after `beforeCreate` (which may refuse by throwing).
@@ -16,6 +20,10 @@ const JOIN = prepared(`WITH ins AS (
  */
 async function ensureRoom(db: Queryable, room: string, beforeCreate: () => Promise<void>): Promise<void> {
   if ((await db.query(ROOM_EXISTS, [room])).length > 0) return;
+  await createRoom(db, room, beforeCreate);
+}
+
+async function createRoom(db: Queryable, room: string, beforeCreate: () => Promise<void>): Promise<void> {
   await beforeCreate();
   await db.query("INSERT INTO rooms (name) VALUES ($1) ON CONFLICT DO NOTHING", [room]);
 }
@@ -27,9 +35,12 @@ export async function joinRoom(
   user: string,
   beforeCreate: () => Promise<void>,
 ): Promise<{ readSeq: number; lastSeq: number }> {
-  await ensureRoom(db, room, beforeCreate);
-  const rows = await db.query<{ read_seq: number; last_seq: number }>(JOIN, [user, room]);
-  const r = rows[0]!;
+  let r = (await db.query<{ read_seq: number | null; last_seq: number | null }>(JOIN, [user, room]))[0]!;
+  if (r.last_seq === null) {
+    // A new room (rare): created on its own, then joined.
+    await createRoom(db, room, beforeCreate);
+    r = (await db.query<{ read_seq: number | null; last_seq: number | null }>(JOIN, [user, room]))[0]!;
+  }
   return { readSeq: r.read_seq ?? 0, lastSeq: r.last_seq ?? 0 };
 }
 
