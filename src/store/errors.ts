@@ -9,8 +9,9 @@ export function isUnavailableError(err: unknown): boolean {
   const code = (err as { code?: unknown }).code;
   if (typeof code === "string") {
     if (NETWORK_CODES.has(code)) return true;
-    // SQLSTATE class 08 (connection exception), 57P01-57P03 (shutdown, cannot connect now).
-    if (/^08/.test(code) || /^57P0[1-3]$/.test(code)) return true;
+    // SQLSTATE class 08 (connection exception), 57P01-57P03 (shutdown, cannot connect now),
+    // 53300 (too many connections: the server or the role is full; refused before any work).
+    if (/^08/.test(code) || /^57P0[1-3]$/.test(code) || code === "53300") return true;
   }
   const msg = err.message;
   return (
