@@ -1,7 +1,7 @@
 /**
  * npm run bench -- [--only S1,S3] [--quick] [--no-baseline] [--cpu-prof] [--adapter classic|sharded] [--workers N]
  *                   [--client lean|socket.io] [--runs N] [--socketio] [--node PATH] [--out DIR]
- *                   [--without corking,adapter,deliveries]
+ *                   [--without corking,adapter,deliveries] [--chat-entry dist|src]
  *                   [--search-messages N]
  *
  * Starts a local 2-node chat cluster (scripts/cluster startCluster, nodes addressed
@@ -34,6 +34,11 @@
  * Socket.IO's internals (realtime/corking.ts, cluster/adapter.ts's overrides,
  * realtime/deliveries.ts), through preloads in loadtest/bench/without/ that leave the server
  * code as it is: what a patch buys is its run's ratio to plain Socket.IO against a normal run's.
+ *
+ * `--chat-entry` (default `dist`): the chat nodes run what the image runs, `node dist/main.js`,
+ * built by `npm run build:server` before the first scenario; `src` runs `src/main.ts`
+ * through tsx, as `npm start` does, whose transform wraps every function it creates (esbuild's
+ * keepNames). The references run through tsx either way: their own code is a few handlers.
  *
  * `--only search` runs SEARCH (loadtest/bench/search.ts, not in the default list: it seeds
  * 1,000,000 messages first, or `--search-messages N`): search latency over a large store and
@@ -96,6 +101,7 @@ async function main() {
       client: { type: "string" },
       runs: { type: "string" },
       without: { type: "string" },
+      "chat-entry": { type: "string" },
       "body-text": { type: "string" },
       socketio: { type: "boolean" },
       node: { type: "string" },
@@ -108,7 +114,7 @@ async function main() {
     console.log(
       "Usage: npm run bench -- [--only S1,S3] [--quick] [--no-baseline] [--cpu-prof] [--adapter classic|sharded] [--workers N]" +
         " [--client lean|socket.io] [--runs N] [--socketio] [--node PATH] [--body-text pad|words] [--out DIR] [--without corking,adapter,deliveries]" +
-        " [--search-messages N]",
+        " [--chat-entry dist|src] [--search-messages N]",
     );
     return;
   }
@@ -123,6 +129,8 @@ async function main() {
   if (!(Number.isInteger(runs) && runs >= 1 && runs <= 20)) throw new Error("--runs must be 1 to 20");
   const without = (values.without ?? "").split(",").filter(Boolean);
   for (const w of without) if (!WITHOUT.includes(w)) throw new Error(`--without takes ${WITHOUT.join(", ")}`);
+  const chatEntry = values["chat-entry"] ?? "dist";
+  if (chatEntry !== "dist" && chatEntry !== "src") throw new Error("--chat-entry must be dist or src");
   const client = values.client ?? "lean";
   if (client !== "lean" && client !== "socket.io") throw new Error("--client must be lean or socket.io");
   const searchMessages = values["search-messages"] === undefined ? undefined : Number(values["search-messages"]);
@@ -149,6 +157,10 @@ async function main() {
   const nodeBin = values.node ? path.resolve(values.node) : process.execPath;
   const serverNode = spawnSync(nodeBin, ["--version"], { encoding: "utf8" }).stdout?.trim();
   if (!serverNode) throw new Error(`--node: cannot run ${nodeBin}`);
+  if (chatEntry === "dist") {
+    const built = spawnSync("npm", ["run", "--silent", "build:server"], { cwd: ROOT, stdio: "inherit" });
+    if (built.status !== 0) throw new Error("--chat-entry dist: npm run build:server failed (see above)");
+  }
   const startMachine = machine();
   console.error(`bench: ${only.join(",")}${values.quick ? " (quick)" : ""}, targets ${targets.join(",")}, chat client ${client}`);
   console.error(`machine: ${JSON.stringify(startMachine)}`);
@@ -164,6 +176,7 @@ async function main() {
     client,
     runs,
     without,
+    chatEntry,
     socketio: !!values.socketio,
     bodyText,
     searchMessages,
@@ -198,7 +211,8 @@ async function main() {
       (values.adapter ? `, REDIS_ADAPTER=${values.adapter}` : "") +
       (ctx.workers > 1 ? `, ${ctx.workers} load-generator processes` : "") +
       (bodyText === "words" ? ", bodies of English words (--body-text words)" : "") +
-      (without.length > 0 ? `, chat nodes without ${without.join(", ")} (--without)` : ""),
+      (without.length > 0 ? `, chat nodes without ${without.join(", ")} (--without)` : "") +
+      (chatEntry === "src" ? ", chat nodes from src/main.ts through tsx (--chat-entry src)" : ", chat nodes from dist/main.js"),
     "",
     `Load tester's chat client: ${CLIENT_NOTE[client]}; the baseline is driven by a plain ws client.`,
     "",

@@ -40,6 +40,8 @@ export interface BenchContext {
   nodeBin: string;
   /** Patches the chat nodes run without (--without): preloads under loadtest/bench/without/. */
   without: string[];
+  /** The chat nodes run dist/main.js (built; what the image runs) or src/main.ts through tsx (--chat-entry). */
+  chatEntry: "dist" | "src";
   log(line: string): void;
 }
 
@@ -64,7 +66,10 @@ export async function withNodes<T>(ctx: BenchContext, target: ServerName, count:
   // Both targets are profiled, into a folder each, so that their profiles compare.
   const nodeArgs = ctx.cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${path.join(ctx.cpuProfDir, target)}`] : [];
   const without = target === "chat" ? ctx.without.flatMap((w) => ["--import", path.join(ROOT, "loadtest/bench/without", `${w}.ts`)]) : [];
-  const command = [ctx.nodeBin, ...nodeArgs, "--import", "tsx", ...without, SERVER_ENTRY[target]];
+  // tsx only for TypeScript: the built chat node needs it just for the --without preloads.
+  const fromDist = target === "chat" && ctx.chatEntry === "dist";
+  const tsx = fromDist && without.length === 0 ? [] : ["--import", "tsx"];
+  const command = [ctx.nodeBin, ...nodeArgs, ...tsx, ...without, fromDist ? "dist/main.js" : SERVER_ENTRY[target]];
   const cluster = await startCluster({
     nodes: count,
     port: 0,
