@@ -26,14 +26,22 @@ interface Waiter {
 export function trackPublishes(pub: RedisClient, onFailure: (err: unknown) => void): () => Promise<boolean> {
   let issued = 0;
   let failures = 0;
-  // Numbers in flight, in issue order: a Set iterates in insertion order, so the first one
-  // is the oldest in flight whatever order the answers come in.
-  const inFlight = new Set<number>();
+  // The oldest publish not answered yet (issued + 1 when none is in flight), and those
+  // answered ahead of it (another shard answered first). `oldest` only moves forward, so
+  // each answer costs O(1) amortised; a Set read from its first entry after each delete
+  // would walk the deleted entries V8 keeps until it rehashes, O(n²) over a drain.
+  let oldest = 1;
+  const answeredAhead = new Set<number>();
   const waiters: Waiter[] = [];
   let head = 0;
 
-  function wake(): void {
-    const oldest = inFlight.size > 0 ? (inFlight.values().next().value as number) : Infinity;
+  function answered(n: number): void {
+    if (n !== oldest) {
+      answeredAhead.add(n);
+      return;
+    }
+    oldest++;
+    while (answeredAhead.delete(oldest)) oldest++;
     // Waits begin in issue order, so each covers no less than the one before it.
     while (head < waiters.length && waiters[head]!.upTo < oldest) {
       const w = waiters[head++]!;
@@ -50,31 +58,26 @@ export function trackPublishes(pub: RedisClient, onFailure: (err: unknown) => vo
     const send = client[name].bind(pub);
     client[name] = (...args: unknown[]) => {
       const n = ++issued;
-      inFlight.add(n);
       let sent: Promise<unknown>;
       try {
         sent = send(...args);
       } catch (err) {
-        inFlight.delete(n);
+        answered(n);
         throw err;
       }
       sent.then(
-        () => {
-          inFlight.delete(n);
-          wake();
-        },
+        () => answered(n),
         (err: unknown) => {
           failures++;
-          inFlight.delete(n);
           onFailure(err);
-          wake();
+          answered(n);
         },
       );
       return sent;
     };
   }
   return () => {
-    if (inFlight.size === 0) return Promise.resolve(true);
+    if (oldest > issued) return Promise.resolve(true);
     return new Promise<boolean>((resolve) => waiters.push({ upTo: issued, failures, resolve }));
   };
 }
