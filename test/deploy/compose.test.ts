@@ -191,7 +191,8 @@ describe("deploy/Dockerfile", () => {
     assert.match(text, /RUN .*npm ci\s*$/m);
     assert.match(text, /RUN npm run build$/m);
     assert.match(text, /npm ci --omit=dev/);
-    assert.ok(pkg.scripts.build.includes("tsc -p tsconfig.build.json") && pkg.scripts.build.includes("build:client"));
+    assert.ok(pkg.scripts.build.includes("build:server") && pkg.scripts.build.includes("build:client"));
+    assert.ok(pkg.scripts["build:server"].includes("tsc -p tsconfig.build.json") && pkg.scripts["build:server"].includes("build:sql"));
     const build = JSON.parse(readFileSync(path.join(ROOT, "tsconfig.build.json"), "utf8"));
     assert.equal(build.compilerOptions.outDir, "dist");
     assert.equal(build.compilerOptions.rootDir, "src");
