@@ -69,8 +69,9 @@ export function trackPublishes(pub: RedisClient, onFailure: (err: unknown) => vo
         () => answered(n),
         (err: unknown) => {
           failures++;
-          onFailure(err);
+          // Answered first: a throwing onFailure must not leave the waits hanging.
           answered(n);
+          onFailure(err);
         },
       );
       return sent;

@@ -2,10 +2,10 @@
 import type { RoomSummary } from "../shared/protocol.js";
 import { prepared, type Queryable } from "./db.js";
 
-// Prepared (db.ts): each connect joins its rooms through these.
+// Prepared (db.ts): dm:open checks its room through ROOM_EXISTS; each connect joins its
+// rooms through JOIN, which inserts the membership only where the room exists (`last_seq`
+// NULL says it does not, nothing written): one statement, not a check and a write.
 const ROOM_EXISTS = prepared("SELECT 1 FROM rooms WHERE name = $1");
-// The membership only where the room exists: `last_seq` NULL says it does not (nothing
-// written), so that a join of an existing room is one statement, not a check and a write.
 const JOIN = prepared(`WITH r AS (SELECT last_seq FROM rooms WHERE name = $2),
   ins AS (
     INSERT INTO memberships (user_name, room) SELECT $1, $2 WHERE EXISTS (SELECT 1 FROM r)
@@ -35,11 +35,12 @@ export async function joinRoom(
   user: string,
   beforeCreate: () => Promise<void>,
 ): Promise<{ readSeq: number; lastSeq: number }> {
-  let r = (await db.query<{ read_seq: number | null; last_seq: number | null }>(JOIN, [user, room]))[0]!;
+  const join = async () => (await db.query<{ read_seq: number | null; last_seq: number | null }>(JOIN, [user, room]))[0]!;
+  let r = await join();
   if (r.last_seq === null) {
     // A new room (rare): created on its own, then joined.
     await createRoom(db, room, beforeCreate);
-    r = (await db.query<{ read_seq: number | null; last_seq: number | null }>(JOIN, [user, room]))[0]!;
+    r = await join();
   }
   return { readSeq: r.read_seq ?? 0, lastSeq: r.last_seq ?? 0 };
 }
